@@ -1,0 +1,66 @@
+"""The package's exceptions. Everything raised on purpose derives from :class:`KehoachError`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class KehoachError(Exception):
+    """Base class. The message says what went wrong and what to do about it."""
+
+
+class PlanError(KehoachError):
+    """The plan file is missing, malformed or inconsistent."""
+
+
+class PeriodError(KehoachError):
+    """A period string such as ``2026-Q3`` is malformed or out of range."""
+
+
+class FormatError(KehoachError):
+    """A value cannot be read as a number in Vietnamese or plain notation."""
+
+
+class StoreError(KehoachError):
+    """The progress store is locked, damaged or cannot be written."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One problem found in a submitted file, located by file, sheet, row and column."""
+
+    file: str
+    message: str
+    sheet: str | None = None
+    row: int | None = None
+    column: str | None = None
+
+    def __str__(self) -> str:
+        where = [self.file]
+        if self.sheet:
+            where.append(f"sheet “{self.sheet}”")
+        if self.row is not None:
+            where.append(f"dòng {self.row}")
+        if self.column:
+            where.append(f"cột {self.column}")
+        return f"{', '.join(where)}: {self.message}"
+
+
+class SubmissionError(KehoachError):
+    """A submitted form or CSV was rejected. ``problems`` lists every problem found."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        super().__init__(
+            f"Tệp bị từ chối, không có số liệu nào được ghi ({len(self.problems)} lỗi):\n{lines}\n"
+            "Sửa các lỗi trên trong tệp rồi nhập lại."
+        )
+
+
+class RunError(KehoachError):
+    """The quarterly run could not start or some notebooks failed."""
+
+
+class MailError(KehoachError):
+    """A message could not be built or sent."""
