@@ -33,6 +33,81 @@ def _plan_show(args: argparse.Namespace) -> int:
     return 0
 
 
+def _template(args: argparse.Namespace) -> int:
+    from kehoach.forms import write_template
+    from kehoach.period import Period
+    from kehoach.progress import load_progress
+
+    plan = load_plan(args.plan)
+    period = Period.parse(args.period)
+    out = args.output or Path.cwd() / f"bieu-bao-cao_{args.unit}_{period}.xlsx"
+    write_template(plan, args.unit, period, out, progress=load_progress(plan.ward, plan.year))
+    print(f"Đã tạo biểu mẫu cho {plan.unit(args.unit).name}, kỳ {period.label()}: {out}")
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from kehoach.submission import import_file
+
+    plan = load_plan(args.plan)
+    for path in args.files:
+        print(import_file(path, plan).summary())
+    return 0
+
+
+def _history(args: argparse.Namespace) -> int:
+    from kehoach.formatting import fmt_value
+    from kehoach.progress import VN_TZ, history
+
+    plan = load_plan(args.plan)
+    ind = plan.indicator(args.indicator)
+    rows = history(args.indicator, plan.ward, plan.year)
+    print(f"({ind.number}) {ind.name} — {plan.unit(ind.unit_code).name}")
+    if rows.empty:
+        print("  Chưa có số liệu nào.")
+    for r in rows.itertuples():
+        kind = "ước thực hiện" if r.is_estimate else "thực hiện"
+        sent = r.submitted_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
+        note = f" — {r.note}" if isinstance(r.note, str) else ""
+        print(f"  {r.period} lần {r.revision}: {fmt_value(r.value, ind.unit)} ({kind}), {r.unit_code} gửi {sent}, tệp {r.source_file}{note}")
+    return 0
+
+
+def _status(args: argparse.Namespace) -> int:
+    from kehoach.completeness import completeness, missing_indicators
+    from kehoach.parameters import load_parameters
+    from kehoach.period import Period
+    from kehoach.progress import VN_TZ, ProgressStore, latest
+
+    plan = load_plan(args.plan)
+    period = Period.parse(args.period)
+    params = load_parameters(period)
+    records = ProgressStore().read(plan.ward, plan.year)
+    table = completeness(plan, records, period, params.deadline)
+    print(f"Tình hình gửi báo cáo {period.label()} (hạn gửi {params.deadline:%d/%m/%Y}):")
+    for r in table.itertuples():
+        sent = "" if r.timeliness == "not_submitted" else f", gửi {r.first_submitted_at.astimezone(VN_TZ):%d/%m/%Y}"
+        missing = f"; còn thiếu chỉ tiêu {', '.join(f'({n})' for n in r.missing)}" if r.missing else ""
+        print(f"  {r.unit_code:<6} {r.unit_name}: {r.timeliness_label}{sent}; {r.submitted}/{r.due} chỉ tiêu đến kỳ{missing}")
+    for hook in _STATUS_HOOKS:
+        hook(plan, records, period, params)
+    return 0
+
+
+#: Extra sections of ``kehoach status`` (the evaluation adds one), each ``fn(plan, records, period, params)``.
+_STATUS_HOOKS: list = []
+
+
+def _sample(args: argparse.Namespace) -> int:
+    from kehoach.sample import build_sample
+
+    plan = load_plan(args.plan)
+    messages = build_sample(plan, force=args.force)
+    for message in messages:
+        print(message)
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     """The main job behind ``make report``. Until the quarterly run exists it shows the plan."""
     return _plan_show(args)
@@ -51,6 +126,28 @@ def build_parser() -> argparse.ArgumentParser:
     plan_cmd = sub.add_parser("plan", help="show the plan")
     plan_sub = plan_cmd.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
     plan_sub.add_parser("show", help="print the indicators by group, with targets and responsible units").set_defaults(func=_plan_show)
+
+    template = sub.add_parser("template", help="write the Excel reporting form of one unit for a period")
+    template.add_argument("--unit", required=True, help="unit code, e.g. KTHT (see `kehoach plan show`)")
+    template.add_argument("--period", required=True, help="period, e.g. 2026-Q3")
+    template.add_argument("-o", "--output", type=Path, help="output .xlsx (default: bieu-bao-cao_UNIT_PERIOD.xlsx here)")
+    template.set_defaults(func=_template)
+
+    imp = sub.add_parser("import", help="import filled forms or CSV files; nothing is written if any check fails")
+    imp.add_argument("files", nargs="+", type=Path)
+    imp.set_defaults(func=_import)
+
+    hist = sub.add_parser("history", help="every stored revision of one indicator")
+    hist.add_argument("--indicator", type=int, required=True, help="indicator number, 1-36")
+    hist.set_defaults(func=_history)
+
+    status = sub.add_parser("status", help="who has reported for a period, on time or late, and what is missing")
+    status.add_argument("--period", required=True)
+    status.set_defaults(func=_status)
+
+    sample = sub.add_parser("sample-data", help="build the illustrative dataset (Số liệu minh họa) through the import path")
+    sample.add_argument("--force", action="store_true", help="rebuild an existing illustrative store")
+    sample.set_defaults(func=_sample)
 
     report = sub.add_parser("report", help="the main job: build the illustrative data if needed and run the quarterly reports")
     report.add_argument("--period", default="data-latest", help="2026-Q3, 'latest' (last ended quarter) or 'data-latest' (last quarter with data)")

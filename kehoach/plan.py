@@ -74,6 +74,14 @@ class Indicator(_Model):
     frequency: Frequency
     notes: str | None = None
     unit_code: str
+    value_range: tuple[float | None, float | None] | None = None
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """Accepted value range on import: a share is 0–100, a count or amount is not negative."""
+        if self.value_range is not None:
+            return self.value_range
+        return (0.0, 100.0) if self.unit == "%" else (0.0, None)
 
     @property
     def label(self) -> str:
