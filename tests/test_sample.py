@@ -1,0 +1,70 @@
+"""The illustrative dataset: built through the import path, deterministic, with the promised mix."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+
+import pytest
+
+from kehoach.completeness import completeness
+from kehoach.errors import StoreError
+from kehoach.progress import ProgressStore, history, load_progress, load_tasks
+from kehoach.sample import MARKER, build_sample, is_illustrative
+
+
+@pytest.fixture(scope="module")
+def sample_store(tmp_path_factory, plan):
+    store = ProgressStore(tmp_path_factory.mktemp("sample") / "progress")
+    build_sample(plan, store)
+    return store
+
+
+def test_covers_2025_and_2026_q1_to_q3(sample_store, plan):
+    progress = load_progress(root=sample_store.root)
+    periods = sorted(progress["period"].unique())
+    assert periods == ["2025-Q1", "2025-Q2", "2025-Q3", "2025-Q4", "2026-Q1", "2026-Q2", "2026-Q3"]
+    assert sorted(progress.loc[progress["period"] == "2025-Q4", "indicator"].tolist()) == list(range(1, 37))
+    annual = plan.indicators.loc[plan.indicators["frequency"] == "annual", "number"].tolist()
+    assert set(progress.loc[progress["indicator"].isin(annual), "period"]) == {"2025-Q4"}
+
+
+def test_mix(sample_store, plan):
+    revisions = history(1, root=sample_store.root)
+    q2 = revisions[revisions["period"] == "2026-Q2"]
+    assert q2["is_estimate"].tolist() == [True, False] and q2["value"].tolist() == [452000.0, 455310.0]
+    table = completeness(plan, sample_store.read(), "2026-Q3", dt.date(2026, 10, 5)).set_index("unit_code")
+    assert table.loc["BQLDA", "timeliness"] == "late"
+    assert (table.drop(index="BQLDA")["timeliness"] == "on_time").all()
+    progress = load_progress(root=sample_store.root).set_index(["indicator", "period"])
+    assert progress.loc[(15, "2026-Q3"), "value"] < progress.loc[(15, "2025-Q4"), "value"]
+    assert set(load_tasks(root=sample_store.root)["status"]) == {"not_started", "in_progress", "done"}
+    assert (progress["note"].dropna().str.len() > 0).all()
+
+
+def test_marked_illustrative_and_deterministic(sample_store, plan, tmp_path):
+    assert is_illustrative(plan.ward, plan.year, sample_store)
+    assert (sample_store.folder(plan.ward, plan.year) / MARKER).read_text(encoding="utf-8").startswith("# Số liệu minh họa")
+    notes = load_progress(root=sample_store.root)["note"]
+    assert (notes == "Số liệu minh họa").sum() > 100
+    again = ProgressStore(tmp_path / "again")
+    build_sample(plan, again)
+    digest = lambda s: hashlib.sha256(s.records_path(plan.ward, plan.year).read_bytes()).hexdigest()  # noqa: E731
+    assert digest(again) == digest(sample_store)
+
+
+def test_committed_dataset_is_current(plan, sample_store):
+    """The dataset in data/progress is what the generator builds today (rebuild with `make data`)."""
+    from tests.conftest import PROJECT
+
+    committed = ProgressStore(PROJECT / "data" / "progress").records_path(plan.ward, plan.year)
+    assert sample_store.records_path(plan.ward, plan.year).read_bytes() == committed.read_bytes()
+
+
+def test_refuses_to_overwrite_real_data(plan, tmp_path):
+    store = ProgressStore(tmp_path / "real")
+    store.folder(plan.ward, plan.year).mkdir(parents=True)
+    (store.folder(plan.ward, plan.year) / "records.csv").write_text("x", encoding="utf-8")
+    with pytest.raises(StoreError, match="holds real data"):
+        build_sample(plan, store, force=True)
+    assert "already exists" in build_sample(plan, store)[0]
