@@ -94,8 +94,22 @@ def _status(args: argparse.Namespace) -> int:
     return 0
 
 
-#: Extra sections of ``kehoach status`` (the evaluation adds one), each ``fn(plan, records, period, params)``.
-_STATUS_HOOKS: list = []
+def _print_indicator_status(plan, records, period, params) -> None:
+    from kehoach.evaluate import evaluate
+    from kehoach.formatting import fmt_value
+    from kehoach.progress import latest
+
+    values = latest(records[records["record"] == "indicator"], ["ward", "year", "indicator", "period"])
+    evaluated = evaluate(plan, values, period, params.behind_threshold)
+    print(f"\nĐánh giá các chỉ tiêu {period.label()}:")
+    for r in evaluated.itertuples():
+        shown = fmt_value(r.value, r.unit) if r.value == r.value else "—"
+        estimate = " (ước)" if r.is_estimate is True else ""
+        print(f"  ({r.indicator}) {r.label}: {shown}{estimate} / {r.target_text} — {r.status_label} [{r.unit_code}]")
+
+
+#: Extra sections of ``kehoach status``, each ``fn(plan, records, period, params)``.
+_STATUS_HOOKS: list = [_print_indicator_status]
 
 
 def _sample(args: argparse.Namespace) -> int:

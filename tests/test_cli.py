@@ -64,3 +64,12 @@ def test_rejected_import_exits_2_with_locations(workbench, capsys, tmp_path):
 def test_unknown_unit(workbench, capsys):
     assert main(["template", "--unit", "XYZ", "--period", "2026-Q3"]) == 2
     assert "Unknown unit code 'XYZ'" in capsys.readouterr().err
+
+
+def test_status_prints_each_indicator(sample_workbench, capsys):
+    assert main(["status", "--period", "2026-Q3"]) == 0
+    out = capsys.readouterr().out
+    assert "BQLDA  Ban Quản lý dự án phường: Trễ hạn, gửi 14/10/2026; 1/1 chỉ tiêu đến kỳ" in out
+    assert "(1) Thu ngân sách nhà nước trên địa bàn: 652.149 triệu đồng (ước) / 869.532 triệu đồng — Đúng tiến độ [KTHT]" in out
+    assert "(15) Tỷ lệ tham gia bảo hiểm y tế: 94,6% / 96% — Giảm so với đầu năm [VHXH]" in out
+    assert "(16) Trạm y tế đạt tiêu chí chuẩn quốc gia: — / 100% — Chưa đến kỳ đánh giá [VHXH]" in out
