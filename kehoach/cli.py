@@ -7,6 +7,8 @@ import logging
 import sys
 from pathlib import Path
 
+import pandas as pd
+
 from kehoach import __version__
 from kehoach.errors import KehoachError
 from kehoach.plan import load_plan
@@ -104,7 +106,7 @@ def _print_indicator_status(plan, records, period, params) -> None:
     print(f"\nĐánh giá các chỉ tiêu {period.label()}:")
     for r in evaluated.itertuples():
         shown = fmt_value(r.value, r.unit) if r.value == r.value else "—"
-        estimate = " (ước)" if r.is_estimate is True else ""
+        estimate = " (ước)" if pd.notna(r.is_estimate) and r.is_estimate else ""
         print(f"  ({r.indicator}) {r.label}: {shown}{estimate} / {r.target_text} — {r.status_label} [{r.unit_code}]")
 
 

@@ -85,6 +85,7 @@ def _attach_values(frame: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
     frame = _lookup(frame, progress, "baseline_period", {"value": "baseline_value"})
     frame = _lookup(frame, progress, "last_year_period", {"value": "same_period_last_year"})
     frame["value"] = frame["value"].astype("float64")
+    frame["is_estimate"] = frame["is_estimate"].astype("boolean")
     frame["last_year_total"] = frame["baseline_value"].astype("float64")
     frame["same_period_last_year"] = frame["same_period_last_year"].astype("float64")
     frame["baseline"] = np.where(frame["kind"] == "cumulative", 0.0, frame["last_year_total"])
