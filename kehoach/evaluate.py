@@ -51,7 +51,7 @@ def evaluate(plan: Plan | pd.DataFrame, progress: pd.DataFrame, period: str | Pe
 
 _OUTPUT = [
     "ward", "year", "indicator", "period", "quarter", "group", "group_name", "name", "label", "unit", "unit_code",
-    "unit_name", "kind", "frequency", "comparison", "target", "target_text", "due", "value", "is_estimate",
+    "unit_name", "kind", "frequency", "comparison", "target", "target_text", "target_noun", "due", "value", "is_estimate",
     "revision", "submitted_at", "note", "baseline", "same_period_last_year", "last_year_total", "season_share",
     "current", "projection", "ratio", "achievement_pct", "gap", "yoy_pct", "yoy_pp", "status", "status_label",
 ]
@@ -211,3 +211,32 @@ def needing_attention(evaluated: pd.DataFrame) -> pd.DataFrame:
     rank = {s: i for i, s in enumerate(["missed", "regressing", "at_risk", "behind", "no_data"])}
     rows = evaluated[evaluated["status"].isin(ATTENTION)]
     return rows.assign(_rank=rows["status"].map(rank)).sort_values(["_rank", "indicator"]).drop(columns="_rank")
+
+
+def required_pace(evaluated: pd.DataFrame) -> pd.DataFrame:
+    """The value needed at the end of each remaining quarter to reach the target by Q4.
+
+    A straight line from the current value to the year-end requirement: the target (for
+    ``reduction`` indicators, the level ``b - T``). Adds ``needed_end`` and ``required_q1`` …
+    ``required_q4`` (empty for quarters already past) and ``required_next``.
+    """
+    out = evaluated.copy()
+    needed = np.where(out["kind"] == "reduction", out["baseline"] - out["target"], out["target"])
+    out["needed_end"] = needed
+    q = out["quarter"].astype("float64")
+    remaining = (4 - q).where(q < 4)
+    for k in range(1, 5):
+        path = out["value"] + (out["needed_end"] - out["value"]) * (k - q) / remaining
+        out[f"required_q{k}"] = path.where(k > q)
+    out["required_next"] = np.select([q == k for k in (1, 2, 3)], [out[f"required_q{k + 1}"] for k in (1, 2, 3)], np.nan)
+    return out
+
+
+def task_status(plan_tasks: pd.DataFrame, tasks: pd.DataFrame, period: str | Period) -> pd.DataFrame:
+    """Each task of the plan with its latest status for ``period`` (empty when not reported)."""
+    p = str(Period.parse(period))
+    reported = tasks[tasks["period"] == p][["ward", "task", "status", "status_label", "note", "submitted_at"]]
+    merged = plan_tasks.merge(reported.rename(columns={"task": "id"}), on=["ward", "id"], how="left")
+    merged["status"] = merged["status"].fillna("not_reported").astype("string")
+    merged["status_label"] = merged["status_label"].fillna("Chưa báo cáo").astype("string")
+    return merged

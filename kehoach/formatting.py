@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from babel.numbers import format_decimal
 
@@ -43,12 +43,14 @@ def fmt_number(value: float | int | None, decimals: int | None = None) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
     if decimals is None:
-        pattern = "#,##0.##"
+        pattern, places = "#,##0.##", 2
     elif decimals == 0:
-        pattern = "#,##0"
+        pattern, places = "#,##0", 0
     else:
-        pattern = "#,##0." + "0" * decimals
-    text = format_decimal(value, format=pattern, locale=LOCALE)
+        pattern, places = "#,##0." + "0" * decimals, decimals
+    # Official documents round half up (6,25 → 6,3); Babel alone would round half to even.
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = format_decimal(rounded, format=pattern, locale=LOCALE)
     return "0" if text in ("-0", "-0,0", "-0,00") and decimals in (None, 0) else text
 
 

@@ -75,6 +75,7 @@ class Indicator(_Model):
     notes: str | None = None
     unit_code: str
     value_range: tuple[float | None, float | None] | None = None
+    target_noun: str = "kế hoạch"
 
     @property
     def bounds(self) -> tuple[float | None, float | None]:
@@ -164,6 +165,7 @@ class Plan(_Model):
                 "unit_code": ind.unit_code,
                 "unit_name": units[ind.unit_code].name,
                 "target_text": ind.target_text(),
+                "target_noun": ind.target_noun,
             }
             for ind in sorted(self.indicator_list, key=lambda i: i.number)
         ]

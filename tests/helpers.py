@@ -6,6 +6,8 @@ import datetime as dt
 import hashlib
 from pathlib import Path
 
+import pandas as pd
+
 from kehoach.forms import fill_form, write_template
 from kehoach.plan import Plan
 from kehoach.progress import VN_TZ, ProgressStore
@@ -27,3 +29,20 @@ def snapshot(store: ProgressStore) -> dict[str, str]:
         return {}
     return {str(p.relative_to(store.root)): hashlib.sha256(p.read_bytes()).hexdigest()
             for p in sorted(store.root.rglob("*")) if p.is_file()}
+
+
+def indicator(number: int, kind: str, target: float, comparison: str = ">=", unit: str = "%",
+              frequency: str = "quarterly", ward: str = "w", group: str = "G1", unit_code: str = "U1") -> dict:
+    return {"ward": ward, "year": 2026, "number": number, "group": group, "group_name": f"Nhóm {group}",
+            "name": f"Chỉ tiêu {number}", "label": f"Chỉ tiêu {number}", "unit": unit, "unit_code": unit_code,
+            "unit_name": f"Đơn vị {unit_code}", "kind": kind, "frequency": frequency, "comparison": comparison,
+            "target": float(target), "target_text": str(target), "target_noun": "kế hoạch", "notes": None}
+
+
+def values(rows: list[tuple], ward: str = "w") -> pd.DataFrame:
+    """rows: (indicator, period, value[, is_estimate])."""
+    return pd.DataFrame([{
+        "ward": ward, "year": 2026, "indicator": r[0], "period": r[1], "value": float(r[2]),
+        "is_estimate": r[3] if len(r) > 3 else False, "revision": 1,
+        "submitted_at": pd.Timestamp("2026-07-03T01:00:00Z"), "note": None,
+    } for r in rows])

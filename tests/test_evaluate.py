@@ -10,24 +10,9 @@ import pytest
 
 from kehoach.evaluate import STATUS_LABELS, STATUSES, by_group, by_unit, evaluate, needing_attention, overall, scorecard
 
+from tests.helpers import indicator, values
+
 Q2 = "2026-Q2"
-
-
-def indicator(number: int, kind: str, target: float, comparison: str = ">=", unit: str = "%",
-              frequency: str = "quarterly", ward: str = "w", group: str = "G1", unit_code: str = "U1") -> dict:
-    return {"ward": ward, "year": 2026, "number": number, "group": group, "group_name": f"Nhóm {group}",
-            "name": f"Chỉ tiêu {number}", "label": f"Chỉ tiêu {number}", "unit": unit, "unit_code": unit_code,
-            "unit_name": f"Đơn vị {unit_code}", "kind": kind, "frequency": frequency, "comparison": comparison,
-            "target": float(target), "target_text": str(target), "notes": None}
-
-
-def values(rows: list[tuple], ward: str = "w") -> pd.DataFrame:
-    """rows: (indicator, period, value[, is_estimate])."""
-    return pd.DataFrame([{
-        "ward": ward, "year": 2026, "indicator": r[0], "period": r[1], "value": float(r[2]),
-        "is_estimate": r[3] if len(r) > 3 else False, "revision": 1,
-        "submitted_at": pd.Timestamp("2026-07-03T01:00:00Z"), "note": None,
-    } for r in rows])
 
 
 def one(ind: dict, rows: list[tuple], period: str = Q2, **kw) -> pd.Series:

@@ -9,7 +9,7 @@ from kehoach.formatting import fmt_number, fmt_percent, fmt_value, parse_number
 @pytest.mark.parametrize(
     "value, decimals, expected",
     [(869532, None, "869.532"), (0.02, None, "0,02"), (1234567.9, 1, "1.234.567,9"), (75.1, 1, "75,1"),
-     (-8.25, 1, "-8,2"), (100, 0, "100"), (1.14, None, "1,14"), (0.0, None, "0")],
+     (-8.25, 1, "-8,3"), (6.25, 1, "6,3"), (0.125, 2, "0,13"), (100, 0, "100"), (1.14, None, "1,14"), (0.0, None, "0")],
 )
 def test_fmt_number(value, decimals, expected):
     assert fmt_number(value, decimals) == expected
