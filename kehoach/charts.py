@@ -1,0 +1,277 @@
+"""Altair charts with Vietnamese labels, and their static rendering.
+
+Every chart carries a Vietnamese number locale in its config, so axes read 869.532 and 0,02,
+and every label that shows a value is pre-formatted by :mod:`kehoach.formatting`. Status
+colours come from the Okabe–Ito palette (distinguishable with common colour-vision deficiencies),
+and status is always also shown by a symbol and a word, never by colour alone.
+
+:func:`figure` wraps a chart for display: JupyterLab renders the interactive Vega-Lite spec
+with tooltips, while nbconvert's HTML export picks the static SVG made by vl-convert, so the
+exported report needs no network and no JavaScript.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import altair as alt
+import pandas as pd
+
+from kehoach.evaluate import STATUS_LABELS, STATUSES
+from kehoach.formatting import fmt_value
+from kehoach.period import Period
+
+VL_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+FONT = "Times New Roman, Liberation Serif, DejaVu Serif, serif"
+
+#: Okabe–Ito colours, one per status.
+PALETTE = {
+    "achieved": "#009E73", "on_track": "#56B4E9", "behind": "#E69F00", "at_risk": "#D55E00",
+    "regressing": "#CC79A7", "missed": "#000000", "no_data": "#999999", "not_due": "#E0E0E0",
+}
+#: A symbol per status, shown next to the colour.
+SYMBOLS = {
+    "achieved": "✓", "on_track": "↗", "behind": "→", "at_risk": "!", "regressing": "↓",
+    "missed": "✗", "no_data": "?", "not_due": "·",
+}
+TEXT_ON = {s: ("white" if s in ("achieved", "at_risk", "missed", "regressing") else "black") for s in STATUSES}
+LEGEND_LABELS = [f"{SYMBOLS[s]} {STATUS_LABELS[s]}" for s in STATUSES]
+LOCALE = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " đ"]}}
+QUARTER_NAMES = {1: "Quý I", 2: "Quý II", 3: "Quý III", 4: "Quý IV"}
+
+
+def _status_color(field: str = "legend:N", title: str = "Đánh giá") -> alt.Color:
+    return alt.Color(field, title=title, scale=alt.Scale(domain=LEGEND_LABELS, range=[PALETTE[s] for s in STATUSES]),
+                     legend=alt.Legend(orient="bottom", columns=4, labelLimit=240))
+
+
+def _finish(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
+    return chart.configure(locale=LOCALE, font=FONT).configure_title(fontSize=15, anchor="start").configure_view(stroke=None)
+
+
+def _with_status(frame: pd.DataFrame) -> pd.DataFrame:
+    out = frame.copy()
+    out["symbol"] = out["status"].map(SYMBOLS)
+    out["legend"] = out["status"].map(lambda s: f"{SYMBOLS[s]} {STATUS_LABELS[s]}")
+    out["status_order"] = out["status"].map({s: i for i, s in enumerate(STATUSES)})
+    return out
+
+
+# -- charts -----------------------------------------------------------------------------
+def status_overview(evaluated: pd.DataFrame) -> alt.TopLevelMixin:
+    """Indicators by status, one stacked bar per group."""
+    period = Period.parse(evaluated["period"].iloc[0])
+    counts = (evaluated.groupby(["group", "group_name", "status"], sort=False, observed=True)
+              .size().rename("count").reset_index())
+    counts = _with_status(counts)
+    counts["tag"] = counts["symbol"] + " " + counts["count"].astype(str)
+    counts["tooltip"] = counts["group_name"] + ": " + counts["count"].astype(str) + " chỉ tiêu " + counts["status"].map(STATUS_LABELS).str.lower()
+    order = list(pd.unique(evaluated["group_name"]))
+    base = alt.Chart(counts).encode(
+        y=alt.Y("group_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+        x=alt.X("count:Q", stack="zero", title="Số chỉ tiêu", axis=alt.Axis(format="d", tickMinStep=1)),
+        order=alt.Order("status_order:Q"),
+    )
+    bars = base.mark_bar(stroke="white", strokeWidth=1).encode(color=_status_color(), tooltip=[alt.Tooltip("tooltip:N", title="Chi tiết")])
+    text = base.mark_text(align="right", dx=-4, fontSize=11).encode(
+        text="tag:N", color=alt.Color("text_color:N", scale=None, legend=None))
+    counts["text_color"] = counts["status"].map(TEXT_ON)
+    chart = alt.layer(bars, text, data=counts).properties(
+        width=520, height=alt.Step(26), title=f"Đánh giá các chỉ tiêu theo nhóm – {period.label()}")
+    return _finish(chart)
+
+
+def _value_tooltips() -> list[alt.Tooltip]:
+    return [alt.Tooltip("title:N", title="Chỉ tiêu"), alt.Tooltip("value_text:N", title="Thực hiện"),
+            alt.Tooltip("target_text:N", title="Kế hoạch năm"), alt.Tooltip("projection_text:N", title="Ước cả năm"),
+            alt.Tooltip("legend:N", title="Đánh giá")]
+
+
+def bullet(evaluated: pd.DataFrame, group: str) -> alt.TopLevelMixin:
+    """Value (bar), target (black tick) and year-end projection (diamond) per indicator of a group.
+
+    Each indicator has its own scale, fitted to its unit; rates run from 0 to at least 100%.
+    """
+    rows = _with_status(evaluated[(evaluated["group"] == group) & evaluated["value"].notna()])
+    period = Period.parse(evaluated["period"].iloc[0])
+    group_name = evaluated.loc[evaluated["group"] == group, "group_name"].iloc[0]
+    if rows.empty:
+        return _empty(f"Nhóm {group_name}: chưa có số liệu {period.label()}")
+    rows["title"] = "(" + rows["indicator"].astype(str) + ") " + rows["label"] + " (" + rows["unit"] + ")"
+    rows["value_text"] = [fmt_value(v, u) for v, u in zip(rows["value"], rows["unit"])]
+    rows["projection_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["projection"], rows["unit"])]
+    rows["target_line"] = rows["target"].where(rows["kind"] != "reduction", rows["baseline"] - rows["target"])
+    rows["projection_line"] = rows["projection"].where(rows["kind"] != "reduction", rows["baseline"] - rows["projection"])
+    rows["domain_max"] = rows[["value", "target_line", "projection_line"]].max(axis=1) * 1.08
+    rows.loc[rows["unit"] == "%", "domain_max"] = rows["domain_max"].clip(lower=100)
+    tooltip = _value_tooltips()
+    base = alt.Chart(rows)
+    charts = []
+    for _, row in rows.iterrows():
+        one = base.transform_filter(alt.datum.indicator == int(row["indicator"]))
+        scale = alt.Scale(domain=[0, float(row["domain_max"])], nice=False)
+        x = alt.X("value:Q", title=None, scale=scale, axis=alt.Axis(tickCount=5, format=",.4~f"))
+        bar = one.mark_bar(height=14).encode(x=x, color=_status_color(), tooltip=tooltip)
+        tick = one.mark_tick(color="black", thickness=3, size=26).encode(x=alt.X("target_line:Q", scale=scale), tooltip=tooltip)
+        proj = one.mark_point(shape="diamond", filled=True, size=90, color="#333333").encode(
+            x=alt.X("projection_line:Q", scale=scale), tooltip=tooltip)
+        label = one.mark_text(align="left", dx=4, dy=-14, fontSize=11).encode(
+            x=alt.value(0), text=alt.Text("caption:N"))
+        charts.append(alt.layer(bar, tick, proj, label).properties(width=460, height=34))
+    rows["caption"] = rows["title"] + " – " + rows["symbol"] + " " + rows["status"].map(STATUS_LABELS)
+    chart = alt.vconcat(*charts, data=rows, spacing=6).properties(
+        title=alt.Title(f"Nhóm {group_name}: thực hiện, kế hoạch và ước cả năm – {period.label()}",
+                        subtitle="Thanh: thực hiện; vạch đen: kế hoạch năm; hình thoi: ước thực hiện cả năm"))
+    return _finish(chart.resolve_scale(x="independent", color="shared"))
+
+
+def trend(progress: pd.DataFrame, indicator: pd.Series | dict, year: int) -> alt.TopLevelMixin:
+    """Quarterly values of ``year`` against the same quarters of the year before, with the target line."""
+    number, unit = int(indicator["number"]), indicator["unit"]
+    rows = progress[progress["indicator"] == number].copy()
+    rows["p"] = rows["period"].map(Period.parse)
+    rows = rows[rows["p"].map(lambda p: p.year in (year - 1, year))]
+    rows["year_label"] = rows["p"].map(lambda p: f"Năm {p.year}")
+    rows["quarter"] = rows["p"].map(lambda p: QUARTER_NAMES[p.quarter])
+    rows["value_text"] = [fmt_value(v, unit) for v in rows["value"]]
+    rows["kind_text"] = rows["is_estimate"].map(lambda e: "ước thực hiện" if e is True else "thực hiện")
+    rows = rows.drop(columns=["p"])
+    title = f"({number}) {indicator.get('label') or indicator['name']}"
+    if rows.empty:
+        return _empty(f"{title}: chưa có số liệu")
+    target = float(indicator["target"])
+    if indicator["kind"] == "reduction":
+        base = rows.loc[rows["period"] == f"{year - 1}-Q4", "value"]
+        target = float(base.iloc[0]) - target if len(base) else float("nan")
+    years = [f"Năm {year - 1}", f"Năm {year}"]
+    enc = dict(
+        x=alt.X("quarter:O", sort=list(QUARTER_NAMES.values()), title=None,
+                scale=alt.Scale(domain=list(QUARTER_NAMES.values())), axis=alt.Axis(labelAngle=0)),
+        y=alt.Y("value:Q", title=unit, scale=alt.Scale(zero=unit != "%" and indicator["kind"] == "cumulative")),
+        color=alt.Color("year_label:N", title=None, scale=alt.Scale(domain=years, range=["#999999", "#0072B2"]),
+                        legend=alt.Legend(orient="bottom")),
+        strokeDash=alt.StrokeDash("year_label:N", scale=alt.Scale(domain=years, range=[[4, 3], [1, 0]]), legend=None),
+        shape=alt.Shape("year_label:N", scale=alt.Scale(domain=years, range=["square", "circle"]), legend=None),
+        tooltip=[alt.Tooltip("year_label:N", title="Năm"), alt.Tooltip("quarter:N", title="Quý"),
+                 alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("kind_text:N", title="Loại số liệu")],
+    )
+    lines = alt.Chart(rows).mark_line(point=alt.OverlayMarkDef(size=60, filled=True)).encode(**enc)
+    layers = [lines]
+    if target == target:
+        rule_df = pd.DataFrame({"target": [target], "text": [f"Kế hoạch năm {year}: {fmt_value(target, unit)}"]})
+        layers.append(alt.Chart(rule_df).mark_rule(color="#D55E00", strokeDash=[6, 3]).encode(y="target:Q"))
+        layers.append(alt.Chart(rule_df).mark_text(align="left", dx=4, dy=-7, color="#D55E00", fontSize=11)
+                      .encode(y="target:Q", x=alt.value(0), text="text:N"))
+    chart = alt.layer(*layers).properties(width=420, height=200, title=alt.Title(
+        title, subtitle=f"Số liệu các quý năm {year} so với cùng kỳ năm {year - 1}"))
+    return _finish(chart)
+
+
+def heatmap(evaluated: pd.DataFrame) -> alt.TopLevelMixin:
+    """Indicators × quarters, coloured by status and marked with its symbol."""
+    rows = _with_status(evaluated)
+    rows["title"] = "(" + rows["indicator"].astype(str) + ") " + rows["label"]
+    rows["quarter_label"] = rows["period"].map(lambda p: Period.parse(p).quarter_label().capitalize())
+    rows["value_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["value"], rows["unit"])]
+    rows["text_color"] = rows["status"].map(TEXT_ON)
+    order = rows.sort_values("indicator")["title"].unique().tolist()
+    quarters = [Period.parse(p).quarter_label().capitalize() for p in sorted(rows["period"].unique(), key=Period.parse)]
+    base = alt.Chart(rows).encode(
+        x=alt.X("quarter_label:O", sort=quarters, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
+        y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=330)),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
+        color=_status_color(),
+        tooltip=[alt.Tooltip("title:N", title="Chỉ tiêu"), alt.Tooltip("quarter_label:N", title="Kỳ"),
+                 alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")])
+    text = base.mark_text(fontSize=12).encode(text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None))
+    year = Period.parse(rows["period"].iloc[0]).year
+    chart = alt.layer(rect, text).properties(width=alt.Step(70), height=alt.Step(16),
+                                             title=f"Đánh giá từng chỉ tiêu theo quý, năm {year}")
+    return _finish(chart)
+
+
+def unit_scorecard(card: pd.DataFrame) -> alt.TopLevelMixin:
+    """For each responsible unit: indicators by status, and whether it reported on time and in full."""
+    long = card.melt(id_vars=["unit_code", "unit_name"], value_vars=STATUSES, var_name="status", value_name="count")
+    long = _with_status(long[long["count"] > 0])
+    long["tag"] = long["symbol"] + " " + long["count"].astype(str)
+    long["text_color"] = long["status"].map(TEXT_ON)
+    units = card["unit_name"].tolist()
+    y = alt.Y("unit_name:N", sort=units, title=None, scale=alt.Scale(domain=units), axis=alt.Axis(labelLimit=300))
+    base = alt.Chart(long).encode(y=y, x=alt.X("count:Q", stack="zero", title="Số chỉ tiêu", axis=alt.Axis(format="d")),
+                                  order=alt.Order("status_order:Q"))
+    bars = alt.layer(
+        base.mark_bar(stroke="white").encode(color=_status_color(), tooltip=[alt.Tooltip("legend:N", title="Đánh giá"),
+                                                                             alt.Tooltip("count:Q", title="Số chỉ tiêu")]),
+        base.mark_text(align="right", dx=-4, fontSize=11).encode(text="tag:N", color=alt.Color("text_color:N", scale=None, legend=None)),
+    ).properties(width=460, height=alt.Step(26))
+    info = card.assign(report=[f"{t} · {s}/{d} chỉ tiêu" for t, s, d in zip(card["timeliness_label"], card["submitted"], card["due"])])
+    side = alt.Chart(info).mark_text(align="left", fontSize=12).encode(
+        y=alt.Y("unit_name:N", sort=units, scale=alt.Scale(domain=units), axis=None), x=alt.value(0),
+        text="report:N").properties(
+        width=190, height=alt.Step(26), title=alt.Title("Báo cáo kỳ này", fontSize=12))
+    chart = alt.hconcat(bars, side, spacing=10).properties(title="Kết quả theo đơn vị chủ trì")
+    return _finish(chart)
+
+
+def _empty(message: str) -> alt.TopLevelMixin:
+    return _finish(alt.Chart(pd.DataFrame({"t": [message]})).mark_text(fontSize=13, align="left")
+                   .encode(text="t:N", x=alt.value(0)).properties(width=400, height=30, title=message))
+
+
+# -- rendering --------------------------------------------------------------------------
+def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    return chart.to_dict(validate=True)
+
+
+def to_svg(chart: alt.TopLevelMixin | dict) -> str:
+    """Static SVG via vl-convert (no browser, no network)."""
+    import vl_convert as vlc
+
+    data = chart if isinstance(chart, dict) else spec(chart)
+    return vlc.vegalite_to_svg(data, vl_version=VL_VERSION, allowed_base_urls=[])
+
+
+def to_png(chart: alt.TopLevelMixin | dict, scale: float = 2.0) -> bytes:
+    import vl_convert as vlc
+
+    data = chart if isinstance(chart, dict) else spec(chart)
+    return vlc.vegalite_to_png(data, vl_version=VL_VERSION, scale=scale, allowed_base_urls=[])
+
+
+class Figure:
+    """A chart for notebooks: interactive Vega-Lite in JupyterLab, static SVG in exported HTML."""
+
+    def __init__(self, chart: alt.TopLevelMixin | dict, svg: str | None = None, title: str = ""):
+        self.spec = chart if isinstance(chart, dict) else spec(chart)
+        self._svg = svg
+        self.title = title or _title_of(self.spec)
+
+    @property
+    def svg(self) -> str:
+        if self._svg is None:
+            self._svg = to_svg(self.spec)
+        return self._svg
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            f"application/vnd.vegalite.v{VL_VERSION.split('.')[0]}+json": self.spec,
+            "image/svg+xml": self.svg,
+            "text/plain": f"Biểu đồ: {self.title}",
+        }
+
+    def _repr_html_(self) -> str:  # for viewers that take HTML only
+        return f'<figure class="chart" aria-label="{html.escape(self.title)}">{self.svg}</figure>'
+
+
+def _title_of(data: dict) -> str:
+    title = data.get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    return str(title)
+
+
+def figure(chart: alt.TopLevelMixin) -> Figure:
+    return Figure(chart)
