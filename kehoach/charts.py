@@ -12,7 +12,6 @@ exported report needs no network and no JavaScript.
 
 from __future__ import annotations
 
-import html
 from typing import Any
 
 import altair as alt
@@ -104,7 +103,8 @@ def bullet(evaluated: pd.DataFrame, group: str) -> alt.TopLevelMixin:
     rows["target_line"] = rows["target"].where(rows["kind"] != "reduction", rows["baseline"] - rows["target"])
     rows["projection_line"] = rows["projection"].where(rows["kind"] != "reduction", rows["baseline"] - rows["projection"])
     rows["domain_max"] = rows[["value", "target_line", "projection_line"]].max(axis=1) * 1.08
-    rows.loc[rows["unit"] == "%", "domain_max"] = rows["domain_max"].clip(lower=100)
+    shares = (rows["unit"] == "%") & (rows["kind"] != "annual_estimate")  # a growth rate is not a share
+    rows.loc[shares, "domain_max"] = rows.loc[shares, "domain_max"].clip(lower=100)
     tooltip = _value_tooltips()
     base = alt.Chart(rows)
     charts = []
@@ -261,9 +261,6 @@ class Figure:
             "image/svg+xml": self.svg,
             "text/plain": f"Biểu đồ: {self.title}",
         }
-
-    def _repr_html_(self) -> str:  # for viewers that take HTML only
-        return f'<figure class="chart" aria-label="{html.escape(self.title)}">{self.svg}</figure>'
 
 
 def _title_of(data: dict) -> str:

@@ -124,9 +124,45 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run(args: argparse.Namespace) -> int:
+    from kehoach.run import run_period
+
+    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet)
+    return _report_result(result)
+
+
+def _report_result(result) -> int:
+    for r in result.results:
+        if r.outcome == "ok":
+            print(f"  ✓ {r.title}: {result.folder / r.html} ({r.duration_s:.1f} s)")
+        else:
+            print(f"  ✗ {r.title} ({r.notebook}) LỖI ở {r.error}; notebook đã chạy: {result.folder / r.executed}",
+                  file=sys.stderr)
+    print(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
+    if result.failed:
+        print(f"{len(result.failed)} báo cáo bị lỗi; xem các dòng ✗ ở trên.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
-    """The main job behind ``make report``. Until the quarterly run exists it shows the plan."""
-    return _plan_show(args)
+    """The main job behind ``make report``: make sure there is data, then run the period's batch."""
+    from kehoach.progress import ProgressStore
+    from kehoach.run import run_period
+    from kehoach.sample import build_sample
+
+    plan = load_plan(args.plan)
+    if not ProgressStore().records_path(plan.ward, plan.year).exists():
+        print("Chưa có số liệu; đang tạo bộ số liệu minh họa (Số liệu minh họa)...")
+        build_sample(plan)
+    _plan_summary(plan)
+    return _report_result(run_period(args.period, jobs=args.jobs, show_progress=True))
+
+
+def _plan_summary(plan) -> None:
+    doc = plan.document
+    print(f"{doc.title} (Quyết định số {doc.decision_number}): {len(plan.indicator_list)} chỉ tiêu, "
+          f"{len(plan.groups)} nhóm, {len(plan.reporting_units)} đơn vị báo cáo.")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -165,8 +201,16 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--force", action="store_true", help="rebuild an existing illustrative store")
     sample.set_defaults(func=_sample)
 
+    periods = "2026-Q3, 'latest' (the last quarter ended by today, for cron) or 'data-latest' (the last quarter with data)"
+    run = sub.add_parser("run", help="execute and export every report notebook of a period into reports/PERIOD/")
+    run.add_argument("--period", required=True, help=periods)
+    run.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
+    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.set_defaults(func=_run)
+
     report = sub.add_parser("report", help="the main job: build the illustrative data if needed and run the quarterly reports")
-    report.add_argument("--period", default="data-latest", help="2026-Q3, 'latest' (last ended quarter) or 'data-latest' (last quarter with data)")
+    report.add_argument("--period", default="data-latest", help=periods)
+    report.add_argument("--jobs", type=int, default=None)
     report.set_defaults(func=_report)
 
     for register in _REGISTRARS:
