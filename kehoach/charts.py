@@ -135,7 +135,7 @@ def trend(progress: pd.DataFrame, indicator: pd.Series | dict, year: int) -> alt
     rows["year_label"] = rows["p"].map(lambda p: f"Năm {p.year}")
     rows["quarter"] = rows["p"].map(lambda p: QUARTER_NAMES[p.quarter])
     rows["value_text"] = [fmt_value(v, unit) for v in rows["value"]]
-    rows["kind_text"] = rows["is_estimate"].map(lambda e: "ước thực hiện" if e is True else "thực hiện")
+    rows["kind_text"] = ["ước thực hiện" if pd.notna(e) and e else "thực hiện" for e in rows["is_estimate"]]
     rows = rows.drop(columns=["p"])
     title = f"({number}) {indicator.get('label') or indicator['name']}"
     if rows.empty:

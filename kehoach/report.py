@@ -148,6 +148,10 @@ def _status_cell(status: str) -> str:
     return f"{charts.SYMBOLS[status]} {STATUS_LABELS[status]}"
 
 
+def _estimate(flag: object) -> bool:
+    return bool(pd.notna(flag) and flag)
+
+
 def _v(value: float, unit: str) -> str:
     return fmt_value(value, unit) if value == value else "—"
 
@@ -202,8 +206,8 @@ def status_overview_section(ctx: ReportContext) -> None:
 
 
 def _indicator_rows(frame: pd.DataFrame) -> list[list[object]]:
-    return [[f"({r.indicator})", r.label, r.target_text, _v(r.value, r.unit) + (" (ước)" if r.is_estimate is True else ""),
-             _v(r.projection, r.unit),
+    return [[f"({r.indicator})", r.label, r.target_text, _v(r.value, r.unit) + (" (ước)" if _estimate(r.is_estimate) else ""),
+             narrative.approx(r.projection, r.unit) if r.projection == r.projection else "—",
              _status_cell(r.status)] for r in frame.itertuples()]
 
 
@@ -323,7 +327,7 @@ def _revision_table(ctx: ReportContext, r: dict) -> str:
                       & ctx.records["period"].str.startswith(str(ctx.period.year))]
     if rev.empty:
         return paragraph("Chưa có lần báo cáo nào trong năm.", "meta")
-    rows = [[x.period, x.revision, _v(x.value, r["unit"]), "Ước thực hiện" if x.is_estimate else "Thực hiện",
+    rows = [[x.period, x.revision, _v(x.value, r["unit"]), "Ước thực hiện" if _estimate(x.is_estimate) else "Thực hiện",
              f"{x.submitted_at.tz_convert(VN_TZ):%d/%m/%Y}", x.unit_code, x.note]
             for x in rev.sort_values(["period", "revision"]).itertuples()]
     return table(["Kỳ", "Lần", "Giá trị", "Loại số liệu", "Ngày gửi", "Đơn vị", "Ghi chú"], rows, numeric={1, 2})
