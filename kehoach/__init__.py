@@ -1,40 +1,41 @@
-"""kehoach: track a ward's yearly socio-economic development plan and report on it each quarter."""
+"""kehoach: track a ward's yearly socio-economic development plan and report on it each quarter.
 
-from kehoach.completeness import completeness
-from kehoach.errors import KehoachError, PlanError, SubmissionError
-from kehoach.evaluate import by_group, by_unit, evaluate, needing_attention, overall, scorecard
-from kehoach.formatting import fmt_number, fmt_percent, fmt_value, parse_number
-from kehoach.period import Period, period_label, quarter_label
-from kehoach.plan import Plan, load_plan
-from kehoach.progress import ProgressStore, history, load_progress, load_tasks
-from kehoach.submission import import_file
+The public API below is imported lazily (PEP 562), so that a report kernel that needs only
+``kehoach.report`` does not pay for Excel, Arrow or Altair imports it never uses.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "KehoachError",
-    "Period",
-    "Plan",
-    "PlanError",
-    "ProgressStore",
-    "SubmissionError",
-    "__version__",
-    "by_group",
-    "by_unit",
-    "completeness",
-    "evaluate",
-    "fmt_number",
-    "fmt_percent",
-    "fmt_value",
-    "history",
-    "import_file",
-    "load_plan",
-    "load_progress",
-    "load_tasks",
-    "needing_attention",
-    "overall",
-    "parse_number",
-    "period_label",
-    "quarter_label",
-    "scorecard",
-]
+_EXPORTS = {
+    "KehoachError": "kehoach.errors", "PlanError": "kehoach.errors", "SubmissionError": "kehoach.errors",
+    "fmt_number": "kehoach.formatting", "fmt_percent": "kehoach.formatting", "fmt_value": "kehoach.formatting",
+    "parse_number": "kehoach.formatting",
+    "Period": "kehoach.period", "period_label": "kehoach.period", "quarter_label": "kehoach.period",
+    "Plan": "kehoach.plan", "load_plan": "kehoach.plan",
+    "ProgressStore": "kehoach.progress", "history": "kehoach.progress", "load_progress": "kehoach.progress",
+    "load_tasks": "kehoach.progress",
+    "import_file": "kehoach.submission",
+    "completeness": "kehoach.completeness",
+    "evaluate": "kehoach.evaluate", "by_group": "kehoach.evaluate", "by_unit": "kehoach.evaluate",
+    "overall": "kehoach.evaluate", "scorecard": "kehoach.evaluate", "needing_attention": "kehoach.evaluate",
+    "run_period": "kehoach.run",
+}
+
+__all__ = ["__version__", *sorted(_EXPORTS)]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'kehoach' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -21,22 +21,8 @@ from kehoach.evaluate import STATUS_LABELS, STATUSES
 from kehoach.formatting import fmt_value
 from kehoach.period import Period
 
-VL_VERSION = alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
-FONT = "Times New Roman, Liberation Serif, DejaVu Serif, serif"
+from kehoach.render import FONT, LEGEND_LABELS, LOCALE, PALETTE, SYMBOLS, TEXT_ON, VL_VERSION, Figure  # noqa: F401
 
-#: Okabe–Ito colours, one per status.
-PALETTE = {
-    "achieved": "#009E73", "on_track": "#56B4E9", "behind": "#E69F00", "at_risk": "#D55E00",
-    "regressing": "#CC79A7", "missed": "#000000", "no_data": "#999999", "not_due": "#E0E0E0",
-}
-#: A symbol per status, shown next to the colour.
-SYMBOLS = {
-    "achieved": "✓", "on_track": "↗", "behind": "→", "at_risk": "!", "regressing": "↓",
-    "missed": "✗", "no_data": "?", "not_due": "·",
-}
-TEXT_ON = {s: ("white" if s in ("achieved", "at_risk", "missed", "regressing") else "black") for s in STATUSES}
-LEGEND_LABELS = [f"{SYMBOLS[s]} {STATUS_LABELS[s]}" for s in STATUSES]
-LOCALE = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " đ"]}}
 QUARTER_NAMES = {1: "Quý I", 2: "Quý II", 3: "Quý III", 4: "Quý IV"}
 
 
@@ -223,52 +209,23 @@ def _empty(message: str) -> alt.TopLevelMixin:
 
 # -- rendering --------------------------------------------------------------------------
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The Vega-Lite spec, validated against the schema."""
     return chart.to_dict(validate=True)
 
 
 def to_svg(chart: alt.TopLevelMixin | dict) -> str:
-    """Static SVG via vl-convert (no browser, no network)."""
-    import vl_convert as vlc
+    from kehoach.render import to_svg as svg
 
-    data = chart if isinstance(chart, dict) else spec(chart)
-    return vlc.vegalite_to_svg(data, vl_version=VL_VERSION, allowed_base_urls=[])
+    return svg(chart if isinstance(chart, dict) else spec(chart))
 
 
 def to_png(chart: alt.TopLevelMixin | dict, scale: float = 2.0) -> bytes:
-    import vl_convert as vlc
+    from kehoach.render import to_png as png
 
-    data = chart if isinstance(chart, dict) else spec(chart)
-    return vlc.vegalite_to_png(data, vl_version=VL_VERSION, scale=scale, allowed_base_urls=[])
-
-
-class Figure:
-    """A chart for notebooks: interactive Vega-Lite in JupyterLab, static SVG in exported HTML."""
-
-    def __init__(self, chart: alt.TopLevelMixin | dict, svg: str | None = None, title: str = ""):
-        self.spec = chart if isinstance(chart, dict) else spec(chart)
-        self._svg = svg
-        self.title = title or _title_of(self.spec)
-
-    @property
-    def svg(self) -> str:
-        if self._svg is None:
-            self._svg = to_svg(self.spec)
-        return self._svg
-
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        return {
-            f"application/vnd.vegalite.v{VL_VERSION.split('.')[0]}+json": self.spec,
-            "image/svg+xml": self.svg,
-            "text/plain": f"Biểu đồ: {self.title}",
-        }
+    return png(chart if isinstance(chart, dict) else spec(chart), scale)
 
 
-def _title_of(data: dict) -> str:
-    title = data.get("title", "")
-    if isinstance(title, dict):
-        title = title.get("text", "")
-    return str(title)
-
-
-def figure(chart: alt.TopLevelMixin) -> Figure:
-    return Figure(chart)
+def figure(chart: alt.TopLevelMixin, render: bool = False) -> Figure:
+    """Wrap a chart for display; with ``render``, convert it to SVG now."""
+    data = spec(chart)
+    return Figure(data, to_svg(data) if render else None)

@@ -6,9 +6,8 @@ import datetime as dt
 
 import pandas as pd
 
-from kehoach.period import Period
+from kehoach.period import VN_TZ, Period
 from kehoach.plan import DUE_QUARTERS, Plan
-from kehoach.progress import VN_TZ
 
 TIMELINESS_LABELS = {"on_time": "Đúng hạn", "late": "Trễ hạn", "not_submitted": "Chưa gửi"}
 

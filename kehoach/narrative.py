@@ -13,8 +13,7 @@ import pandas as pd
 
 from kehoach.evaluate import ATTENTION, STATUS_LABELS, STATUSES, needing_attention
 from kehoach.formatting import fmt_number, fmt_value
-from kehoach.period import Period
-from kehoach.progress import VN_TZ
+from kehoach.period import VN_TZ, Period
 
 TEMPLATES: dict[str, str] = {
     # per indicator

@@ -8,6 +8,9 @@ from dataclasses import dataclass
 
 from kehoach.errors import PeriodError
 
+#: Vietnam's time zone (UTC+7, no daylight saving), used for submission dates and deadlines.
+VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
+
 _PATTERN = re.compile(r"^\s*(\d{4})-Q([1-4])\s*$", re.IGNORECASE)
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _CUMULATIVE = {1: "quý I năm {y}", 2: "6 tháng đầu năm {y}", 3: "9 tháng năm {y}", 4: "năm {y}"}

@@ -13,7 +13,6 @@ file or the new one, never half of one. An exclusive lock file keeps two imports
 from __future__ import annotations
 
 import contextlib
-import datetime as dt
 import io
 import logging
 import os
@@ -27,10 +26,10 @@ import pyarrow.csv as pacsv
 
 from kehoach import config
 from kehoach.errors import StoreError
+from kehoach.period import VN_TZ  # noqa: F401  (re-exported: the store's time zone)
 
 log = logging.getLogger(__name__)
 
-VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
 COLUMNS = [
     "ward", "year", "record", "indicator", "task", "period", "revision", "value", "is_estimate",

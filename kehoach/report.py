@@ -10,21 +10,20 @@ from __future__ import annotations
 
 import html
 import pickle
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from kehoach import charts, config, narrative
-from kehoach.completeness import completeness
+from kehoach import config, narrative
 from kehoach.errors import KehoachError
-from kehoach.evaluate import STATUS_LABELS, by_group, evaluate, needing_attention, required_pace, scorecard, task_status
+from kehoach.evaluate import STATUS_LABELS, by_group, needing_attention, required_pace, scorecard
 from kehoach.formatting import fmt_value
 from kehoach.parameters import PeriodParameters, load_parameters
-from kehoach.period import Period
-from kehoach.plan import Plan, load_plan
-from kehoach.progress import TASK_STATUSES, VN_TZ, ProgressStore, latest
-from kehoach.sample import is_illustrative
+from kehoach.period import VN_TZ, Period
+from kehoach.plan import Plan
+from kehoach.render import SYMBOLS, Figure
 
 ILLUSTRATIVE_BANNER = ("SỐ LIỆU MINH HỌA – Báo cáo này được lập từ bộ số liệu minh họa, "
                        "không phải số liệu chính thức của đơn vị.")
@@ -44,11 +43,56 @@ class ReportContext:
     tasks: pd.DataFrame        # plan tasks with their status this period
     completeness: pd.DataFrame
     illustrative: bool
+    figures: dict[str, Figure] = field(default_factory=dict)
+
+    def figure(self, key: str) -> Figure:
+        """The figure ``key`` ("overview", "scorecard", "heatmap", "bullet:KT", "trend:1"), built once."""
+        if key not in self.figures:
+            self.figures[key] = _build_figure(self, key)
+        return self.figures[key]
+
+    def figure_keys(self, kinds: list[str]) -> list[str]:
+        """The figures that the reports of ``kinds`` (overview, indicators, unit) will show."""
+        keys: list[str] = []
+        if "overview" in kinds:
+            with_values = self.evaluated.loc[self.evaluated["value"].notna(), "group"].unique()
+            keys += ["overview", "scorecard"] + [f"bullet:{g.code}" for g in self.plan.groups if g.code in with_values]
+        if "indicators" in kinds:
+            keys += ["heatmap"] + [f"trend:{n}" for n in sorted(self.progress["indicator"].dropna().astype(int).unique())]
+        return keys
+
+    def prepare(self, path: Path, kinds: list[str], workers: int = 2) -> Path:
+        """Build and render the figures of ``kinds`` once, then save the context for the notebooks."""
+        keys = self.figure_keys(kinds)
+        figures = [self.figure(k) for k in keys]
+        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
+            list(pool.map(lambda f: f.svg, figures))
+        return self.save(path)
 
     def save(self, path: Path) -> Path:
         """Write the context for the notebooks of a run (see :func:`load_context`)."""
         path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
         return path
+
+
+def _build_figure(ctx: ReportContext, key: str) -> Figure:
+    from kehoach import charts  # imports Altair: only when a figure was not pre-rendered
+
+    kind, _, arg = key.partition(":")
+    if kind == "overview":
+        chart = charts.status_overview(ctx.evaluated)
+    elif kind == "scorecard":
+        chart = charts.unit_scorecard(scorecard(ctx.evaluated, ctx.completeness))
+    elif kind == "heatmap":
+        chart = charts.heatmap(ctx.year_evaluated)
+    elif kind == "bullet":
+        chart = charts.bullet(ctx.evaluated, arg)
+    elif kind == "trend":
+        row = ctx.plan.indicators.set_index("number").loc[int(arg)]
+        chart = charts.trend(ctx.progress, {**row.to_dict(), "number": int(arg)}, ctx.period.year)
+    else:
+        raise KehoachError(f"Unknown figure '{key}'.")
+    return charts.figure(chart)
 
 
 def resolve(path: str | Path) -> Path:
@@ -60,6 +104,11 @@ def resolve(path: str | Path) -> Path:
 def build_context(period: str | Period, ward: str | None = None, year: int | None = None, data_dir: str | Path = "data",
                   params: PeriodParameters | None = None) -> ReportContext:
     """Load the plan and the store, and evaluate ``period``. Pure reads; nothing is written."""
+    from kehoach.completeness import completeness
+    from kehoach.evaluate import evaluate, task_status
+    from kehoach.progress import TASK_STATUSES, ProgressStore, latest
+    from kehoach.sample import is_illustrative
+
     p = Period.parse(period)
     data = resolve(data_dir)
     plan = _find_plan(data / "plan", ward, year or p.year)
@@ -82,8 +131,10 @@ def build_context(period: str | Period, ward: str | None = None, year: int | Non
 
 
 def _find_plan(folder: Path, ward: str | None, year: int) -> Plan:
-    plans = [load_plan(f) for f in sorted(folder.glob("*.yaml"))]
-    for plan in plans:
+    from kehoach.plan import load_plan
+
+    for path in sorted(folder.glob("*.yaml")):
+        plan = load_plan(path)
         if plan.year == year and (ward is None or plan.ward == ward):
             return plan
     raise KehoachError(f"No plan for ward '{ward}' and year {year} in {folder}. Add its YAML file there.")
@@ -145,7 +196,7 @@ def table(columns: list[str], rows: list[list[object]], css: str = "data", numer
 
 
 def _status_cell(status: str) -> str:
-    return f"{charts.SYMBOLS[status]} {STATUS_LABELS[status]}"
+    return f"{SYMBOLS[status]} {STATUS_LABELS[status]}"
 
 
 def _estimate(flag: object) -> bool:
@@ -201,7 +252,7 @@ def status_overview_section(ctx: ReportContext) -> None:
     """Status of the indicators by group: chart and table."""
     groups = by_group(ctx.evaluated)
     rows = [[g.group_name] + [int(getattr(g, s)) for s in STATUS_LABELS] + [int(g.total)] for g in groups.itertuples()]
-    _display(heading("II. Kết quả theo nhóm chỉ tiêu"), charts.figure(charts.status_overview(ctx.evaluated)),
+    _display(heading("II. Kết quả theo nhóm chỉ tiêu"), ctx.figure("overview"),
              table(["Nhóm"] + [_status_cell(s) for s in STATUS_LABELS] + ["Tổng"], rows, numeric=set(range(1, 10))))
 
 
@@ -223,7 +274,7 @@ def group_sections(ctx: ReportContext) -> None:
         items = "".join(f"<li>{esc(s)}</li>" for s in sentences)
         _display(heading(f"{i}. Nhóm chỉ tiêu về {group.name}", 3), paragraph(paragraphs[group.code]))
         if rows["value"].notna().any():
-            _display(charts.figure(charts.bullet(ctx.evaluated, group.code)))
+            _display(ctx.figure(f"bullet:{group.code}"))
         _display(table(INDICATOR_COLUMNS, _indicator_rows(rows)), f'<ul class="sentences">{items}</ul>')
 
 
@@ -248,9 +299,8 @@ def _completeness_rows(table_: pd.DataFrame) -> list[list[object]]:
 
 def completeness_section(ctx: ReportContext) -> None:
     """IV. Reporting by the responsible units: narrative, scorecard chart and table."""
-    card = scorecard(ctx.evaluated, ctx.completeness)
     _display(heading("IV. Tình hình báo cáo của các đơn vị"), paragraph(narrative.completeness_text(ctx.completeness)),
-             charts.figure(charts.unit_scorecard(card)),
+             ctx.figure("scorecard"),
              table(["Đơn vị", "Tình trạng", "Ngày gửi", "Số chỉ tiêu đã báo cáo", "Chỉ tiêu còn thiếu"],
                    _completeness_rows(ctx.completeness)))
 
@@ -268,7 +318,7 @@ def tasks_section(ctx: ReportContext, unit: str | None = None) -> None:
 
 def heatmap_section(ctx: ReportContext) -> None:
     """The status of each indicator in each quarter so far."""
-    _display(heading("Phụ lục. Đánh giá từng chỉ tiêu theo quý"), charts.figure(charts.heatmap(ctx.year_evaluated)))
+    _display(heading("Phụ lục. Đánh giá từng chỉ tiêu theo quý"), ctx.figure("heatmap"))
 
 
 # -- unit report ----------------------------------------------------------------------------
@@ -301,13 +351,12 @@ def unit_actions_section(ctx: ReportContext, unit: str) -> None:
 def indicator_details(ctx: ReportContext) -> None:
     """One section per indicator: sentence, trend chart, quarterly values and revisions."""
     for r in ctx.evaluated.to_dict("records"):
-        ind = ctx.plan.indicators.set_index("number").loc[r["indicator"]]
         _display(heading(f"({r['indicator']}) {r['label']}"),
                  paragraph(f"Đơn vị chủ trì: {r['unit_name']}. Kế hoạch năm: {r['target_text']}. "
                            f"Đánh giá: {_status_cell(r['status'])}.", "meta"),
                  paragraph(narrative.indicator_sentence(r)))
         if ctx.progress["indicator"].eq(r["indicator"]).any():
-            _display(charts.figure(charts.trend(ctx.progress, {**ind.to_dict(), "number": r["indicator"]}, ctx.period.year)))
+            _display(ctx.figure(f"trend:{r['indicator']}"))
         _display(_quarter_table(ctx, r), _revision_table(ctx, r))
 
 

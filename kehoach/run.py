@@ -124,6 +124,10 @@ def _papermill_parameters(params: PeriodParameters, ctx: Any, context_file: Path
     return raw
 
 
+def _kinds(jobs: list[Job]) -> list[str]:
+    return sorted({job.name.split("-")[0] for job in jobs})
+
+
 # -- step 2: execute --------------------------------------------------------------------------
 def _kernel_manager_class():
     from jupyter_client.manager import AsyncKernelManager
@@ -302,8 +306,9 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
         staging = final.parent / f".staging-{p}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         try:
-            context_file = ctx.save(Path(tempfile.gettempdir()) / f"kehoach-context-{uuid.uuid4().hex}.pkl")
+            context_file = Path(tempfile.gettempdir()) / f"kehoach-context-{uuid.uuid4().hex}.pkl"
             job_list = plan_jobs(ctx, params, notebooks_dir, context_file)
+            ctx.prepare(context_file, _kinds(job_list), workers=jobs or os.cpu_count() or 1)
             results = execute_all(job_list, staging, jobs or os.cpu_count() or 1, show_progress)
             write_manifest(staging, ctx, params, job_list, results, started)
             write_index(staging, ctx, results)

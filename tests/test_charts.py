@@ -95,3 +95,11 @@ def test_empty_group_gives_a_message(plan):
     chart = charts.bullet(evaluated, "VHGD")
     assert "Nhóm Văn hóa - Giáo dục: chưa có số liệu 9 tháng năm 2026" in _texts(charts.to_svg(chart))
     assert isinstance(evaluated, pd.DataFrame)
+
+
+def test_render_module_matches_altairs_vega_lite():
+    import altair as alt
+
+    from kehoach import render
+
+    assert render.VL_VERSION == alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]

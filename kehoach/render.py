@@ -1,0 +1,73 @@
+"""Chart style and static rendering, without importing Altair.
+
+Kernels that only display pre-rendered figures import this module, not :mod:`kehoach.charts`,
+so they never pay for Altair's import (and jsonschema's eager rfc3987-syntax grammar build).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kehoach.evaluate import STATUS_LABELS, STATUSES
+
+VL_VERSION = "6.4"
+FONT = "Times New Roman, Liberation Serif, DejaVu Serif, serif"
+
+#: Okabe–Ito colours, one per status.
+PALETTE = {
+    "achieved": "#009E73", "on_track": "#56B4E9", "behind": "#E69F00", "at_risk": "#D55E00",
+    "regressing": "#CC79A7", "missed": "#000000", "no_data": "#999999", "not_due": "#E0E0E0",
+}
+#: A symbol per status, shown next to the colour.
+SYMBOLS = {
+    "achieved": "✓", "on_track": "↗", "behind": "→", "at_risk": "!", "regressing": "↓",
+    "missed": "✗", "no_data": "?", "not_due": "·",
+}
+TEXT_ON = {s: ("white" if s in ("achieved", "at_risk", "missed", "regressing") else "black") for s in STATUSES}
+LEGEND_LABELS = [f"{SYMBOLS[s]} {STATUS_LABELS[s]}" for s in STATUSES]
+LOCALE = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " đ"]}}
+
+
+def to_svg(spec: dict) -> str:
+    """Static SVG via vl-convert (no browser, no network)."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_svg(spec, vl_version=VL_VERSION, allowed_base_urls=[])
+
+
+def to_png(spec: dict, scale: float = 2.0) -> bytes:
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(spec, vl_version=VL_VERSION, scale=scale, allowed_base_urls=[])
+
+
+class Figure:
+    """A chart for notebooks: interactive Vega-Lite in JupyterLab, static SVG in exported HTML."""
+
+    def __init__(self, spec: dict, svg: str | None = None, title: str = ""):
+        self.spec = spec
+        self._svg = svg
+        self.title = title or _title_of(spec)
+
+    @property
+    def svg(self) -> str:
+        if self._svg is None:
+            self._svg = to_svg(self.spec)
+        return self._svg
+
+    def png(self, scale: float = 2.0) -> bytes:
+        return to_png(self.spec, scale)
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
+        return {
+            f"application/vnd.vegalite.v{VL_VERSION.split('.')[0]}+json": self.spec,
+            "image/svg+xml": self.svg,
+            "text/plain": f"Biểu đồ: {self.title}",
+        }
+
+
+def _title_of(data: dict) -> str:
+    title = data.get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    return str(title)
