@@ -71,3 +71,29 @@ def _title_of(data: dict) -> str:
     if isinstance(title, dict):
         title = title.get("text", "")
     return str(title)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m kehoach.render CONTEXT KIND=OUT ...``: render the figures of each report kind.
+
+    Used by :mod:`kehoach.run` to draw the charts in a separate process while the kernels run.
+    Reads a saved report context and writes, for each ``KIND=OUT`` in order, the context with
+    that kind's figures rendered to ``OUT`` (atomically).
+    """
+    import pickle
+    import sys
+    from pathlib import Path
+
+    from kehoach.startup import skip_rfc3987_grammar
+
+    skip_rfc3987_grammar()
+    args = sys.argv[1:] if argv is None else argv
+    ctx = pickle.loads(Path(args[0]).read_bytes())
+    for item in args[1:]:
+        kind, _, out = item.partition("=")
+        ctx.prepare(Path(out), [kind])
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import html
 import pickle
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -45,10 +44,10 @@ class ReportContext:
     illustrative: bool
     figures: dict[str, Figure] = field(default_factory=dict)
 
-    def figure(self, key: str) -> Figure:
+    def figure(self, key: str, validate: bool = True) -> Figure:
         """The figure ``key`` ("overview", "scorecard", "heatmap", "bullet:KT", "trend:1"), built once."""
         if key not in self.figures:
-            self.figures[key] = _build_figure(self, key)
+            self.figures[key] = _build_figure(self, key, validate)
         return self.figures[key]
 
     def figure_keys(self, kinds: list[str]) -> list[str]:
@@ -58,24 +57,31 @@ class ReportContext:
             with_values = self.evaluated.loc[self.evaluated["value"].notna(), "group"].unique()
             keys += ["overview", "scorecard"] + [f"bullet:{g.code}" for g in self.plan.groups if g.code in with_values]
         if "indicators" in kinds:
-            keys += ["heatmap"] + [f"trend:{n}" for n in sorted(self.progress["indicator"].dropna().astype(int).unique())]
+            keys += ["heatmap"] + [f"trend:{n}" for n in self.trend_indicators()]
         return keys
 
-    def prepare(self, path: Path, kinds: list[str], workers: int = 2) -> Path:
+    def trend_indicators(self) -> list[int]:
+        """Indicators with at least two quarterly values in this year and the last: a line needs two points."""
+        years = {str(self.period.year), str(self.period.year - 1)}
+        rows = self.progress[self.progress["period"].str[:4].isin(years)]
+        counts = rows.groupby("indicator").size()
+        return sorted(int(n) for n in counts[counts >= 2].index)
+
+    def prepare(self, path: Path, kinds: list[str]) -> Path:
         """Build and render the figures of ``kinds`` once, then save the context for the notebooks."""
-        keys = self.figure_keys(kinds)
-        figures = [self.figure(k) for k in keys]
-        with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            list(pool.map(lambda f: f.svg, figures))
+        for key in self.figure_keys(kinds):
+            self.figure(key, validate=False).svg  # noqa: B018 - renders and caches the SVG; tests validate the builders
         return self.save(path)
 
     def save(self, path: Path) -> Path:
-        """Write the context for the notebooks of a run (see :func:`load_context`)."""
-        path.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+        """Write the context for the notebooks of a run (see :func:`load_context`), atomically."""
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
+        tmp.replace(path)
         return path
 
 
-def _build_figure(ctx: ReportContext, key: str) -> Figure:
+def _build_figure(ctx: ReportContext, key: str, validate: bool = True) -> Figure:
     from kehoach import charts  # imports Altair: only when a figure was not pre-rendered
 
     kind, _, arg = key.partition(":")
@@ -92,7 +98,7 @@ def _build_figure(ctx: ReportContext, key: str) -> Figure:
         chart = charts.trend(ctx.progress, {**row.to_dict(), "number": int(arg)}, ctx.period.year)
     else:
         raise KehoachError(f"Unknown figure '{key}'.")
-    return charts.figure(chart)
+    return charts.figure(chart, validate=validate)
 
 
 def resolve(path: str | Path) -> Path:
@@ -350,12 +356,13 @@ def unit_actions_section(ctx: ReportContext, unit: str) -> None:
 # -- indicator detail -------------------------------------------------------------------------
 def indicator_details(ctx: ReportContext) -> None:
     """One section per indicator: sentence, trend chart, quarterly values and revisions."""
+    trends = set(ctx.trend_indicators())
     for r in ctx.evaluated.to_dict("records"):
         _display(heading(f"({r['indicator']}) {r['label']}"),
                  paragraph(f"Đơn vị chủ trì: {r['unit_name']}. Kế hoạch năm: {r['target_text']}. "
                            f"Đánh giá: {_status_cell(r['status'])}.", "meta"),
                  paragraph(narrative.indicator_sentence(r)))
-        if ctx.progress["indicator"].eq(r["indicator"]).any():
+        if r["indicator"] in trends:
             _display(ctx.figure(f"trend:{r['indicator']}"))
         _display(_quarter_table(ctx, r), _revision_table(ctx, r))
 

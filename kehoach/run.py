@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -27,11 +27,14 @@ from typing import Any, Iterator
 
 from kehoach import config
 from kehoach.errors import RunError
+from kehoach.startup import skip_rfc3987_grammar
 from kehoach.parameters import PeriodParameters, load_parameters
 from kehoach.period import Period, latest_ended
 from kehoach.progress import ProgressStore
 
 log = logging.getLogger(__name__)
+
+skip_rfc3987_grammar()  # papermill and nbformat import jsonschema; see kehoach.startup
 
 NOTEBOOKS = {"overview": "overview.ipynb", "unit": "unit.ipynb", "indicators": "indicators.ipynb"}
 
@@ -104,13 +107,21 @@ def check_inputs(period: Period, notebooks_dir: Path) -> tuple[PeriodParameters,
     return params, ctx
 
 
-def plan_jobs(ctx: Any, params: PeriodParameters, notebooks_dir: Path, context_file: Path) -> list[Job]:
-    """The overview, the indicator detail, and one unit report per reporting unit."""
+def plan_jobs(ctx: Any, params: PeriodParameters, notebooks_dir: Path, context_file: Path,
+              figure_files: dict[str, Path] | None = None) -> list[Job]:
+    """The overview, the indicator detail, and one unit report per reporting unit.
+
+    Unit reports show no chart and read ``context_file``; the overview and the indicator
+    detail read their entry of ``figure_files``, the same context with their charts rendered.
+    """
     base = _papermill_parameters(params, ctx, context_file)
+    files = figure_files or {}
     label = ctx.period.label()
     jobs = [
-        Job("overview", notebooks_dir / NOTEBOOKS["overview"], f"Báo cáo tổng hợp {label}", "bao-cao-tong-hop.html", base),
-        Job("indicators", notebooks_dir / NOTEBOOKS["indicators"], f"Chi tiết từng chỉ tiêu {label}", "chi-tiet-chi-tieu.html", base),
+        Job("overview", notebooks_dir / NOTEBOOKS["overview"], f"Báo cáo tổng hợp {label}", "bao-cao-tong-hop.html",
+            {**base, "context_file": str(files.get("overview", context_file))}),
+        Job("indicators", notebooks_dir / NOTEBOOKS["indicators"], f"Chi tiết từng chỉ tiêu {label}", "chi-tiet-chi-tieu.html",
+            {**base, "context_file": str(files.get("indicators", context_file))}),
     ]
     for unit in ctx.plan.reporting_units:
         jobs.append(Job(f"unit-{unit.code}", notebooks_dir / NOTEBOOKS["unit"], f"Báo cáo {unit.name} {label}",
@@ -118,14 +129,15 @@ def plan_jobs(ctx: Any, params: PeriodParameters, notebooks_dir: Path, context_f
     return jobs
 
 
+def figure_kind(job: Job) -> str | None:
+    """Which pre-rendered figures a job waits for: "overview", "indicators" or none (unit reports)."""
+    return None if job.name.startswith("unit-") else job.name.split("-")[0]
+
+
 def _papermill_parameters(params: PeriodParameters, ctx: Any, context_file: Path) -> dict[str, Any]:
     raw = json.loads(params.model_dump_json())
     raw.update(ward=ctx.plan.ward, year=ctx.plan.year, context_file=str(context_file))
     return raw
-
-
-def _kinds(jobs: list[Job]) -> list[str]:
-    return sorted({job.name.split("-")[0] for job in jobs})
 
 
 # -- step 2: execute --------------------------------------------------------------------------
@@ -154,8 +166,10 @@ def execute(job: Job, folder: Path) -> JobResult:
     clock = time.perf_counter()
     error, html, size = None, None, None
     try:
+        # request_save_on_cell_execute=False: papermill otherwise rewrites (and re-validates) the whole
+        # output notebook before and after every cell; it still writes it at the end and on failure.
         pm.execute_notebook(str(job.notebook), str(executed), parameters=job.parameters, progress_bar=False,
-                            kernel_name="python3", cwd=str(config.project_root()),
+                            kernel_name="python3", cwd=str(config.project_root()), request_save_on_cell_execute=False,
                             kernel_manager_class=_kernel_manager_class())
         html_path = export_html(executed, folder / job.html_name, job.title)
         html, size = job.html_name, html_path.stat().st_size
@@ -169,20 +183,83 @@ def execute(job: Job, folder: Path) -> JobResult:
                      round(time.perf_counter() - clock, 2), "failed" if error else "ok", error, size)
 
 
-def execute_all(jobs: list[Job], folder: Path, workers: int, show_progress: bool) -> list[JobResult]:
+class Rendering:
+    """The figures of the charted reports, rendered in a child process, one kind after another.
+
+    The child (``python -m kehoach.render``) keeps Altair and vl-convert off this process's
+    GIL, which the threads driving the kernels need; it is a plain subprocess, which, unlike a
+    fork, inherits no lock held by those threads. Each kind's context file appears (atomically)
+    as soon as its figures are done, so the overview can start while the indicator charts are
+    still being drawn.
+    """
+
+    TIMEOUT_S = 600
+
+    def __init__(self, context_file: Path, files: dict[str, Path]):
+        import subprocess
+
+        self.files = files
+        self.started = time.monotonic()
+        args = [f"{kind}={path}" for kind, path in files.items()]
+        self.proc = subprocess.Popen([sys.executable, "-m", "kehoach.render", str(context_file), *args],
+                                     stderr=subprocess.PIPE, text=True)
+
+    def ready(self, kind: str) -> bool:
+        if self.files[kind].exists():
+            return True
+        if self.proc.poll() is not None and not self.files[kind].exists():
+            detail = (self.proc.stderr.read() if self.proc.stderr else "")[-1500:]
+            raise RunError(f"Rendering the charts of the {kind} report failed (exit code {self.proc.returncode}):\n{detail}")
+        return False
+
+    def wait(self, kind: str) -> None:
+        while not self.ready(kind):
+            if time.monotonic() - self.started > self.TIMEOUT_S:
+                self.proc.kill()
+                raise RunError(f"Rendering the charts took over {self.TIMEOUT_S} s and was stopped.")
+            time.sleep(0.05)
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        if self.proc.stderr:
+            self.proc.stderr.close()
+
+
+def execute_all(jobs: list[Job], folder: Path, workers: int, show_progress: bool,
+                rendering: Rendering | None = None) -> list[JobResult]:
+    """Run ``jobs`` on ``workers`` threads behind one progress bar.
+
+    Unit reports need no figures and start at once. A report whose figures are being
+    rendered waits for them, then goes ahead of any unit report still waiting.
+    """
     from tqdm import tqdm
 
     (folder / "notebooks").mkdir(parents=True, exist_ok=True)
+    kinds = rendering.files if rendering else {}
+    waiting = [j for j in jobs if figure_kind(j) in kinds]
+    queue = [j for j in jobs if j not in waiting]
     results: list[JobResult] = []
+    running: set[Future] = set()
     with tqdm(total=len(jobs), desc="Lập báo cáo", unit="báo cáo", disable=not show_progress, file=sys.stderr) as bar, \
             ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(execute, job, folder): job for job in jobs}
-        for future in as_completed(futures):
-            result = future.result()
-            results.append(result)
-            if result.error:
-                log.error("%s (%s) failed: %s", result.name, result.notebook, result.error)
-            bar.update(1)
+        while queue or waiting or running:
+            for job in [j for j in waiting if rendering.ready(figure_kind(j))]:
+                waiting.remove(job)
+                queue.insert(0, job)
+            while queue and len(running) < max(1, workers):
+                running.add(pool.submit(execute, queue.pop(0), folder))
+            if not running:
+                rendering.wait(figure_kind(waiting[0]))
+                continue
+            finished, running = wait(running, timeout=0.05, return_when=FIRST_COMPLETED)
+            for future in finished:
+                result = future.result()
+                results.append(result)
+                if result.error:
+                    log.error("%s (%s) failed: %s", result.name, result.notebook, result.error)
+                bar.update(1)
     order = {job.name: i for i, job in enumerate(jobs)}
     return sorted(results, key=lambda r: order[r.name])
 
@@ -302,19 +379,26 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
     started = dt.datetime.now().astimezone()
     params, ctx = check_inputs(p, notebooks_dir)
     final = _output_folder(params, p)
+    scratch = Path(tempfile.gettempdir())
+    token = uuid.uuid4().hex
+    context_file = scratch / f"kehoach-context-{token}.pkl"
+    figure_files = {kind: scratch / f"kehoach-{kind}-{token}.pkl" for kind in ("overview", "indicators")}
     with period_lock(final.parent, p):
         staging = final.parent / f".staging-{p}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         try:
-            context_file = Path(tempfile.gettempdir()) / f"kehoach-context-{uuid.uuid4().hex}.pkl"
-            job_list = plan_jobs(ctx, params, notebooks_dir, context_file)
-            ctx.prepare(context_file, _kinds(job_list), workers=jobs or os.cpu_count() or 1)
-            results = execute_all(job_list, staging, jobs or os.cpu_count() or 1, show_progress)
+            job_list = plan_jobs(ctx, params, notebooks_dir, ctx.save(context_file), figure_files)
+            charted = {kind: path for kind, path in figure_files.items() if any(figure_kind(j) == kind for j in job_list)}
+            rendering = Rendering(context_file, charted)
+            try:
+                results = execute_all(job_list, staging, jobs or os.cpu_count() or 1, show_progress, rendering)
+            finally:
+                rendering.close()
             write_manifest(staging, ctx, params, job_list, results, started)
             write_index(staging, ctx, results)
             publish(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-            if "context_file" in locals():
-                context_file.unlink(missing_ok=True)
+            for path in (context_file, *figure_files.values()):
+                path.unlink(missing_ok=True)
     return RunResult(str(p), final, results)

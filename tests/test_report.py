@@ -28,7 +28,8 @@ def test_figure_keys_follow_the_reports(ctx):
     overview = ctx.figure_keys(["overview"])
     assert overview[:2] == ["overview", "scorecard"] and "bullet:VHGD" not in overview and "bullet:KT" in overview
     detail = ctx.figure_keys(["indicators"])
-    assert detail[0] == "heatmap" and len(detail) == 37
+    assert detail[0] == "heatmap" and len(detail) == 30  # the 7 annual indicators have one point: no line
+    assert "trend:16" not in detail and "trend:7" in detail
 
 
 def test_kernel_side_never_imports_altair_or_excel(ctx, tmp_path):
@@ -43,7 +44,7 @@ def test_kernel_side_never_imports_altair_or_excel(ctx, tmp_path):
         report.tasks_section(ctx); report.heatmap_section(ctx); report.indicator_details(ctx)
         report.unit_summary_section(ctx, "KTHT"); report.unit_actions_section(ctx, "KTHT"); report.closing(ctx)
         bundles = [f._repr_mimebundle_() for f in ctx.figures.values()]  # what a kernel sends to the front end
-        assert len(bundles) == {len(ctx.figure_keys(["overview", "indicators"]))} == 44 and all(b["image/svg+xml"].startswith("<svg") for b in bundles)
+        assert len(bundles) == {len(ctx.figure_keys(["overview", "indicators"]))} == 37 and all(b["image/svg+xml"].startswith("<svg") for b in bundles)
         heavy = sorted(m for m in ("altair", "vl_convert", "jsonschema", "openpyxl") if m in sys.modules)
         print("HEAVY", heavy)
     """)
