@@ -145,6 +145,25 @@ def _report_result(result) -> int:
     return 0
 
 
+def _send(args: argparse.Namespace) -> int:
+    from kehoach.mail import send_period
+
+    result = send_period(args.period, dry_run=args.dry_run, as_zip=args.zip, resend=args.resend, settings_file=args.recipients)
+    for item in result.items:
+        files = ", ".join(p.name for p in item.attachments)
+        if item.outcome == "failed":
+            print(f"  ✗ {item.recipient.email}: {item.error}", file=sys.stderr)
+        else:
+            label = {"sent": "đã gửi", "skipped": "đã gửi trước đây, bỏ qua", "written": "đã ghi .eml"}[item.outcome]
+            print(f"  {'✓' if item.outcome != 'skipped' else '·'} {item.recipient.email}: {label} ({files})")
+    if result.outbox:
+        print(f"Thư chưa gửi, xem tại: {result.outbox}")
+    if result.failed:
+        print(f"{len(result.failed)} thư gửi không thành công; chạy lại lệnh để gửi các thư còn lại.", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _report(args: argparse.Namespace) -> int:
     """The main job behind ``make report``: make sure there is data, then run the period's batch."""
     from kehoach.progress import ProgressStore
@@ -207,6 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.set_defaults(func=_run)
+
+    send = sub.add_parser("send", help="email the period's reports to the recipients in parameters/recipients.yaml")
+    send.add_argument("--period", required=True)
+    send.add_argument("--dry-run", action="store_true", help="write each message as .eml to reports/PERIOD/outbox/; send nothing")
+    send.add_argument("--zip", action="store_true", help="attach the reports as one .zip (some mail systems block .html)")
+    send.add_argument("--resend", action="store_true", help="send again messages already in the send log")
+    send.add_argument("--recipients", type=Path, default=None, help="recipients file (default: parameters/recipients.yaml)")
+    send.set_defaults(func=_send)
 
     report = sub.add_parser("report", help="the main job: build the illustrative data if needed and run the quarterly reports")
     report.add_argument("--period", default="data-latest", help=periods)

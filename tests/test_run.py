@@ -20,50 +20,7 @@ import pytest
 from kehoach.cli import main
 from kehoach.errors import RunError
 from kehoach.run import resolve_period, run_period
-from tests.conftest import PROJECT
-
-PERIODS = ["2026-Q1", "2026-Q2", "2026-Q3"]
-SCRIPT_NOTE = "<script>alert('x')</script> & ghi chú"
-
-
-def make_workbench(root: Path) -> Path:
-    for sub in ("data", "parameters", "notebooks"):
-        shutil.copytree(PROJECT / sub, root / sub)
-    (root / "reports").mkdir()
-    return root
-
-
-@pytest.fixture(scope="session")
-def runs(tmp_path_factory):
-    root = make_workbench(tmp_path_factory.mktemp("run") / "wb")
-    old = os.environ.get("KEHOACH_ROOT")
-    os.environ["KEHOACH_ROOT"] = str(root)
-    try:
-        _add_script_note(root)
-        results = {p: run_period(p, jobs=2) for p in PERIODS}
-    finally:
-        if old is None:
-            os.environ.pop("KEHOACH_ROOT", None)
-        else:
-            os.environ["KEHOACH_ROOT"] = old
-    return root, results
-
-
-def _add_script_note(root: Path) -> None:
-    """A unit note that tries to inject a script: it must show as text."""
-    from kehoach.plan import load_plan
-    from kehoach.progress import ProgressStore
-    from kehoach.submission import import_file
-
-    csv = root / "note.csv"
-    csv.write_text("ward,year,unit_code,indicator,period,value,is_estimate,note,submitted_at\n"
-                   f'phan-dinh-phung,2026,PVHCC,9,2026-Q3,99,false,"{SCRIPT_NOTE}",2026-10-04T08:00:00+07:00\n',
-                   encoding="utf-8")
-    import datetime as dt
-
-    import_file(csv, load_plan(root / "data" / "plan" / "phan-dinh-phung-2026.yaml"), ProgressStore(root / "data" / "progress"),
-                today=dt.date(2026, 11, 29))
-
+from tests.conftest import PERIODS, PROJECT, SCRIPT_NOTE  # noqa: F401
 
 def test_every_notebook_executes_for_each_period(runs):
     root, results = runs
