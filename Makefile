@@ -30,7 +30,9 @@ lab: $(STAMP)
 	$(BIN)/jupyter lab --notebook-dir=notebooks
 
 benchmark: $(STAMP)
-	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/progress_load.py
+	$(BIN)/python benchmarks/evaluate_scale.py
+	$(BIN)/python benchmarks/quarterly_run.py --province
 
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache

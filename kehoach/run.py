@@ -152,6 +152,17 @@ def _kernel_manager_class():
             self.transport = "ipc"
             self.ip = str(Path(tempfile.mkdtemp(prefix="kehoach-kernel-")) / "k")
 
+        async def _async_interrupt_kernel(self) -> None:
+            # jupyter_client sends SIGINT before every shutdown; a finished notebook needs none,
+            # and the kernel would log a spurious "KeyboardInterrupt caught in kernel".
+            if not self.shutting_down:
+                await super()._async_interrupt_kernel()
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:  # the private socket folder
+                shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
+
     return IPCKernelManager
 
 
