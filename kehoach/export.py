@@ -8,14 +8,13 @@ SVG. :func:`check_self_contained` refuses a page that would load anything from o
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import tempfile
 from pathlib import Path
 
 import nbformat
 
 from kehoach.errors import KehoachError
+from kehoach.files import atomic_write
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "kehoach_report"
@@ -71,14 +70,4 @@ def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
 
 def export_html(notebook_path: Path, html_path: Path, title: str) -> Path:
     """Export ``notebook_path`` to ``html_path``, written atomically."""
-    page = render_html(nbformat.read(notebook_path, as_version=4), title)
-    fd, tmp = tempfile.mkstemp(dir=html_path.parent, prefix=f".{html_path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(page)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, html_path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return html_path
+    return atomic_write(html_path, render_html(nbformat.read(notebook_path, as_version=4), title))

@@ -16,7 +16,6 @@ import logging
 import os
 import smtplib
 import ssl
-import tempfile
 import zipfile
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -29,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kehoach import config
 from kehoach.errors import MailError
+from kehoach.files import atomic_write
 from kehoach.period import VN_TZ, Period
 
 log = logging.getLogger(__name__)
@@ -390,9 +390,6 @@ def write_outbox(outbox: Path, items: list[Outgoing]) -> Path:
     outbox.mkdir(parents=True, exist_ok=True)
     for index, item in enumerate(items, start=1):
         name = f"{index:02d}_{item.recipient.email.replace('@', '_at_')}.eml"
-        fd, tmp = tempfile.mkstemp(dir=outbox, prefix=".", suffix=".tmp")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(item.message.as_bytes())
-        os.replace(tmp, outbox / name)
+        atomic_write(outbox / name, item.message.as_bytes(), mode=0o600)
         item.outcome = "written"
     return outbox

@@ -15,9 +15,6 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -26,6 +23,7 @@ import pyarrow.csv as pacsv
 
 from kehoach import config
 from kehoach.errors import StoreError
+from kehoach.files import atomic_write, exclusive_lock
 from kehoach.period import VN_TZ  # noqa: F401  (re-exported: the store's time zone)
 
 log = logging.getLogger(__name__)
@@ -92,30 +90,19 @@ class ProgressStore:
             archived = self.archive_path(ward, year, sha256, original.name)
             if not archived.exists():
                 archived.parent.mkdir(exist_ok=True)
-                _atomic_write(archived, original.read_bytes())
+                atomic_write(archived, original.read_bytes())
             path = self.records_path(ward, year)
             old = path.read_bytes() if path.exists() else b""
             new = _to_csv(records, header=not old)
-            _atomic_write(path, old + new)
+            atomic_write(path, old + new)
         log.info("stored %d records in %s", len(records), path)
         return archived
 
-    @contextlib.contextmanager
-    def lock(self, ward: str, year: int) -> Iterator[None]:
+    def lock(self, ward: str, year: int) -> contextlib.AbstractContextManager[None]:
         lock = self.folder(ward, year) / ".import.lock"
-        try:
-            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-        except FileExistsError:
-            raise StoreError(
-                f"{lock} exists: another import into {ward}/{year} is running. Wait for it to finish; "
-                "if none is running (a crashed import), delete this file and import again."
-            ) from None
-        try:
-            os.write(fd, f"{os.getpid()}\n".encode())
-            os.close(fd)
-            yield
-        finally:
-            lock.unlink(missing_ok=True)
+        return exclusive_lock(lock, StoreError(
+            f"{lock} exists: another import into {ward}/{year} is running. Wait for it to finish; "
+            "if none is running (a crashed import), delete this file and import again."))
 
 
 def _pandas_type(arrow_type: pa.DataType):
@@ -154,20 +141,6 @@ def _to_csv(records: pd.DataFrame, header: bool) -> bytes:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False, header=header, lineterminator="\n", float_format="%.15g")
     return buffer.getvalue().encode("utf-8")
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and a rename."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def latest(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:

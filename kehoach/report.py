@@ -75,10 +75,9 @@ class ReportContext:
 
     def save(self, path: Path) -> Path:
         """Write the context for the notebooks of a run (see :func:`load_context`), atomically."""
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL))
-        tmp.replace(path)
-        return path
+        from kehoach.files import atomic_write
+
+        return atomic_write(path, pickle.dumps(self, protocol=pickle.HIGHEST_PROTOCOL), mode=0o600)
 
 
 def _build_figure(ctx: ReportContext, key: str, validate: bool = True) -> Figure:

@@ -20,13 +20,14 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from kehoach import config
 from kehoach.errors import RunError
+from kehoach.files import atomic_write, exclusive_lock
 from kehoach.startup import skip_rfc3987_grammar
 from kehoach.parameters import PeriodParameters, load_parameters
 from kehoach.period import Period, latest_ended
@@ -313,9 +314,7 @@ def write_manifest(folder: Path, ctx: Any, params: PeriodParameters, jobs: list[
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
         "notebooks": [asdict(r) for r in results],
     }
-    path = folder / "manifest.json"
-    path.write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
-    return path
+    return atomic_write(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
 
 
 def write_index(folder: Path, ctx: Any, results: list[JobResult]) -> Path:
@@ -344,27 +343,15 @@ tr.failed td{{color:#b00020;font-weight:bold}}.num{{text-align:right}}
 </body></html>
 """
     check_self_contained(page, "index.html")
-    path = folder / "index.html"
-    path.write_text(page, encoding="utf-8")
-    return path
+    return atomic_write(folder / "index.html", page)
 
 
 # -- step 4: publish --------------------------------------------------------------------------
-@contextmanager
-def period_lock(reports: Path, period: Period) -> Iterator[None]:
+def period_lock(reports: Path, period: Period) -> AbstractContextManager[None]:
     reports.mkdir(parents=True, exist_ok=True)
     lock = reports / f".{period}.lock"
-    try:
-        fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
-        raise RunError(f"Another run for {period} is in progress ({lock} exists). Wait for it to finish; "
-                       "if no run is going (a crashed run), delete that file and start again.") from None
-    try:
-        os.write(fd, f"{os.getpid()} {dt.datetime.now().isoformat()}\n".encode())
-        os.close(fd)
-        yield
-    finally:
-        lock.unlink(missing_ok=True)
+    return exclusive_lock(lock, RunError(f"Another run for {period} is in progress ({lock} exists). Wait for it to finish; "
+                                         "if no run is going (a crashed run), delete that file and start again."))
 
 
 def publish(staging: Path, final: Path) -> None:
