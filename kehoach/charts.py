@@ -27,7 +27,7 @@ from kehoach.evaluate import STATUS_LABELS, STATUSES
 from kehoach.formatting import fmt_value
 from kehoach.period import Period
 
-from kehoach.render import FONT, LEGEND_LABELS, LOCALE, PALETTE, SYMBOLS, TEXT_ON, VL_VERSION, Figure  # noqa: F401
+from kehoach.render import FONT, LEGEND_LABELS, LOCALE, PALETTE, SYMBOLS, TEXT_ON, Figure
 
 QUARTER_NAMES = {1: "Quý I", 2: "Quý II", 3: "Quý III", 4: "Quý IV"}
 

@@ -59,7 +59,8 @@ def _import(args: argparse.Namespace) -> int:
 
 def _history(args: argparse.Namespace) -> int:
     from kehoach.formatting import fmt_value
-    from kehoach.progress import VN_TZ, history
+    from kehoach.period import VN_TZ
+    from kehoach.progress import history
 
     plan = load_plan(args.plan)
     ind = plan.indicator(args.indicator)
@@ -76,10 +77,11 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from kehoach.completeness import completeness, missing_indicators
+    from kehoach.completeness import completeness
     from kehoach.parameters import load_parameters
     from kehoach.period import Period
-    from kehoach.progress import VN_TZ, ProgressStore, latest
+    from kehoach.period import VN_TZ
+    from kehoach.progress import ProgressStore
 
     plan = load_plan(args.plan)
     period = Period.parse(args.period)

@@ -24,7 +24,6 @@ import pyarrow.csv as pacsv
 from kehoach import config
 from kehoach.errors import StoreError
 from kehoach.files import atomic_write, exclusive_lock
-from kehoach.period import VN_TZ  # noqa: F401  (re-exported: the store's time zone)
 
 log = logging.getLogger(__name__)
 

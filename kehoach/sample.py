@@ -19,9 +19,9 @@ import tempfile
 from pathlib import Path
 
 from kehoach.forms import ACTUAL, ESTIMATE, ILLUSTRATIVE, fill_form, write_template
-from kehoach.period import Period
+from kehoach.period import VN_TZ, Period
 from kehoach.plan import Plan
-from kehoach.progress import VN_TZ, ProgressStore
+from kehoach.progress import ProgressStore
 from kehoach.submission import import_file
 
 log = logging.getLogger(__name__)

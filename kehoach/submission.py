@@ -21,9 +21,9 @@ import pandas as pd
 from kehoach.errors import FormatError, PeriodError, Problem, SubmissionError
 from kehoach.formatting import fmt_number, nfc, parse_number
 from kehoach.forms import ACTUAL, ESTIMATE, FormContent, FormLayoutError, FormRow, read_form
-from kehoach.period import Period
+from kehoach.period import VN_TZ, Period
 from kehoach.plan import Plan
-from kehoach.progress import TASK_STATUSES, VN_TZ, ProgressStore
+from kehoach.progress import TASK_STATUSES, ProgressStore
 
 log = logging.getLogger(__name__)
 

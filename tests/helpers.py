@@ -10,7 +10,8 @@ import pandas as pd
 
 from kehoach.forms import fill_form, write_template
 from kehoach.plan import Plan
-from kehoach.progress import VN_TZ, ProgressStore
+from kehoach.period import VN_TZ
+from kehoach.progress import ProgressStore
 
 TODAY = dt.date(2026, 11, 29)
 NOW = dt.datetime(2026, 11, 29, 9, 0, tzinfo=VN_TZ)

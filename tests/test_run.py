@@ -20,7 +20,7 @@ import pytest
 from kehoach.cli import main
 from kehoach.errors import RunError
 from kehoach.run import resolve_period, run_period
-from tests.conftest import PERIODS, PROJECT, SCRIPT_NOTE  # noqa: F401
+from tests.conftest import PERIODS
 
 def test_every_notebook_executes_for_each_period(runs):
     root, results = runs
