@@ -212,15 +212,16 @@ class Rendering:
 
         self.files = files
         self.started = time.monotonic()
+        self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # a file, not a pipe: it never fills up
         args = [f"{kind}={path}" for kind, path in files.items()]
-        self.proc = subprocess.Popen([sys.executable, "-m", "kehoach.render", str(context_file), *args],
-                                     stderr=subprocess.PIPE, text=True)
+        self.proc = subprocess.Popen([sys.executable, "-m", "kehoach.render", str(context_file), *args], stderr=self.log)
 
     def ready(self, kind: str) -> bool:
         if self.files[kind].exists():
             return True
         if self.proc.poll() is not None and not self.files[kind].exists():
-            detail = (self.proc.stderr.read() if self.proc.stderr else "")[-1500:]
+            self.log.seek(0)
+            detail = self.log.read()[-1500:]
             raise RunError(f"Rendering the charts of the {kind} report failed (exit code {self.proc.returncode}):\n{detail}")
         return False
 
@@ -235,8 +236,7 @@ class Rendering:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
-        if self.proc.stderr:
-            self.proc.stderr.close()
+        self.log.close()
 
 
 def execute_all(jobs: list[Job], folder: Path, workers: int, show_progress: bool,

@@ -195,3 +195,16 @@ def test_browser_paints_the_charts_without_javascript_or_network(runs, tmp_path)
     assert _colour_count(shot, "#009E73") > 2000
     assert _colour_count(shot, "#56B4E9") > 2000
     assert _colour_count(shot, "#E69F00") > 1000
+
+
+def test_chart_rendering_failure_is_reported(tmp_path):
+    from kehoach.run import Rendering
+
+    bad = tmp_path / "not-a-context.pkl"
+    bad.write_bytes(b"garbage")
+    rendering = Rendering(bad, {"overview": tmp_path / "out.pkl"})
+    try:
+        with pytest.raises(RunError, match=r"(?s)Rendering the charts of the overview report failed .*UnpicklingError"):
+            rendering.wait("overview")
+    finally:
+        rendering.close()
