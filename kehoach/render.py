@@ -6,6 +6,7 @@ so they never pay for Altair's import (and jsonschema's eager rfc3987-syntax gra
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from kehoach.evaluate import STATUS_LABELS, STATUSES
@@ -55,6 +56,26 @@ class Figure:
             self._svg = to_svg(self.spec)
         return self._svg
 
+    def render(self, cache: Path | None = None) -> str:
+        """Draw the SVG now; with ``cache``, reuse a drawing of the identical spec from an earlier run."""
+        if self._svg is None and cache is not None:
+            import hashlib
+            import json
+
+            import vl_convert as vlc
+
+            text = json.dumps(self.spec, sort_keys=True, ensure_ascii=False)
+            key = hashlib.sha256(f"{vlc.__version__}|{VL_VERSION}|{text}".encode()).hexdigest()
+            path = cache / f"{key}.svg"
+            if path.exists():
+                self._svg = path.read_text(encoding="utf-8")
+            else:
+                from kehoach.files import atomic_write
+
+                cache.mkdir(parents=True, exist_ok=True)
+                atomic_write(path, self.svg)
+        return self.svg
+
     def png(self, scale: float = 2.0) -> bytes:
         return to_png(self.spec, scale)
 
@@ -74,11 +95,12 @@ def _title_of(data: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m kehoach.render CONTEXT KIND=OUT ...``: render the figures of each report kind.
+    """``python -m kehoach.render CONTEXT [cache=DIR] KIND=OUT ...``: render the figures of each report kind.
 
     Used by :mod:`kehoach.run` to draw the charts in a separate process while the kernels run.
     Reads a saved report context and writes, for each ``KIND=OUT`` in order, the context with
-    that kind's figures rendered to ``OUT`` (atomically).
+    that kind's figures rendered to ``OUT`` (atomically). ``cache=DIR`` reuses drawings of
+    unchanged charts from an earlier run of the same period.
     """
     import pickle
     import sys
@@ -89,9 +111,13 @@ def main(argv: list[str] | None = None) -> int:
     skip_rfc3987_grammar()
     args = sys.argv[1:] if argv is None else argv
     ctx = pickle.loads(Path(args[0]).read_bytes())
+    cache = None
     for item in args[1:]:
         kind, _, out = item.partition("=")
-        ctx.prepare(Path(out), [kind])
+        if kind == "cache":
+            cache = Path(out)
+        else:
+            ctx.prepare(Path(out), [kind], cache)
     return 0
 
 

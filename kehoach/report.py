@@ -67,10 +67,14 @@ class ReportContext:
         counts = rows.groupby("indicator").size()
         return sorted(int(n) for n in counts[counts >= 2].index)
 
-    def prepare(self, path: Path, kinds: list[str]) -> Path:
-        """Build and render the figures of ``kinds`` once, then save the context for the notebooks."""
+    def prepare(self, path: Path, kinds: list[str], cache: Path | None = None) -> Path:
+        """Build and render the figures of ``kinds`` once, then save the context for the notebooks.
+
+        Specs are not schema-validated here (tests/test_charts.py validates the builders); with
+        ``cache``, charts identical to an earlier run's are not drawn again.
+        """
         for key in self.figure_keys(kinds):
-            self.figure(key, validate=False).svg  # noqa: B018 - renders and caches the SVG; tests validate the builders
+            self.figure(key, validate=False).render(cache)
         return self.save(path)
 
     def save(self, path: Path) -> Path:

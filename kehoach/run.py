@@ -207,13 +207,13 @@ class Rendering:
 
     TIMEOUT_S = 600
 
-    def __init__(self, context_file: Path, files: dict[str, Path]):
+    def __init__(self, context_file: Path, files: dict[str, Path], cache: Path | None = None):
         import subprocess
 
         self.files = files
         self.started = time.monotonic()
         self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # a file, not a pipe: it never fills up
-        args = [f"{kind}={path}" for kind, path in files.items()]
+        args = ([f"cache={cache}"] if cache else []) + [f"{kind}={path}" for kind, path in files.items()]
         self.proc = subprocess.Popen([sys.executable, "-m", "kehoach.render", str(context_file), *args], stderr=self.log)
 
     def ready(self, kind: str) -> bool:
@@ -387,7 +387,8 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
         try:
             job_list = plan_jobs(ctx, params, notebooks_dir, ctx.save(context_file), figure_files)
             charted = {kind: path for kind, path in figure_files.items() if any(figure_kind(j) == kind for j in job_list)}
-            rendering = Rendering(context_file, charted)
+            cache = final.parent / ".cache" / ctx.plan.ward / str(p)  # drawings reused by a re-run of this period
+            rendering = Rendering(context_file, charted, cache)
             try:
                 results = execute_all(job_list, staging, jobs or os.cpu_count() or 1, show_progress, rendering)
             finally:

@@ -103,3 +103,18 @@ def test_render_module_matches_altairs_vega_lite():
     from kehoach import render
 
     assert render.VL_VERSION == alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+
+
+def test_render_cache_reuses_identical_charts(built, tmp_path, monkeypatch):
+    from kehoach.render import Figure
+
+    spec = charts.spec(built["Kết quả theo đơn vị chủ trì"])
+    first = Figure(spec).render(tmp_path)
+    assert len(list(tmp_path.glob("*.svg"))) == 1
+    import vl_convert
+
+    monkeypatch.setattr(vl_convert, "vegalite_to_svg", lambda *a, **k: (_ for _ in ()).throw(AssertionError("drawn again")))
+    assert Figure(spec).render(tmp_path) == first  # read from the cache, not drawn
+    changed = {**spec, "title": "Khác"}
+    with pytest.raises(AssertionError, match="drawn again"):
+        Figure(changed).render(tmp_path)
