@@ -73,31 +73,27 @@ class ProgressStore:
         frame = table.to_pandas(types_mapper=_pandas_type)
         return frame[COLUMNS]
 
-    def find_import(self, ward: str, year: int, sha256: str) -> pd.DataFrame:
-        path = self.records_path(ward, year)
-        if not path.exists():
-            return _empty_frame()
-        frame = self.read(ward, year)
-        return frame[frame["source_sha256"] == sha256]
-
     # -- writing ---------------------------------------------------------------------
     def append(self, ward: str, year: int, records: pd.DataFrame, original: Path, sha256: str) -> Path:
-        """Archive ``original`` and append ``records`` atomically. Returns the archive path."""
-        folder = self.folder(ward, year)
-        folder.mkdir(parents=True, exist_ok=True)
+        """Archive ``original`` and append ``records`` atomically, under the lock. Returns the archive path."""
         with self.lock(ward, year):
-            archived = self.archive_path(ward, year, sha256, original.name)
-            if not archived.exists():
-                archived.parent.mkdir(exist_ok=True)
-                atomic_write(archived, original.read_bytes())
-            path = self.records_path(ward, year)
-            old = path.read_bytes() if path.exists() else b""
-            new = _to_csv(records, header=not old)
-            atomic_write(path, old + new)
+            return self.append_locked(ward, year, records, original, sha256)
+
+    def append_locked(self, ward: str, year: int, records: pd.DataFrame, original: Path, sha256: str) -> Path:
+        """:meth:`append` for a caller that already holds :meth:`lock` (to read and write as one step)."""
+        archived = self.archive_path(ward, year, sha256, original.name)
+        if not archived.exists():
+            archived.parent.mkdir(exist_ok=True)
+            atomic_write(archived, original.read_bytes())
+        path = self.records_path(ward, year)
+        old = path.read_bytes() if path.exists() else b""
+        atomic_write(path, old + _to_csv(records, header=not old))
         log.info("stored %d records in %s", len(records), path)
         return archived
 
     def lock(self, ward: str, year: int) -> contextlib.AbstractContextManager[None]:
+        """Exclusive access to one ward and year's records, for an import's read-check-write."""
+        self.folder(ward, year).mkdir(parents=True, exist_ok=True)
         lock = self.folder(ward, year) / ".import.lock"
         return exclusive_lock(lock, StoreError(
             f"{lock} exists: another import into {ward}/{year} is running. Wait for it to finish; "

@@ -142,7 +142,8 @@ def build_context(period: str | Period, ward: str | None = None, year: int | Non
 def _find_plan(folder: Path, ward: str | None, year: int) -> Plan:
     from kehoach.plan import load_plan
 
-    for path in sorted(folder.glob("*.yaml")):
+    named = folder / f"{ward}-{year}.yaml"  # the usual name; otherwise look at every plan file
+    for path in [named] if ward and named.exists() else sorted(folder.glob("*.yaml")):
         plan = load_plan(path)
         if plan.year == year and (ward is None or plan.ward == ward):
             return plan

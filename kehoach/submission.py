@@ -89,15 +89,17 @@ def import_file(path: str | Path, plan: Plan, store: ProgressStore | None = None
     counts = records["record"].value_counts()
     result = ImportResult(path, sha, plan.ward, plan.year, units, periods, int(counts.get("indicator", 0)),
                           int(counts.get("task", 0)), False, None)
-    if not store.find_import(plan.ward, plan.year, sha).empty:
-        result.already_imported = True
-        log.info("%s was imported before; nothing changed", path)
-        return result
-    records = _number_revisions(records, store.read(plan.ward, plan.year))
-    records["imported_at"] = now
-    records["source_file"] = path.name
-    records["source_sha256"] = sha
-    result.archived = store.append(plan.ward, plan.year, records, path, sha)
+    with store.lock(plan.ward, plan.year):  # revision numbers and the duplicate check see every earlier import
+        existing = store.read(plan.ward, plan.year)
+        if (existing["source_sha256"] == sha).any():
+            result.already_imported = True
+            log.info("%s was imported before; nothing changed", path)
+            return result
+        records = _number_revisions(records, existing)
+        records["imported_at"] = now
+        records["source_file"] = path.name
+        records["source_sha256"] = sha
+        result.archived = store.append_locked(plan.ward, plan.year, records, path, sha)
     return result
 
 
