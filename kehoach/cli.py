@@ -141,8 +141,13 @@ def _report_result(result) -> int:
             print(f"  ✗ {r.title} ({r.notebook}) LỖI ở {r.error}; notebook đã chạy: {result.folder / r.executed}",
                   file=sys.stderr)
     print(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
-    if result.failed:
-        print(f"{len(result.failed)} báo cáo bị lỗi; xem các dòng ✗ ở trên.", file=sys.stderr)
+    return _exit_status(len(result.failed), "báo cáo bị lỗi; xem các dòng ✗ ở trên.")
+
+
+def _exit_status(failed: int, message: str) -> int:
+    """0 when nothing failed; otherwise say how many failed and return 1."""
+    if failed:
+        print(f"{failed} {message}", file=sys.stderr)
         return 1
     return 0
 
@@ -160,10 +165,7 @@ def _send(args: argparse.Namespace) -> int:
             print(f"  {'✓' if item.outcome != 'skipped' else '·'} {item.recipient.email}: {label} ({files})")
     if result.outbox:
         print(f"Thư chưa gửi, xem tại: {result.outbox}")
-    if result.failed:
-        print(f"{len(result.failed)} thư gửi không thành công; chạy lại lệnh để gửi các thư còn lại.", file=sys.stderr)
-        return 1
-    return 0
+    return _exit_status(len(result.failed), "thư gửi không thành công; chạy lại lệnh để gửi các thư còn lại.")
 
 
 def _report(args: argparse.Namespace) -> int:
