@@ -70,7 +70,7 @@ def province(root: Path, period: str, wards: int = 92) -> dict[int, float]:
     import yaml
 
     from kehoach import run as run_module
-    from kehoach.report import build_context
+    from kehoach.sections import build_context
     from kehoach.run import execute_all, plan_jobs
 
     plan_file = next((root / "data" / "plan").glob("*.yaml"))

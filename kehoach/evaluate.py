@@ -12,20 +12,8 @@ import pandas as pd
 
 from kehoach.period import Period
 from kehoach.plan import DUE_QUARTERS, Plan
+from kehoach.statuses import ATTENTION, STATUS_LABELS, STATUSES  # noqa: F401  (part of this module's API)
 
-STATUSES = ["achieved", "on_track", "behind", "at_risk", "regressing", "missed", "no_data", "not_due"]
-STATUS_LABELS = {
-    "achieved": "Đã đạt",
-    "on_track": "Đúng tiến độ",
-    "behind": "Cần đẩy nhanh",
-    "at_risk": "Có nguy cơ không đạt",
-    "regressing": "Giảm so với đầu năm",
-    "missed": "Không đạt",
-    "no_data": "Chưa có số liệu",
-    "not_due": "Chưa đến kỳ đánh giá",
-}
-#: Statuses that call for the leadership's attention.
-ATTENTION = ["behind", "at_risk", "regressing", "missed", "no_data"]
 #: Relative tolerance when comparing with a target, so 95.9999999 from a projection meets 96.
 TOLERANCE = 1e-9
 

@@ -21,7 +21,7 @@ from kehoach.period import VN_TZ, Period
 from kehoach.plan import Plan, load_plan
 from kehoach.progress import ProgressStore, latest
 from kehoach.render import SYMBOLS
-from kehoach.report import esc, table
+from kehoach.sections import esc, table
 
 ALL = "(Tất cả)"
 VIEW_COLUMNS = {

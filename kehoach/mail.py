@@ -149,7 +149,7 @@ def summarize(period: Period) -> Summary:
     from kehoach import charts, narrative
     from kehoach.evaluate import STATUS_LABELS, STATUSES
     from kehoach.render import PALETTE, SYMBOLS
-    from kehoach.report import build_context
+    from kehoach.sections import build_context
 
     ctx = build_context(period)
     counts = ctx.evaluated["status"].value_counts()

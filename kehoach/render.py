@@ -9,7 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kehoach.evaluate import STATUS_LABELS, STATUSES
+from kehoach.statuses import STATUS_LABELS, STATUSES
 
 VL_VERSION = "6.4"
 FONT = "Times New Roman, Liberation Serif, DejaVu Serif, serif"

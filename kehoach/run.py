@@ -96,7 +96,7 @@ def resolve_period(text: str, today: dt.date | None = None, store: ProgressStore
 # -- step 1: check inputs ---------------------------------------------------------------------
 def check_inputs(period: Period, notebooks_dir: Path) -> tuple[PeriodParameters, Any]:
     """Fail early, with a clear message, on missing parameters, notebooks, plan or data."""
-    from kehoach.report import build_context
+    from kehoach.sections import build_context
 
     params = load_parameters(period, required=True)
     missing = [n for n in NOTEBOOKS.values() if not (notebooks_dir / n).exists()]
@@ -112,8 +112,9 @@ def plan_jobs(ctx: Any, params: PeriodParameters, notebooks_dir: Path, context_f
               figure_files: dict[str, Path] | None = None) -> list[Job]:
     """The overview, the indicator detail, and one unit report per reporting unit.
 
-    Unit reports show no chart and read ``context_file``; the overview and the indicator
-    detail read their entry of ``figure_files``, the same context with their charts rendered.
+    Each notebook reads a prepared replay of its sections (:class:`kehoach.report.Replay`): unit
+    reports ``context_file``, the overview and the indicator detail their entry of
+    ``figure_files``, ready once their charts are drawn.
     """
     base = _papermill_parameters(params, ctx, context_file)
     files = figure_files or {}
@@ -196,13 +197,13 @@ def execute(job: Job, folder: Path) -> JobResult:
 
 
 class Rendering:
-    """The figures of the charted reports, rendered in a child process, one kind after another.
+    """The figures of the charted reports, drawn by child processes, one per report kind.
 
-    The child (``python -m kehoach.render``) keeps Altair and vl-convert off this process's
-    GIL, which the threads driving the kernels need; it is a plain subprocess, which, unlike a
-    fork, inherits no lock held by those threads. Each kind's context file appears (atomically)
-    as soon as its figures are done, so the overview can start while the indicator charts are
-    still being drawn.
+    A child (``python -m kehoach.render``) keeps Altair and vl-convert off this process's GIL,
+    which the threads driving the kernels need; it is a plain subprocess, which, unlike a fork,
+    inherits no lock held by those threads. Each kind's replay file appears (atomically) when its
+    charts are drawn and its sections laid out, so the overview starts while the indicator charts
+    are still being drawn.
     """
 
     TIMEOUT_S = 600
@@ -212,31 +213,35 @@ class Rendering:
 
         self.files = files
         self.started = time.monotonic()
-        self.log = tempfile.TemporaryFile(mode="w+", encoding="utf-8")  # a file, not a pipe: it never fills up
-        args = ([f"cache={cache}"] if cache else []) + [f"{kind}={path}" for kind, path in files.items()]
-        self.proc = subprocess.Popen([sys.executable, "-m", "kehoach.render", str(context_file), *args], stderr=self.log)
+        self.logs = {kind: tempfile.TemporaryFile(mode="w+", encoding="utf-8") for kind in files}  # files never fill up
+        cached = [f"cache={cache}"] if cache else []
+        self.procs = {kind: subprocess.Popen([sys.executable, "-m", "kehoach.render", str(context_file), *cached,
+                                              f"{kind}={path}"], stderr=self.logs[kind])
+                      for kind, path in files.items()}
 
     def ready(self, kind: str) -> bool:
         if self.files[kind].exists():
             return True
-        if self.proc.poll() is not None and not self.files[kind].exists():
-            self.log.seek(0)
-            detail = self.log.read()[-1500:]
-            raise RunError(f"Rendering the charts of the {kind} report failed (exit code {self.proc.returncode}):\n{detail}")
+        proc = self.procs[kind]
+        if proc.poll() is not None and not self.files[kind].exists():
+            self.logs[kind].seek(0)
+            detail = self.logs[kind].read()[-1500:]
+            raise RunError(f"Rendering the charts of the {kind} report failed (exit code {proc.returncode}):\n{detail}")
         return False
 
     def wait(self, kind: str) -> None:
         while not self.ready(kind):
             if time.monotonic() - self.started > self.TIMEOUT_S:
-                self.proc.kill()
+                self.close()
                 raise RunError(f"Rendering the charts took over {self.TIMEOUT_S} s and was stopped.")
             time.sleep(0.05)
 
     def close(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.wait()
-        self.log.close()
+        for kind, proc in self.procs.items():
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+            self.logs[kind].close()
 
 
 def execute_all(jobs: list[Job], folder: Path, workers: int, show_progress: bool,
@@ -319,7 +324,7 @@ def write_manifest(folder: Path, ctx: Any, params: PeriodParameters, jobs: list[
 
 def write_index(folder: Path, ctx: Any, results: list[JobResult]) -> Path:
     from kehoach.export import check_self_contained
-    from kehoach.report import ILLUSTRATIVE_BANNER, esc
+    from kehoach.sections import ILLUSTRATIVE_BANNER, esc
 
     rows = []
     for r in results:
@@ -379,17 +384,18 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
     final = _output_folder(params, p)
     scratch = Path(tempfile.gettempdir())
     token = uuid.uuid4().hex
-    context_file = scratch / f"kehoach-context-{token}.pkl"
+    context_file, unit_file = (scratch / f"kehoach-{name}-{token}.pkl" for name in ("context", "unit"))
     figure_files = {kind: scratch / f"kehoach-{kind}-{token}.pkl" for kind in ("overview", "indicators")}
     with period_lock(final.parent, p):
         staging = final.parent / f".staging-{p}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         try:
-            job_list = plan_jobs(ctx, params, notebooks_dir, ctx.save(context_file), figure_files)
+            job_list = plan_jobs(ctx, params, notebooks_dir, unit_file, figure_files)
             charted = {kind: path for kind, path in figure_files.items() if any(figure_kind(j) == kind for j in job_list)}
             cache = final.parent / ".cache" / ctx.plan.ward / str(p)  # drawings reused by a re-run of this period
-            rendering = Rendering(context_file, charted, cache)
+            rendering = Rendering(ctx.save(context_file), charted, cache)
             try:
+                ctx.prepare(unit_file, ["unit"])  # unit reports have no chart: laid out here while the charts are drawn
                 results = execute_all(job_list, staging, jobs or os.cpu_count() or 1, show_progress, rendering)
             finally:
                 rendering.close()
@@ -398,6 +404,6 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
             publish(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-            for path in (context_file, *figure_files.values()):
+            for path in (context_file, unit_file, *figure_files.values()):
                 path.unlink(missing_ok=True)
     return RunResult(str(p), final, results)
