@@ -7,18 +7,9 @@ import datetime as dt
 import pandas as pd
 
 from kehoach.period import VN_TZ, Period
-from kehoach.plan import DUE_QUARTERS, Plan
+from kehoach.plan import Plan, due_mask
 
 TIMELINESS_LABELS = {"on_time": "Đúng hạn", "late": "Trễ hạn", "not_submitted": "Chưa gửi"}
-
-
-def due_mask(indicators: pd.DataFrame, quarter: int | pd.Series) -> pd.Series:
-    """True where an indicator is due in ``quarter``: annual only in Q4, semi-annual in Q2 and Q4."""
-    quarters = quarter if isinstance(quarter, pd.Series) else pd.Series(quarter, index=indicators.index)
-    due = pd.Series(False, index=indicators.index)
-    for frequency, due_quarters in DUE_QUARTERS.items():
-        due |= (indicators["frequency"] == frequency) & quarters.isin(due_quarters)
-    return due
 
 
 def missing_indicators(plan: Plan, progress: pd.DataFrame, period: str | Period) -> pd.DataFrame:

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from kehoach.period import Period
-from kehoach.plan import DUE_QUARTERS, Plan
+from kehoach.plan import Plan, due_mask
 from kehoach.statuses import ATTENTION, STATUS_LABELS, STATUSES  # noqa: F401  (part of this module's API)
 
 #: Relative tolerance when comparing with a target, so 95.9999999 from a projection meets 96.
@@ -54,10 +54,7 @@ def _base(indicators: pd.DataFrame, period: str | Period | list) -> pd.DataFrame
         "last_year_period": [str(p.same_period_last_year) for p in periods],
     })
     frame = indicators.rename(columns={"number": "indicator"}).merge(grid, how="cross")
-    due = pd.Series(False, index=frame.index)
-    for frequency, quarters in DUE_QUARTERS.items():
-        due |= (frame["frequency"] == frequency) & frame["quarter"].isin(quarters)
-    frame["due"] = due
+    frame["due"] = due_mask(frame, frame["quarter"])
     return frame
 
 

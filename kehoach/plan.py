@@ -27,6 +27,15 @@ DUE_QUARTERS: dict[str, tuple[int, ...]] = {
     "annual": (4,),
 }
 
+def due_mask(indicators: pd.DataFrame, quarter: int | pd.Series) -> pd.Series:
+    """True where an indicator is due in ``quarter``: annual only in Q4, semi-annual in Q2 and Q4."""
+    quarters = quarter if isinstance(quarter, pd.Series) else pd.Series(quarter, index=indicators.index)
+    due = pd.Series(False, index=indicators.index)
+    for frequency, due_quarters in DUE_QUARTERS.items():
+        due |= (indicators["frequency"] == frequency) & quarters.isin(due_quarters)
+    return due
+
+
 COMPARISON_WORDS = {">=": "{v} trở lên", ">": "trên {v}", "<": "dưới {v}"}
 
 
