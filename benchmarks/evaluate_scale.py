@@ -15,8 +15,8 @@ import time
 import numpy as np
 import pandas as pd
 
-from kehoach.evaluate import evaluate, overall
-from kehoach.plan import load_plan
+from kehoach.analysis.evaluation import evaluate, overall
+from kehoach.data.plan import load_plan
 
 PERIODS = [f"{y}-Q{q}" for y in (2025, 2026) for q in range(1, 5)]
 

@@ -55,7 +55,7 @@ def copy_workbench(target: Path) -> Path:
 
 
 def batch(period: str, jobs: int | None) -> tuple[float, list]:
-    from kehoach.run import run_period
+    from kehoach.delivery.batch import run_period
 
     start = time.perf_counter()
     result = run_period(period, jobs=jobs)
@@ -69,9 +69,9 @@ def province(root: Path, period: str, wards: int = 92) -> dict[int, float]:
     """Overview reports for a synthetic province: each ward a copy of the sample under its own code."""
     import yaml
 
-    from kehoach import run as run_module
-    from kehoach.sections import build_context
-    from kehoach.run import execute_all, plan_jobs
+    from kehoach.delivery import batch as run_module
+    from kehoach.reporting.sections import build_context
+    from kehoach.delivery.batch import execute_all, plan_jobs
 
     plan_file = next((root / "data" / "plan").glob("*.yaml"))
     raw = yaml.safe_load(plan_file.read_text(encoding="utf-8"))

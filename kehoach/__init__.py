@@ -1,7 +1,7 @@
 """kehoach: track a ward's yearly socio-economic development plan and report on it each quarter.
 
 The public API below is imported lazily (PEP 562), so that a report kernel that needs only
-``kehoach.report`` does not pay for Excel, Arrow or Altair imports it never uses.
+``kehoach.reporting.report`` does not pay for Excel, Arrow or Altair imports it never uses.
 """
 
 from __future__ import annotations
@@ -12,18 +12,18 @@ from typing import Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "KehoachError": "kehoach.errors", "PlanError": "kehoach.errors", "SubmissionError": "kehoach.errors",
-    "fmt_number": "kehoach.formatting", "fmt_percent": "kehoach.formatting", "fmt_value": "kehoach.formatting",
-    "parse_number": "kehoach.formatting",
-    "Period": "kehoach.period", "period_label": "kehoach.period", "quarter_label": "kehoach.period",
-    "Plan": "kehoach.plan", "load_plan": "kehoach.plan",
-    "ProgressStore": "kehoach.progress", "history": "kehoach.progress", "load_progress": "kehoach.progress",
-    "load_tasks": "kehoach.progress",
-    "import_file": "kehoach.submission",
-    "completeness": "kehoach.completeness",
-    "evaluate": "kehoach.evaluate", "by_group": "kehoach.evaluate", "by_unit": "kehoach.evaluate",
-    "overall": "kehoach.evaluate", "scorecard": "kehoach.evaluate", "needing_attention": "kehoach.evaluate",
-    "run_period": "kehoach.run",
+    "KehoachError": "kehoach.core.errors", "PlanError": "kehoach.core.errors", "SubmissionError": "kehoach.core.errors",
+    "fmt_number": "kehoach.core.formatting", "fmt_percent": "kehoach.core.formatting", "fmt_value": "kehoach.core.formatting",
+    "parse_number": "kehoach.core.formatting",
+    "Period": "kehoach.core.period", "period_label": "kehoach.core.period", "quarter_label": "kehoach.core.period",
+    "Plan": "kehoach.data.plan", "load_plan": "kehoach.data.plan",
+    "ProgressStore": "kehoach.data.store", "history": "kehoach.data.store", "load_progress": "kehoach.data.store",
+    "load_tasks": "kehoach.data.store",
+    "import_file": "kehoach.data.submission",
+    "completeness": "kehoach.analysis.completeness",
+    "evaluate": "kehoach.analysis.evaluation", "by_group": "kehoach.analysis.evaluation", "by_unit": "kehoach.analysis.evaluation",
+    "overall": "kehoach.analysis.evaluation", "scorecard": "kehoach.analysis.evaluation", "needing_attention": "kehoach.analysis.evaluation",
+    "run_period": "kehoach.delivery.batch",
 }
 
 __all__ = ["__version__", *sorted(_EXPORTS)]

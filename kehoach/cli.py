@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 
 from kehoach import __version__
-from kehoach.errors import KehoachError
-from kehoach.plan import load_plan
+from kehoach.core.errors import KehoachError
+from kehoach.data.plan import load_plan
 
 log = logging.getLogger("kehoach")
 
@@ -36,9 +36,9 @@ def _plan_show(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from kehoach.forms import write_template
-    from kehoach.period import Period
-    from kehoach.progress import load_progress
+    from kehoach.data.forms import write_template
+    from kehoach.core.period import Period
+    from kehoach.data.store import load_progress
 
     plan = load_plan(args.plan)
     period = Period.parse(args.period)
@@ -49,7 +49,7 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from kehoach.submission import import_file
+    from kehoach.data.submission import import_file
 
     plan = load_plan(args.plan)
     for path in args.files:
@@ -58,9 +58,9 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _history(args: argparse.Namespace) -> int:
-    from kehoach.formatting import fmt_value
-    from kehoach.period import VN_TZ
-    from kehoach.progress import history
+    from kehoach.core.formatting import fmt_value
+    from kehoach.core.period import VN_TZ
+    from kehoach.data.store import history
 
     plan = load_plan(args.plan)
     ind = plan.indicator(args.indicator)
@@ -77,11 +77,11 @@ def _history(args: argparse.Namespace) -> int:
 
 
 def _status(args: argparse.Namespace) -> int:
-    from kehoach.completeness import completeness
-    from kehoach.parameters import load_parameters
-    from kehoach.period import Period
-    from kehoach.period import VN_TZ
-    from kehoach.progress import ProgressStore
+    from kehoach.analysis.completeness import completeness
+    from kehoach.core.parameters import load_parameters
+    from kehoach.core.period import Period
+    from kehoach.core.period import VN_TZ
+    from kehoach.data.store import ProgressStore
 
     plan = load_plan(args.plan)
     period = Period.parse(args.period)
@@ -99,9 +99,9 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _print_indicator_status(plan, records, period, params) -> None:
-    from kehoach.evaluate import evaluate
-    from kehoach.formatting import fmt_value
-    from kehoach.progress import latest
+    from kehoach.analysis.evaluation import evaluate
+    from kehoach.core.formatting import fmt_value
+    from kehoach.data.store import latest
 
     values = latest(records[records["record"] == "indicator"], ["ward", "year", "indicator", "period"])
     evaluated = evaluate(plan, values, period, params.behind_threshold)
@@ -117,7 +117,7 @@ _STATUS_HOOKS: list = [_print_indicator_status]
 
 
 def _sample(args: argparse.Namespace) -> int:
-    from kehoach.sample import build_sample
+    from kehoach.data.sample import build_sample
 
     plan = load_plan(args.plan)
     messages = build_sample(plan, force=args.force)
@@ -127,7 +127,7 @@ def _sample(args: argparse.Namespace) -> int:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from kehoach.run import run_period
+    from kehoach.delivery.batch import run_period
 
     result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet)
     return _report_result(result)
@@ -153,7 +153,7 @@ def _exit_status(failed: int, message: str) -> int:
 
 
 def _send(args: argparse.Namespace) -> int:
-    from kehoach.mail import send_period
+    from kehoach.delivery.mail import send_period
 
     result = send_period(args.period, dry_run=args.dry_run, as_zip=args.zip, resend=args.resend, settings_file=args.recipients)
     for item in result.items:
@@ -170,9 +170,9 @@ def _send(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace) -> int:
     """The main job behind ``make report``: make sure there is data, then run the period's batch."""
-    from kehoach.progress import ProgressStore
-    from kehoach.run import run_period
-    from kehoach.sample import build_sample
+    from kehoach.data.store import ProgressStore
+    from kehoach.delivery.batch import run_period
+    from kehoach.data.sample import build_sample
 
     plan = load_plan(args.plan)
     if not ProgressStore().records_path(plan.ward, plan.year).exists():

@@ -13,15 +13,16 @@ import ipywidgets as w
 import pandas as pd
 from IPython.display import clear_output, display
 
-from kehoach import config, narrative
-from kehoach.evaluate import STATUS_LABELS, STATUSES, evaluate, required_pace
-from kehoach.formatting import fmt_value
-from kehoach.parameters import load_parameters
-from kehoach.period import VN_TZ, Period
-from kehoach.plan import Plan, load_plan
-from kehoach.progress import ProgressStore, latest
-from kehoach.render import SYMBOLS
-from kehoach.sections import esc, table
+from kehoach.core import config
+from kehoach.analysis import narrative
+from kehoach.analysis.evaluation import STATUS_LABELS, STATUSES, evaluate, required_pace
+from kehoach.core.formatting import fmt_value
+from kehoach.core.parameters import load_parameters
+from kehoach.core.period import VN_TZ, Period
+from kehoach.data.plan import Plan, load_plan
+from kehoach.data.store import ProgressStore, latest
+from kehoach.analysis.render import SYMBOLS
+from kehoach.reporting.sections import esc, table
 
 ALL = "(Tất cả)"
 VIEW_COLUMNS = {
@@ -125,7 +126,7 @@ class Explorer:
             self.refresh_indicator()
 
     def _show_chart(self, rows: pd.DataFrame) -> None:
-        from kehoach import charts
+        from kehoach.analysis import charts
 
         self.chart = charts.figure(charts.status_overview(rows)) if len(rows) else None
         with self.chart_out:
@@ -141,7 +142,7 @@ class Explorer:
     def refresh_indicator(self) -> None:
         row = self.current()
         self.detail_html.value = self._detail(row)
-        from kehoach import charts
+        from kehoach.analysis import charts
 
         year_rows = self.progress[self.progress["indicator"] == row["indicator"]]
         self.detail_chart = charts.figure(charts.trend(self.progress, {**row, "number": row["indicator"]}, self.plan.year)) \
@@ -231,7 +232,7 @@ def _v(value: float, unit: str) -> str:
 
 def explorer(data_dir: str = "") -> w.Widget:
     """The notebook's one call: build the explorer on the data (default: the project's) and return its layout."""
-    from kehoach.report import resolve
+    from kehoach.reporting.report import resolve
 
     return Explorer(data_dir=resolve(data_dir) if data_dir else None).layout()
 

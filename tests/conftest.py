@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kehoach.plan import Plan, load_plan
+from kehoach.data.plan import Plan, load_plan
 
 PROJECT = Path(__file__).resolve().parents[1]
 PLAN_FILE = PROJECT / "data" / "plan" / "phan-dinh-phung-2026.yaml"
@@ -49,7 +49,7 @@ def runs(tmp_path_factory):
     os.environ["KEHOACH_ROOT"] = str(root)
     try:
         _add_script_note(root)
-        from kehoach.run import run_period
+        from kehoach.delivery.batch import run_period
 
         results = {p: run_period(p, jobs=2) for p in PERIODS}
     finally:
@@ -64,9 +64,9 @@ def _add_script_note(root: Path) -> None:
     """A unit note that tries to inject a script: it must show as text."""
     import datetime as dt
 
-    from kehoach.plan import load_plan
-    from kehoach.progress import ProgressStore
-    from kehoach.submission import import_file
+    from kehoach.data.plan import load_plan
+    from kehoach.data.store import ProgressStore
+    from kehoach.data.submission import import_file
 
     csv = root / "note.csv"
     csv.write_text("ward,year,unit_code,indicator,period,value,is_estimate,note,submitted_at\n"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pandas as pd
 
-from kehoach.forms import fill_form, write_template
-from kehoach.plan import Plan
-from kehoach.period import VN_TZ
-from kehoach.progress import ProgressStore
+from kehoach.data.forms import fill_form, write_template
+from kehoach.data.plan import Plan
+from kehoach.core.period import VN_TZ
+from kehoach.data.store import ProgressStore
 
 TODAY = dt.date(2026, 11, 29)
 NOW = dt.datetime(2026, 11, 29, 9, 0, tzinfo=VN_TZ)

@@ -9,10 +9,10 @@ import socket
 
 import pytest
 
-from kehoach import charts
-from kehoach.completeness import completeness
-from kehoach.evaluate import STATUSES, evaluate, scorecard
-from kehoach.progress import ProgressStore, load_progress
+from kehoach.analysis import charts
+from kehoach.analysis.completeness import completeness
+from kehoach.analysis.evaluation import STATUSES, evaluate, scorecard
+from kehoach.data.store import ProgressStore, load_progress
 from tests.conftest import PROJECT
 
 STORE = PROJECT / "data" / "progress"
@@ -100,13 +100,13 @@ def test_empty_group_gives_a_message(plan):
 def test_render_module_matches_altairs_vega_lite():
     import altair as alt
 
-    from kehoach import render
+    from kehoach.analysis import render
 
     assert render.VL_VERSION == alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
 
 def test_render_cache_reuses_identical_charts(built, tmp_path, monkeypatch):
-    from kehoach.render import Figure
+    from kehoach.analysis.render import Figure
 
     spec = charts.spec(built["Kết quả theo đơn vị chủ trì"])
     first = Figure(spec).render(tmp_path)

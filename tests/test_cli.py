@@ -8,7 +8,7 @@ import shutil
 import pytest
 
 from kehoach.cli import main
-from kehoach.forms import ACTUAL, ESTIMATE, fill_form
+from kehoach.data.forms import ACTUAL, ESTIMATE, fill_form
 from tests.conftest import PROJECT
 
 

@@ -4,10 +4,10 @@ import datetime as dt
 
 import pandas as pd
 
-from kehoach.completeness import completeness, due_mask, missing_indicators
-from kehoach.forms import ACTUAL
-from kehoach.progress import ProgressStore, load_progress
-from kehoach.submission import import_file
+from kehoach.analysis.completeness import completeness, due_mask, missing_indicators
+from kehoach.data.forms import ACTUAL
+from kehoach.data.store import ProgressStore, load_progress
+from kehoach.data.submission import import_file
 from tests.helpers import NOW, TODAY, make_form
 
 
@@ -39,7 +39,7 @@ def test_completeness_on_time_late_missing(plan, tmp_path):
 
 
 def test_empty_store(plan):
-    from kehoach.progress import _empty_frame
+    from kehoach.data.store import _empty_frame
 
     table = completeness(plan, _empty_frame(), "2026-Q1", dt.date(2026, 4, 5))
     assert (table["timeliness"] == "not_submitted").all()

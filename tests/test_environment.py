@@ -12,16 +12,19 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _split(spec: str) -> tuple[str, str]:
-    name, bound = re.match(r"^([A-Za-z0-9_.\-]+)\s*(.*)$", spec).groups()
+    name, bound = re.match(r"^([A-Za-z0-9_.\-]+)(?:\[[^\]]*\])?\s*(.*)$", spec).groups()
     return name.lower().replace("_", "-"), bound.replace(" ", "")
 
 
 def test_environment_matches_pyproject():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
-    pip_specs = dict(_split(s) for s in project["dependencies"] + project["optional-dependencies"]["test"])
+    extras = project["optional-dependencies"]
+    pip_specs = dict(_split(s) for s in project["dependencies"] + extras["test"] + extras["distributed"])
+    bound = pip_specs.pop("dask")  # conda-forge splits the extra into its two packages
+    pip_specs.update(dask=bound, distributed=bound)
     env = yaml.safe_load((ROOT / "environment.yml").read_text(encoding="utf-8"))
     conda = [d for d in env["dependencies"] if isinstance(d, str)]
-    conda_specs = dict(_split(s) for s in conda if not s.startswith(("python", "pip")))
+    conda_specs = dict(_split(s) for s in conda if _split(s)[0] not in ("python", "pip"))
     assert conda_specs == pip_specs
     assert "conda-forge" in env["channels"]
     pip_section = next(d for d in env["dependencies"] if isinstance(d, dict))["pip"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kehoach.evaluate import STATUS_LABELS, STATUSES, by_group, by_unit, evaluate, needing_attention, overall, scorecard
+from kehoach.analysis.evaluation import STATUS_LABELS, STATUSES, by_group, by_unit, evaluate, needing_attention, overall, scorecard
 
 from tests.helpers import indicator, values
 
@@ -143,9 +143,9 @@ def test_due_without_value_is_no_data():
 
 
 def test_estimate_later_revised_uses_latest_revision(plan, tmp_path):
-    from kehoach.forms import ACTUAL, ESTIMATE
-    from kehoach.progress import ProgressStore, load_progress
-    from kehoach.submission import import_file
+    from kehoach.data.forms import ACTUAL, ESTIMATE
+    from kehoach.data.store import ProgressStore, load_progress
+    from kehoach.data.submission import import_file
     from tests.helpers import NOW, TODAY, make_form
 
     store = ProgressStore(tmp_path / "store")
@@ -181,7 +181,7 @@ def test_output_columns_and_labels():
 
 
 def test_rollups_on_the_sample(plan):
-    from kehoach.progress import load_progress
+    from kehoach.data.store import load_progress
     from tests.conftest import PROJECT
 
     progress = load_progress(root=PROJECT / "data" / "progress")
@@ -195,8 +195,8 @@ def test_rollups_on_the_sample(plan):
     assert units.loc["BQLDA", "at_risk"] == 1 and units["total"].sum() == 36
     attention = needing_attention(evaluated)
     assert attention["indicator"].tolist() == [15, 3, 20, 4, 9, 33, 19]
-    from kehoach.completeness import completeness
-    from kehoach.progress import ProgressStore
+    from kehoach.analysis.completeness import completeness
+    from kehoach.data.store import ProgressStore
 
     comp = completeness(plan, ProgressStore(PROJECT / "data" / "progress").read(), "2026-Q3", dt.date(2026, 10, 5))
     card = scorecard(evaluated, comp).set_index("unit_code")

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from kehoach.errors import FormatError
-from kehoach.formatting import fmt_number, fmt_percent, fmt_value, parse_number
+from kehoach.core.errors import FormatError
+from kehoach.core.formatting import fmt_number, fmt_percent, fmt_value, parse_number
 
 
 @pytest.mark.parametrize(

@@ -16,9 +16,9 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from kehoach.cli import main
-from kehoach.errors import MailError
-from kehoach.mail import BODY_LIMIT, send_log_path, send_period
-from kehoach.period import Period
+from kehoach.core.errors import MailError
+from kehoach.delivery.mail import BODY_LIMIT, send_log_path, send_period
+from kehoach.core.period import Period
 
 PASSWORD = "mat-khau-bi-mat-42"
 

@@ -8,8 +8,8 @@ import re
 import pandas as pd
 import pytest
 
-from kehoach import narrative
-from kehoach.evaluate import evaluate, required_pace
+from kehoach.analysis import narrative
+from kehoach.analysis.evaluation import evaluate, required_pace
 from tests.helpers import indicator, values
 
 
@@ -109,7 +109,7 @@ def test_reduction():
 
 
 def _sample(plan):
-    from kehoach.progress import load_progress
+    from kehoach.data.store import load_progress
     from tests.conftest import PROJECT
 
     return evaluate(plan, load_progress(root=PROJECT / "data" / "progress"), "2026-Q3")
@@ -134,8 +134,8 @@ def test_group_paragraph(plan):
 
 
 def test_completeness_text(plan):
-    from kehoach.completeness import completeness
-    from kehoach.progress import ProgressStore
+    from kehoach.analysis.completeness import completeness
+    from kehoach.data.store import ProgressStore
     from tests.conftest import PROJECT
 
     records = ProgressStore(PROJECT / "data" / "progress").read()
@@ -152,7 +152,7 @@ def test_completeness_text(plan):
 
 
 def test_tasks_text(plan):
-    from kehoach.evaluate import task_status
+    from kehoach.analysis.evaluation import task_status
 
     tasks = plan.task_frame.head(3).assign(status=["done", "not_started", "not_reported"])
     assert narrative.tasks_text(tasks) == (

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
-from kehoach.errors import PeriodError
-from kehoach.period import Period, latest_ended, period_label, quarter_label
+from kehoach.core.errors import PeriodError
+from kehoach.core.period import Period, latest_ended, period_label, quarter_label
 
 
 @pytest.mark.parametrize(

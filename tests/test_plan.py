@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kehoach.errors import PlanError
-from kehoach.plan import load_plan
+from kehoach.core.errors import PlanError
+from kehoach.data.plan import load_plan
 from tests.conftest import PLAN_FILE
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kehoach.formatting import nfc, parse_number
+from kehoach.core.formatting import nfc, parse_number
 
 SOURCE = Path(__file__).resolve().parents[1] / "data" / "plan" / "source" / "ke-hoach-phat-trien-kt-xh-2026.txt"
 LINE = re.compile(r"^(?:-\s*)?\((\d+)\)\s*(.+)$")

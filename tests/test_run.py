@@ -18,8 +18,8 @@ import nbformat
 import pytest
 
 from kehoach.cli import main
-from kehoach.errors import RunError
-from kehoach.run import resolve_period, run_period
+from kehoach.core.errors import RunError
+from kehoach.delivery.batch import resolve_period, run_period
 from tests.conftest import PERIODS
 
 def test_every_notebook_executes_for_each_period(runs):
@@ -119,7 +119,7 @@ def test_failure_is_isolated_and_leaves_no_partial_output(runs, tmp_path, monkey
 
 
 def test_cli_exit_code_and_message_on_failure(runs, tmp_path, monkeypatch, capsys):
-    from kehoach import run as run_module
+    from kehoach.delivery import batch as run_module
 
     root, _ = runs
     monkeypatch.setenv("KEHOACH_ROOT", str(root))
@@ -198,7 +198,7 @@ def test_browser_paints_the_charts_without_javascript_or_network(runs, tmp_path)
 
 
 def test_chart_rendering_failure_is_reported(tmp_path):
-    from kehoach.run import Rendering
+    from kehoach.delivery.batch import Rendering
 
     bad = tmp_path / "not-a-context.pkl"
     bad.write_bytes(b"garbage")

@@ -7,10 +7,10 @@ import hashlib
 
 import pytest
 
-from kehoach.completeness import completeness
-from kehoach.errors import StoreError
-from kehoach.progress import ProgressStore, history, load_progress, load_tasks
-from kehoach.sample import MARKER, build_sample, is_illustrative
+from kehoach.analysis.completeness import completeness
+from kehoach.core.errors import StoreError
+from kehoach.data.store import ProgressStore, history, load_progress, load_tasks
+from kehoach.data.sample import MARKER, build_sample, is_illustrative
 
 
 @pytest.fixture(scope="module")

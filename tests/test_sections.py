@@ -9,9 +9,9 @@ import textwrap
 
 import pytest
 
-from kehoach import sections
-from kehoach.errors import KehoachError
-from kehoach.report import Replay, load_context
+from kehoach.reporting import sections
+from kehoach.core.errors import KehoachError
+from kehoach.reporting.report import Replay, load_context
 from tests.conftest import PROJECT
 
 
@@ -65,7 +65,7 @@ def test_replay_needs_neither_pandas_nor_altair(ctx, tmp_path):
     units = ctx.prepare(tmp_path / "unit.pkl", ["unit"])
     code = textwrap.dedent(f"""
         import sys
-        import kehoach.report as report
+        import kehoach.reporting.report as report
         ctx = report.load_context("phan-dinh-phung", 2026, "2026-Q3", context_file={str(overview)!r})
         for call in (report.summary_section, report.status_overview_section, report.group_sections,
                      report.attention_section, report.completeness_section, report.tasks_section, report.closing):

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kehoach.errors import StoreError, SubmissionError
-from kehoach.forms import ACTUAL, ESTIMATE, INDICATOR_SHEET, TASK_SHEET
-from kehoach.progress import ProgressStore, history, load_progress, load_tasks
-from kehoach.submission import import_file
+from kehoach.core.errors import StoreError, SubmissionError
+from kehoach.data.forms import ACTUAL, ESTIMATE, INDICATOR_SHEET, TASK_SHEET
+from kehoach.data.store import ProgressStore, history, load_progress, load_tasks
+from kehoach.data.submission import import_file
 from tests.helpers import NOW, TODAY, make_form, snapshot
 
 
@@ -56,7 +56,7 @@ def test_template_lists_unit_indicators_with_last_and_same_period(plan, store, t
     _import(first, plan, store)
     second = make_form(plan, tmp_path, "KTHT", "2026-Q2", {1: (455310, ACTUAL, None)}, name="q2.xlsx", submitted_on=dt.date(2026, 7, 3))
     _import(second, plan, store)
-    from kehoach.forms import write_template
+    from kehoach.data.forms import write_template
 
     out = write_template(plan, "KTHT", "2026-Q3", tmp_path / "t.xlsx", progress=load_progress(root=store.root))
     ws = load_workbook(out)[INDICATOR_SHEET]

@@ -1,0 +1,1 @@
+"""Analysis: evaluation, reporting completeness, Vietnamese narrative and charts, from frames."""

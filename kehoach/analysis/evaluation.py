@@ -1,0 +1,227 @@
+"""Evaluation: achievement, year-end projection, progress ratio, status and same-period comparison.
+
+The method is documented in docs/methodology.md. Every function here is a pure, vectorized
+function of DataFrames: no loop over indicators or rows, and correct for many wards and
+periods at once.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from kehoach.core.period import Period
+from kehoach.data.plan import Plan, due_mask
+from kehoach.core.labels import ATTENTION, STATUS_LABELS, STATUSES  # noqa: F401  (part of this module's API)
+
+#: Relative tolerance when comparing with a target, so 95.9999999 from a projection meets 96.
+TOLERANCE = 1e-9
+
+_VALUE_COLUMNS = ["value", "is_estimate", "revision", "submitted_at", "note"]
+
+
+def evaluate(plan: Plan | pd.DataFrame, progress: pd.DataFrame, period: str | Period | list,
+             behind_threshold: float = 0.8) -> pd.DataFrame:
+    """One row per ward, indicator and period, with the columns listed in docs/methodology.md.
+
+    ``plan`` is a :class:`Plan` or an indicators frame (``Plan.indicators``, possibly of many
+    wards); ``progress`` is :func:`kehoach.data.store.load_progress` output (latest revisions);
+    ``period`` is one period or a list of them.
+    """
+    indicators = plan.indicators if isinstance(plan, Plan) else plan
+    frame = _base(indicators, period)
+    frame = _attach_values(frame, progress)
+    frame = _project(frame)
+    frame = _status(frame, behind_threshold)
+    frame = _compare(frame)
+    return frame[_OUTPUT].reset_index(drop=True)
+
+
+_OUTPUT = [
+    "ward", "year", "indicator", "period", "quarter", "group", "group_name", "name", "label", "unit", "unit_code",
+    "unit_name", "kind", "frequency", "comparison", "target", "target_text", "target_noun", "due", "value", "is_estimate",
+    "revision", "submitted_at", "note", "baseline", "same_period_last_year", "last_year_total", "season_share",
+    "current", "projection", "ratio", "achievement_pct", "gap", "yoy_pct", "yoy_pp", "status", "status_label",
+]
+
+
+def _base(indicators: pd.DataFrame, period: str | Period | list) -> pd.DataFrame:
+    periods = [Period.parse(p) for p in (period if isinstance(period, list) else [period])]
+    grid = pd.DataFrame({
+        "period": [str(p) for p in periods], "period_year": [p.year for p in periods],
+        "quarter": [p.quarter for p in periods],
+        "baseline_period": [str(p.previous_year_end) for p in periods],
+        "last_year_period": [str(p.same_period_last_year) for p in periods],
+    })
+    frame = indicators.rename(columns={"number": "indicator"}).merge(grid, how="cross")
+    frame["due"] = due_mask(frame, frame["quarter"])
+    return frame
+
+
+def _lookup(frame: pd.DataFrame, progress: pd.DataFrame, period_column: str, columns: dict[str, str]) -> pd.DataFrame:
+    keys = ["ward", "year", "indicator", "period"]
+    right = progress[keys + list(columns)].rename(columns={"period": period_column, **columns})
+    right = right.astype({"indicator": "int64", "year": "int64"})
+    return frame.merge(right, on=["ward", "year", "indicator", period_column], how="left")
+
+
+def _attach_values(frame: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
+    frame = _lookup(frame, progress, "period", {c: c for c in _VALUE_COLUMNS})
+    frame = _lookup(frame, progress, "baseline_period", {"value": "baseline_value"})
+    frame = _lookup(frame, progress, "last_year_period", {"value": "same_period_last_year"})
+    frame["value"] = frame["value"].astype("float64")
+    frame["is_estimate"] = frame["is_estimate"].astype("boolean")
+    frame["last_year_total"] = frame["baseline_value"].astype("float64")
+    frame["same_period_last_year"] = frame["same_period_last_year"].astype("float64")
+    frame["baseline"] = np.where(frame["kind"] == "cumulative", 0.0, frame["last_year_total"])
+    return frame
+
+
+def _project(frame: pd.DataFrame) -> pd.DataFrame:
+    v, b, q = frame["value"], frame["baseline"], frame["quarter"].astype("float64")
+    kind = frame["kind"]
+    share = frame["same_period_last_year"] / frame["last_year_total"].where(frame["last_year_total"] != 0)
+    share = share.where((share > 0) & (share <= 1), q / 4)
+    frame["season_share"] = np.where(kind == "cumulative", share, np.nan)
+    reduction_now = b - v
+    frame["current"] = np.where(kind == "reduction", reduction_now, v)
+    level = np.where(b.notna(), b + (v - b) * 4 / q, v)
+    projected = np.select(
+        [kind == "cumulative", kind == "level", kind == "reduction"],
+        [v / share, level, reduction_now * 4 / q],
+        default=v,
+    )
+    frame["projection"] = np.where(frame["quarter"] == 4, frame["current"], projected)
+    return frame
+
+
+def _meets(x: pd.Series, target: pd.Series, comparison: pd.Series) -> pd.Series:
+    eps = TOLERANCE * np.maximum(1.0, target.abs())
+    out = np.select(
+        [comparison == ">=", comparison == ">", comparison == "<"],
+        [x >= target - eps, x > target + eps, x < target - eps],
+        default=False,
+    )
+    return pd.Series(out, index=x.index).astype(bool) & x.notna()
+
+
+def _ratio(frame: pd.DataFrame) -> pd.Series:
+    y, b, t, cmp = frame["projection"], frame["baseline"], frame["target"], frame["comparison"]
+    up_den, down_den = t - b, b - t
+    ratio = np.select(
+        [frame["kind"] == "reduction", cmp == "<"],
+        [y / t.where(t > 0), (b - y) / down_den.where(down_den > 0)],
+        default=(y - b) / up_den.where(up_den > 0),
+    )
+    return pd.Series(ratio, index=frame.index, dtype="float64")
+
+
+def _worse_than_baseline(frame: pd.DataFrame) -> pd.Series:
+    v, b = frame["value"], frame["baseline"]
+    worse = np.where((frame["comparison"] == "<") | (frame["kind"] == "reduction"), v > b, v < b)
+    return pd.Series(worse, index=frame.index) & b.notna() & v.notna()
+
+
+def _status(frame: pd.DataFrame, behind_threshold: float) -> pd.DataFrame:
+    frame["ratio"] = _ratio(frame)
+    meets_now = _meets(frame["current"], frame["target"], frame["comparison"])
+    meets_end = _meets(frame["projection"], frame["target"], frame["comparison"])
+    r = frame["ratio"]
+    regressing = (r < 0) | (r.isna() & _worse_than_baseline(frame))
+    frame["status"] = np.select(
+        [~frame["due"], frame["value"].isna(), meets_now, frame["quarter"] == 4, meets_end, regressing,
+         r >= behind_threshold],
+        ["not_due", "no_data", "achieved", "missed", "on_track", "regressing", "behind"],
+        default="at_risk",
+    )
+    frame["status_label"] = frame["status"].map(STATUS_LABELS)
+    for col in ("status", "status_label"):
+        frame[col] = frame[col].astype("string")
+    return frame
+
+
+def _compare(frame: pd.DataFrame) -> pd.DataFrame:
+    upward = frame["comparison"] != "<"
+    frame["achievement_pct"] = np.where(upward, 100 * frame["current"] / frame["target"].where(frame["target"] != 0), np.nan)
+    frame["gap"] = np.where(upward, np.nan, frame["value"] - frame["target"])
+    ly = frame["same_period_last_year"]
+    percent = frame["unit"] == "%"
+    frame["yoy_pp"] = np.where(percent, frame["value"] - ly, np.nan)
+    frame["yoy_pct"] = np.where(percent, np.nan, 100 * (frame["value"] / ly.where(ly != 0) - 1))
+    return frame
+
+
+# -- roll-ups ---------------------------------------------------------------------------
+def status_counts(evaluated: pd.DataFrame, by: str | list[str] | None = None) -> pd.DataFrame:
+    """Indicators per status (columns in the order of :data:`STATUSES`), by a column or overall."""
+    keys = [by] if isinstance(by, str) else list(by or [])
+    counts = (evaluated.assign(_one=1)
+              .pivot_table(index=keys or None, columns="status", values="_one", aggfunc="sum", fill_value=0,
+                           observed=True) if keys else
+              evaluated["status"].value_counts().to_frame().T.reset_index(drop=True))
+    counts = counts.reindex(columns=STATUSES, fill_value=0).astype("int64")
+    counts.columns.name = None
+    counts["total"] = counts[STATUSES].sum(axis=1)
+    return counts.reset_index() if keys else counts
+
+
+def by_group(evaluated: pd.DataFrame) -> pd.DataFrame:
+    """Status counts per indicator group, in the plan's group order."""
+    counts = status_counts(evaluated, ["group", "group_name"])
+    order = pd.unique(evaluated["group"])
+    return counts.set_index("group").loc[order].reset_index()
+
+
+def by_unit(evaluated: pd.DataFrame) -> pd.DataFrame:
+    """Status counts per responsible unit."""
+    return status_counts(evaluated, ["unit_code", "unit_name"])
+
+
+def overall(evaluated: pd.DataFrame) -> pd.DataFrame:
+    return status_counts(evaluated)
+
+
+def scorecard(evaluated: pd.DataFrame, completeness: pd.DataFrame) -> pd.DataFrame:
+    """Per reporting unit: counts by status, plus due/submitted/timeliness from the completeness table."""
+    counts = by_unit(evaluated)
+    columns = ["unit_code", "unit_name", "due", "submitted", "missing", "timeliness", "timeliness_label",
+               "first_submitted_at"]
+    card = completeness[columns].merge(counts.drop(columns="unit_name"), on="unit_code", how="left")
+    card[STATUSES + ["total"]] = card[STATUSES + ["total"]].fillna(0).astype("int64")
+    return card
+
+
+def needing_attention(evaluated: pd.DataFrame) -> pd.DataFrame:
+    """Indicators whose status calls for action, worst first, with their responsible unit."""
+    rank = {s: i for i, s in enumerate(["missed", "regressing", "at_risk", "behind", "no_data"])}
+    rows = evaluated[evaluated["status"].isin(ATTENTION)]
+    return rows.assign(_rank=rows["status"].map(rank)).sort_values(["_rank", "indicator"]).drop(columns="_rank")
+
+
+def required_pace(evaluated: pd.DataFrame) -> pd.DataFrame:
+    """The value needed at the end of each remaining quarter to reach the target by Q4.
+
+    A straight line from the current value to the year-end requirement: the target (for
+    ``reduction`` indicators, the level ``b - T``). Adds ``needed_end`` and ``required_q1`` …
+    ``required_q4`` (empty for quarters already past) and ``required_next``.
+    """
+    out = evaluated.copy()
+    needed = np.where(out["kind"] == "reduction", out["baseline"] - out["target"], out["target"])
+    out["needed_end"] = needed
+    q = out["quarter"].astype("float64")
+    remaining = (4 - q).where(q < 4)
+    for k in range(1, 5):
+        path = out["value"] + (out["needed_end"] - out["value"]) * (k - q) / remaining
+        out[f"required_q{k}"] = path.where(k > q)
+    out["required_next"] = np.select([q == k for k in (1, 2, 3)], [out[f"required_q{k + 1}"] for k in (1, 2, 3)], np.nan)
+    return out
+
+
+def task_status(plan_tasks: pd.DataFrame, tasks: pd.DataFrame, period: str | Period) -> pd.DataFrame:
+    """Each task of the plan with its latest status for ``period`` (empty when not reported)."""
+    p = str(Period.parse(period))
+    reported = tasks[tasks["period"] == p][["ward", "task", "status", "status_label", "note", "submitted_at"]]
+    merged = plan_tasks.merge(reported.rename(columns={"task": "id"}), on=["ward", "id"], how="left")
+    merged["status"] = merged["status"].fillna("not_reported").astype("string")
+    merged["status_label"] = merged["status_label"].fillna("Chưa báo cáo").astype("string")
+    return merged

@@ -1,0 +1,1 @@
+"""Core: errors, configuration, periods, formatting and labels. Imports nothing else of kehoach."""

@@ -1,0 +1,107 @@
+"""Vietnamese number and period formatting, built on Babel's ``vi`` locale.
+
+Official documents write 869.532 (dot groups thousands) and 0,02 (comma marks decimals).
+:func:`parse_number` reads those forms back, and plain forms too, by one rule:
+
+* a comma is always the decimal mark (``1,14`` is 1.14);
+* with a comma present, dots group thousands (``1.234.567,9``);
+* with dots only, a dot followed by groups of exactly three digits groups thousands
+  (``869.532`` is 869532, ``1.234`` is 1234); any other dot is a decimal point
+  (``1.14``, ``0.02``, ``1.2345``).
+
+So "1.234" always means one thousand two hundred thirty-four; write "1,234" for the decimal.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from babel.numbers import format_decimal
+
+from kehoach.core.errors import FormatError
+
+LOCALE = "vi"
+
+_GROUPED_DOTS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+_PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+
+
+def nfc(text: str) -> str:
+    """Normalize Vietnamese text to NFC (composed diacritics)."""
+    return unicodedata.normalize("NFC", text)
+
+
+def fmt_number(value: float | int | None, decimals: int | None = None) -> str:
+    """Format a number the Vietnamese way: 869.532; 0,02; 1.234.567,9.
+
+    ``decimals`` fixes the number of decimals; by default up to 2 are shown and
+    trailing zeros dropped. ``None`` and NaN give an empty string.
+    """
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if decimals is None:
+        pattern, places = "#,##0.##", 2
+    elif decimals == 0:
+        pattern, places = "#,##0", 0
+    else:
+        pattern, places = "#,##0." + "0" * decimals, decimals
+    # Official documents round half up (6,25 → 6,3); Babel alone would round half to even.
+    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+    text = format_decimal(rounded, format=pattern, locale=LOCALE)
+    return "0" if text in ("-0", "-0,0", "-0,00") and decimals in (None, 0) else text
+
+
+def fmt_percent(value: float | None, decimals: int = 1) -> str:
+    """A percentage given in percent units: 75.1 → "75,1%"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return fmt_number(value, decimals) + "%"
+
+
+def fmt_value(value: float | None, unit: str) -> str:
+    """A value with its unit as a report writes it: "869.532 triệu đồng", "96,5%"."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    if unit == "%":
+        return fmt_number(value) + "%"
+    return f"{fmt_number(value)} {unit}"
+
+
+def parse_number(raw: object) -> float:
+    """Read a number written in Vietnamese or plain notation; see the module doc for the rule.
+
+    Accepts ints and floats as they are, and strings such as "869.532", "1,14", "75,5%",
+    "1.234.567,9", "869532", "1.14". A trailing "%" is dropped (the value stays in percent).
+    Raises :class:`FormatError` for anything else.
+    """
+    if isinstance(raw, bool):
+        raise FormatError(f"“{raw}” không phải là số")
+    if isinstance(raw, (int, float)):
+        if isinstance(raw, float) and not math.isfinite(raw):
+            raise FormatError(f"“{raw}” không phải là số")
+        return float(raw)
+    if not isinstance(raw, str):
+        raise FormatError(f"“{raw}” không phải là số")
+    text = nfc(raw).strip().replace("\u00a0", "").replace(" ", "")
+    if text.endswith("%"):
+        text = text[:-1]
+    if not text:
+        raise FormatError("ô trống, cần nhập một số")
+    if "," in text:
+        if text.count(",") > 1:
+            raise FormatError(f"“{raw}” có nhiều dấu phẩy; dấu phẩy là dấu thập phân, chỉ dùng một lần")
+        whole, frac = text.split(",")
+        if "." in whole and not _GROUPED_DOTS.match(whole):
+            raise FormatError(f"“{raw}” viết sai nhóm nghìn; viết như 1.234.567,9")
+        text = whole.replace(".", "") + "." + frac
+    elif _GROUPED_DOTS.match(text):
+        text = text.replace(".", "")
+    if not _PLAIN.match(text):
+        raise FormatError(f"“{raw}” không phải là số (ví dụ hợp lệ: 869.532; 1,14; 75,5%)")
+    try:
+        return float(Decimal(text))
+    except InvalidOperation as exc:  # pragma: no cover - the regex guards this
+        raise FormatError(f"“{raw}” không phải là số") from exc

@@ -1,0 +1,313 @@
+"""Excel reporting forms: write one for a unit and period, and read one back.
+
+The layout lives here and only here. A form has a visible indicator sheet, a task sheet
+(when the unit leads tasks) and a very hidden ``_meta`` sheet recording ward, unit, plan
+year and period, so that an import needs no extra arguments.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from openpyxl import Workbook, load_workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils.exceptions import InvalidFileException
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from kehoach.core.formatting import nfc
+from kehoach.core.period import Period
+from kehoach.data.plan import Plan
+from kehoach.data.store import TASK_STATUSES
+
+FORM_VERSION = "1"
+INDICATOR_SHEET = "Chỉ tiêu"
+TASK_SHEET = "Nhiệm vụ"
+META_SHEET = "_meta"
+HEADER_ROW = 8
+FIRST_ROW = HEADER_ROW + 1
+DATE_CELL = "C4"
+PREPARER_CELL = "C5"
+
+INDICATOR_HEADERS = [
+    "Mã số", "Tên chỉ tiêu", "Đơn vị tính", "Kế hoạch năm", "Số đã báo cáo gần nhất",
+    "Kỳ của số gần nhất", "Cùng kỳ năm trước", "Giá trị kỳ này", "Loại số liệu", "Ghi chú",
+]
+VALUE_COL, TYPE_COL, NOTE_COL = "H", "I", "J"
+TASK_HEADERS = ["Mã nhiệm vụ", "Nhiệm vụ", "Nội dung chủ yếu", "Tình trạng", "Ghi chú"]
+TASK_STATUS_COL, TASK_NOTE_COL = "D", "E"
+
+ACTUAL, ESTIMATE = "Thực hiện", "Ước thực hiện"
+ILLUSTRATIVE = "Số liệu minh họa"
+
+_THIN = Side(style="thin", color="808080")
+_BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
+_INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
+_HEAD_FILL = PatternFill("solid", fgColor="DDE7F0")
+_FORM_DATE = dt.datetime(2026, 1, 1)
+
+
+@dataclass
+class FormRow:
+    """One filled row of a form, with where it came from."""
+
+    sheet: str
+    row: int
+    key: object
+    cells: dict[str, object]
+
+
+@dataclass
+class FormContent:
+    """What a form says, before validation."""
+
+    meta: dict[str, str]
+    submitted_on: object
+    preparer: object
+    indicator_rows: list[FormRow] = field(default_factory=list)
+    task_rows: list[FormRow] = field(default_factory=list)
+
+
+class FormLayoutError(Exception):
+    """Raised by :func:`read_form` for a file that is not a form of this layout; carries sheet/row/column."""
+
+    def __init__(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None):
+        super().__init__(message)
+        self.sheet, self.row, self.column = sheet, row, column
+
+
+# -- writing ----------------------------------------------------------------------------
+def write_template(plan: Plan, unit_code: str, period: str | Period, path: Path,
+                   progress: pd.DataFrame | None = None, illustrative: bool = False) -> Path:
+    """Write the reporting form of one unit for one period to ``path`` (.xlsx)."""
+    p = Period.parse(period)
+    unit = plan.unit(unit_code)
+    indicators = plan.indicators[plan.indicators["unit_code"] == unit_code]
+    tasks = plan.task_frame[plan.task_frame["unit_code"] == unit_code]
+    wb = Workbook()
+    wb.properties.creator = "kehoach"
+    wb.properties.created = wb.properties.modified = _FORM_DATE
+    ws = wb.active
+    ws.title = INDICATOR_SHEET
+    _header(ws, plan, unit.name, p, "BIỂU BÁO CÁO TIẾN ĐỘ THỰC HIỆN CHỈ TIÊU KINH TẾ - XÃ HỘI", illustrative)
+    _indicator_table(ws, plan, indicators, p, progress)
+    if len(tasks):
+        ts = wb.create_sheet(TASK_SHEET)
+        _header(ts, plan, unit.name, p, "BIỂU BÁO CÁO TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ, GIẢI PHÁP (PHẦN II)", illustrative, date_cells=False)
+        _task_table(ts, tasks)
+    meta = wb.create_sheet(META_SHEET)
+    for key, value in _meta(plan, unit_code, p, illustrative).items():
+        meta.append([key, value])
+    meta.sheet_state = "veryHidden"
+    meta.protection.sheet = True
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _save(wb, path)
+    return path
+
+
+def _save(wb: Workbook, path: Path) -> None:
+    """Save with fixed zip timestamps, so the same form content always gives the same bytes."""
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    buffer.seek(0)
+    out = io.BytesIO()
+    with zipfile.ZipFile(buffer) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for item in src.infolist():
+            info = zipfile.ZipInfo(item.filename, date_time=_FORM_DATE.timetuple()[:6])
+            info.compress_type = zipfile.ZIP_DEFLATED
+            data = src.read(item.filename)
+            if item.filename == "docProps/core.xml":  # openpyxl stamps the save time here
+                data = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>2026-01-01T00:00:00Z", data)
+            dst.writestr(info, data)
+    path.write_bytes(out.getvalue())
+
+
+def _meta(plan: Plan, unit_code: str, p: Period, illustrative: bool) -> dict[str, str]:
+    return {
+        "form": "kehoach-progress", "version": FORM_VERSION, "ward": plan.ward,
+        "ward_name": plan.document.ward, "unit": unit_code, "year": str(plan.year),
+        "period": str(p), "illustrative": "yes" if illustrative else "no",
+    }
+
+
+def _header(ws, plan: Plan, unit_name: str, p: Period, title: str, illustrative: bool, date_cells: bool = True) -> None:
+    ws["A1"] = title
+    ws["A1"].font = Font(bold=True, size=13)
+    ws["A2"] = f"{plan.document.issuing_body} — Kế hoạch năm {plan.year} ({plan.document.decision_number})"
+    ws["A3"] = f"Đơn vị báo cáo: {unit_name} — Kỳ báo cáo: {p.label()} ({p.quarter_label()})"
+    ws["A3"].font = Font(bold=True)
+    if date_cells:
+        ws["A4"], ws["A5"] = "Ngày gửi báo cáo:", "Người lập biểu:"
+        for ref in (DATE_CELL, PREPARER_CELL):
+            ws[ref].protection = Protection(locked=False)
+            ws[ref].fill = _INPUT_FILL
+            ws[ref].border = _BORDER
+        ws[DATE_CELL].number_format = "DD/MM/YYYY"
+        dv = DataValidation(type="date", operator="greaterThan", formula1="DATE(2000,1,1)", allow_blank=True,
+                            showErrorMessage=True, errorTitle="Ngày không hợp lệ", error="Nhập ngày dạng ngày/tháng/năm.")
+        ws.add_data_validation(dv)
+        dv.add(DATE_CELL)
+    ws["A6"] = "Ô nền vàng là ô nhập liệu; các ô khác đã được khóa. Bỏ trống chỉ tiêu chưa có số liệu."
+    ws["A6"].font = Font(italic=True, color="555555")
+    if illustrative:
+        ws["A7"] = f"{ILLUSTRATIVE} — không phải số liệu chính thức"
+        ws["A7"].font = Font(bold=True, color="C00000")
+    ws.protection.sheet = True
+    ws.protection.formatCells = False
+    ws.protection.formatColumns = False
+
+
+def _head_row(ws, headers: list[str], widths: list[int]) -> None:
+    for col, (text, width) in enumerate(zip(headers, widths), start=1):
+        cell = ws.cell(row=HEADER_ROW, column=col, value=text)
+        cell.font, cell.fill, cell.border = Font(bold=True), _HEAD_FILL, _BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
+        ws.column_dimensions[cell.column_letter].width = width
+    ws.freeze_panes = ws.cell(row=FIRST_ROW, column=3)
+
+
+def _last_values(progress: pd.DataFrame | None, plan: Plan, p: Period) -> tuple[dict, dict]:
+    if progress is None or progress.empty:
+        return {}, {}
+    mine = progress[(progress["ward"] == plan.ward) & (progress["year"] == plan.year)]
+    periods = mine["period"].map(lambda s: Period.parse(s))
+    before = mine[periods <= p].assign(_p=periods[periods <= p]).sort_values("_p")
+    last = {int(r.indicator): (r.value, Period.parse(r.period).short_label()) for r in before.itertuples()}
+    ly = mine[mine["period"] == str(p.same_period_last_year)]
+    return last, {int(r.indicator): r.value for r in ly.itertuples()}
+
+
+def _indicator_table(ws, plan: Plan, indicators: pd.DataFrame, p: Period, progress: pd.DataFrame | None) -> None:
+    _head_row(ws, INDICATOR_HEADERS, [7, 60, 14, 14, 14, 11, 14, 15, 15, 40])
+    last, same_ly = _last_values(progress, plan, p)
+    kind_dv = DataValidation(type="list", formula1=f'"{ACTUAL},{ESTIMATE}"', allow_blank=True, showErrorMessage=True,
+                             errorTitle="Loại số liệu", error=f"Chọn “{ACTUAL}” hoặc “{ESTIMATE}”.")
+    note_dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="1000", allow_blank=True)
+    ws.add_data_validation(kind_dv)
+    ws.add_data_validation(note_dv)
+    for offset, ind in enumerate(indicators.itertuples()):
+        row = FIRST_ROW + offset
+        value, period_seen = last.get(ind.number, (None, None))
+        values = [ind.number, ind.name, ind.unit, ind.target, value, period_seen, same_ly.get(ind.number), None, None, None]
+        for col, v in enumerate(values, start=1):
+            cell = ws.cell(row=row, column=col, value=v)
+            cell.border = _BORDER
+            cell.alignment = Alignment(wrap_text=col in (2, 10), vertical="top")
+            if col in (4, 5, 7, 8):
+                cell.number_format = "#,##0.###"
+        for col in (VALUE_COL, TYPE_COL, NOTE_COL):
+            ws[f"{col}{row}"].protection = Protection(locked=False)
+            ws[f"{col}{row}"].fill = _INPUT_FILL
+        ws.add_data_validation(_value_validation(plan.indicator(ind.number).bounds, f"{VALUE_COL}{row}"))
+        kind_dv.add(f"{TYPE_COL}{row}")
+        note_dv.add(f"{NOTE_COL}{row}")
+
+
+def _value_validation(bounds: tuple[float | None, float | None], ref: str) -> DataValidation:
+    low, high = bounds
+    common = dict(type="decimal", allow_blank=True, showErrorMessage=True, errorTitle="Giá trị không hợp lệ")
+    if low is not None and high is not None:
+        dv = DataValidation(operator="between", formula1=str(low), formula2=str(high),
+                            error=f"Nhập một số từ {low:g} đến {high:g}.", **common)
+    elif low is not None:
+        dv = DataValidation(operator="greaterThanOrEqual", formula1=str(low), error=f"Nhập một số không nhỏ hơn {low:g}.", **common)
+    else:
+        dv = DataValidation(operator="between", formula1="-1E+15", formula2="1E+15", error="Nhập một số.", **common)
+    dv.add(ref)
+    return dv
+
+
+def _task_table(ws, tasks: pd.DataFrame) -> None:
+    _head_row(ws, TASK_HEADERS, [12, 40, 70, 18, 40])
+    labels = ",".join(TASK_STATUSES.values())
+    status_dv = DataValidation(type="list", formula1=f'"{labels}"', allow_blank=True, showErrorMessage=True,
+                               errorTitle="Tình trạng", error="Chọn một tình trạng trong danh sách.")
+    ws.add_data_validation(status_dv)
+    for offset, task in enumerate(tasks.itertuples()):
+        row = FIRST_ROW + offset
+        for col, v in enumerate([task.id, task.title, task.summary, None, None], start=1):
+            cell = ws.cell(row=row, column=col, value=v)
+            cell.border = _BORDER
+            cell.alignment = Alignment(wrap_text=True, vertical="top")
+        for col in (TASK_STATUS_COL, TASK_NOTE_COL):
+            ws[f"{col}{row}"].protection = Protection(locked=False)
+            ws[f"{col}{row}"].fill = _INPUT_FILL
+        status_dv.add(f"{TASK_STATUS_COL}{row}")
+
+
+def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None]],
+              tasks: dict[str, tuple[str, str | None]] | None = None, submitted_on: dt.date | None = None,
+              preparer: str | None = None) -> None:
+    """Fill a form as a unit would: ``values`` maps indicator number → (value, type label, note)."""
+    wb = load_workbook(path)
+    ws = wb[INDICATOR_SHEET]
+    rows = {ws.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ws.max_row + 1)}
+    for number, (value, kind, note) in values.items():
+        r = rows[number]
+        ws[f"{VALUE_COL}{r}"], ws[f"{TYPE_COL}{r}"], ws[f"{NOTE_COL}{r}"] = value, kind, note
+    if submitted_on is not None:
+        ws[DATE_CELL] = submitted_on
+    if preparer is not None:
+        ws[PREPARER_CELL] = preparer
+    if tasks:
+        ts = wb[TASK_SHEET]
+        trows = {ts.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ts.max_row + 1)}
+        for task_id, (status, note) in tasks.items():
+            ts[f"{TASK_STATUS_COL}{trows[task_id]}"], ts[f"{TASK_NOTE_COL}{trows[task_id]}"] = status, note
+    wb.properties.modified = _FORM_DATE
+    _save(wb, path)
+
+
+# -- reading ----------------------------------------------------------------------------
+def read_form(path: Path) -> FormContent:
+    """Read a filled form. Raises :class:`FormLayoutError` if the file is not such a form."""
+    try:
+        wb = load_workbook(path, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
+        raise FormLayoutError(f"không phải tệp Excel (.xlsx) đọc được ({type(exc).__name__}); hãy dùng biểu mẫu do `kehoach template` tạo") from None
+    if META_SHEET not in wb.sheetnames or INDICATOR_SHEET not in wb.sheetnames:
+        raise FormLayoutError(f"không đúng biểu mẫu: thiếu sheet “{INDICATOR_SHEET}” hoặc thông tin biểu mẫu; hãy dùng biểu mẫu do `kehoach template` tạo")
+    meta = {nfc(str(k)): nfc(str(v)) for k, v in wb[META_SHEET].iter_rows(values_only=True) if k is not None}
+    if meta.get("form") != "kehoach-progress":
+        raise FormLayoutError("không đúng biểu mẫu báo cáo tiến độ", sheet=META_SHEET)
+    ws = wb[INDICATOR_SHEET]
+    _check_headers(ws, INDICATOR_HEADERS, INDICATOR_SHEET)
+    content = FormContent(meta=meta, submitted_on=ws[DATE_CELL].value, preparer=ws[PREPARER_CELL].value)
+    content.indicator_rows = _rows(ws, INDICATOR_SHEET, {"value": VALUE_COL, "type": TYPE_COL, "note": NOTE_COL})
+    if TASK_SHEET in wb.sheetnames:
+        ts = wb[TASK_SHEET]
+        _check_headers(ts, TASK_HEADERS, TASK_SHEET)
+        content.task_rows = _rows(ts, TASK_SHEET, {"status": TASK_STATUS_COL, "note": TASK_NOTE_COL})
+    return content
+
+
+def _check_headers(ws, expected: list[str], sheet: str) -> None:
+    for col, text in enumerate(expected, start=1):
+        found = ws.cell(row=HEADER_ROW, column=col).value
+        if nfc(str(found or "")).strip() != text:
+            letter = ws.cell(row=HEADER_ROW, column=col).column_letter
+            raise FormLayoutError(f"sai cấu trúc biểu mẫu: tiêu đề cột phải là “{text}”, tìm thấy “{found or ''}”; "
+                                  "không thêm, xóa hay di chuyển cột", sheet=sheet, row=HEADER_ROW, column=letter)
+
+
+def _rows(ws, sheet: str, inputs: dict[str, str]) -> list[FormRow]:
+    out = []
+    for r in range(FIRST_ROW, ws.max_row + 1):
+        key = ws.cell(row=r, column=1).value
+        cells = {name: _clean(ws[f"{col}{r}"].value) for name, col in inputs.items()}
+        if key is None and all(v is None for v in cells.values()):
+            continue
+        out.append(FormRow(sheet=sheet, row=r, key=_clean(key), cells=cells))
+    return out
+
+
+def _clean(value: object) -> object:
+    if isinstance(value, str):
+        value = nfc(value).strip()
+        return value or None
+    return value

@@ -1,0 +1,288 @@
+"""The plan registry: the ward's yearly plan, loaded from YAML and validated with pydantic."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+import pandas as pd
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from kehoach.core import config
+from kehoach.core.errors import PlanError
+from kehoach.core.formatting import fmt_value, nfc
+
+Comparison = Literal[">=", ">", "<"]
+Kind = Literal["cumulative", "level", "annual_estimate", "reduction"]
+Frequency = Literal["quarterly", "semi_annual", "annual"]
+Role = Literal["responsible", "coordinator", "communication"]
+
+#: The quarters in which an indicator of each frequency is due.
+DUE_QUARTERS: dict[str, tuple[int, ...]] = {
+    "quarterly": (1, 2, 3, 4),
+    "semi_annual": (2, 4),
+    "annual": (4,),
+}
+
+def due_mask(indicators: pd.DataFrame, quarter: int | pd.Series) -> pd.Series:
+    """True where an indicator is due in ``quarter``: annual only in Q4, semi-annual in Q2 and Q4."""
+    quarters = quarter if isinstance(quarter, pd.Series) else pd.Series(quarter, index=indicators.index)
+    due = pd.Series(False, index=indicators.index)
+    for frequency, due_quarters in DUE_QUARTERS.items():
+        due |= (indicators["frequency"] == frequency) & quarters.isin(due_quarters)
+    return due
+
+
+COMPARISON_WORDS = {">=": "{v} trở lên", ">": "trên {v}", "<": "dưới {v}"}
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Document(_Model):
+    decision_number: str
+    decision_date: dt.date
+    issuing_body: str
+    issuing_body_full: str
+    title: str
+    ward_code: str = Field(pattern=r"^[a-z0-9-]+$")
+    ward: str
+    ward_kind: str = "phường"
+    province: str
+    year: int = Field(ge=2000, le=2100)
+    source_file: str | None = None
+
+
+class Group(_Model):
+    code: str
+    section: str
+    name: str
+
+
+class Unit(_Model):
+    code: str = Field(pattern=r"^[A-Z0-9_]+$")
+    item: str
+    role: Role
+    name: str
+    members: list[str] = []
+
+
+class Indicator(_Model):
+    number: int = Field(ge=1)
+    group: str
+    name: str
+    short_name: str | None = None
+    unit: str
+    target: float
+    comparison: Comparison
+    kind: Kind
+    frequency: Frequency
+    notes: str | None = None
+    unit_code: str
+    value_range: tuple[float | None, float | None] | None = None
+    target_noun: str = "kế hoạch"
+
+    @property
+    def bounds(self) -> tuple[float | None, float | None]:
+        """Accepted value range on import: a share is 0–100, a count or amount is not negative."""
+        if self.value_range is not None:
+            return self.value_range
+        return (0.0, 100.0) if self.unit == "%" else (0.0, None)
+
+    @property
+    def label(self) -> str:
+        return self.short_name or self.name
+
+    def target_text(self) -> str:
+        """The target as the plan writes it: "869.532 triệu đồng trở lên", "dưới 3%"."""
+        value = fmt_value(self.target, self.unit)
+        return COMPARISON_WORDS[self.comparison].format(v=value) if self.comparison != ">=" else value
+
+
+class Task(_Model):
+    id: str = Field(pattern=r"^II\.\d+\.\d+$")
+    unit_code: str
+    title: str
+    summary: str
+
+
+class Plan(_Model):
+    document: Document
+    groups: list[Group]
+    units: list[Unit]
+    indicator_list: list[Indicator] = Field(alias="indicators")
+    tasks: list[Task] = []
+    source: Path | None = Field(default=None, exclude=True)
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _check_references(self) -> "Plan":
+        groups = {g.code for g in self.groups}
+        units = {u.code for u in self.units}
+        _unique([g.code for g in self.groups], "groups", "code")
+        _unique([u.code for u in self.units], "units", "code")
+        _unique([t.id for t in self.tasks], "tasks", "id")
+        seen: set[int] = set()
+        for ind in self.indicator_list:
+            where = f"indicator ({ind.number})"
+            if ind.number in seen:
+                raise ValueError(f"{where}, field 'number': duplicate number {ind.number}; each number must appear once")
+            seen.add(ind.number)
+            if ind.group not in groups:
+                raise ValueError(f"{where}, field 'group': unknown group '{ind.group}'; declare it under 'groups' ({', '.join(sorted(groups))})")
+            if ind.unit_code not in units:
+                raise ValueError(f"{where}, field 'unit_code': undeclared responsible unit '{ind.unit_code}'; declare it under 'units' ({', '.join(sorted(units))})")
+        for task in self.tasks:
+            if task.unit_code not in units:
+                raise ValueError(f"task {task.id}, field 'unit_code': undeclared responsible unit '{task.unit_code}'")
+        return self
+
+    # -- convenient views -------------------------------------------------------------
+    @property
+    def ward(self) -> str:
+        return self.document.ward_code
+
+    @property
+    def year(self) -> int:
+        return self.document.year
+
+    @cached_property
+    def indicators(self) -> pd.DataFrame:
+        """One row per indicator, ordered by number."""
+        groups = {g.code: g for g in self.groups}
+        units = {u.code: u for u in self.units}
+        rows = [
+            {
+                "ward": self.ward,
+                "year": self.year,
+                "number": ind.number,
+                "group": ind.group,
+                "group_name": groups[ind.group].name,
+                "name": ind.name,
+                "label": ind.label,
+                "unit": ind.unit,
+                "target": ind.target,
+                "comparison": ind.comparison,
+                "kind": ind.kind,
+                "frequency": ind.frequency,
+                "notes": ind.notes,
+                "unit_code": ind.unit_code,
+                "unit_name": units[ind.unit_code].name,
+                "target_text": ind.target_text(),
+                "target_noun": ind.target_noun,
+            }
+            for ind in sorted(self.indicator_list, key=lambda i: i.number)
+        ]
+        frame = pd.DataFrame(rows)
+        for col in ("year", "number"):
+            frame[col] = frame[col].astype("int64")
+        frame["target"] = frame["target"].astype("float64")
+        return frame
+
+    @cached_property
+    def task_frame(self) -> pd.DataFrame:
+        return pd.DataFrame(
+            [{"ward": self.ward, "year": self.year, **t.model_dump()} for t in self.tasks],
+            columns=["ward", "year", "id", "unit_code", "title", "summary"],
+        )
+
+    def indicator(self, number: int) -> Indicator:
+        for ind in self.indicator_list:
+            if ind.number == number:
+                return ind
+        raise PlanError(f"Indicator ({number}) is not in the plan of {self.document.ward} {self.year}.")
+
+    def unit(self, code: str) -> Unit:
+        for unit in self.units:
+            if unit.code == code:
+                return unit
+        known = ", ".join(u.code for u in self.units)
+        raise PlanError(f"Unknown unit code '{code}'. Known codes: {known}.")
+
+    def group(self, code: str) -> Group:
+        return next(g for g in self.groups if g.code == code)
+
+    @property
+    def reporting_units(self) -> list[Unit]:
+        """Units that own indicators or tasks and so must report each quarter."""
+        owners = {i.unit_code for i in self.indicator_list} | {t.unit_code for t in self.tasks}
+        return [u for u in self.units if u.code in owners]
+
+    @property
+    def coordinator(self) -> Unit | None:
+        return next((u for u in self.units if u.role == "coordinator"), None)
+
+    @property
+    def title_place(self) -> str:
+        return f"{self.document.ward_kind} {self.document.ward}"
+
+
+def _unique(values: list, section: str, field: str) -> None:
+    seen: set = set()
+    for value in values:
+        if value in seen:
+            raise ValueError(f"{section}, field '{field}': duplicate value '{value}'")
+        seen.add(value)
+
+
+def _nfc_tree(node: object) -> object:
+    if isinstance(node, str):
+        return nfc(node)
+    if isinstance(node, list):
+        return [_nfc_tree(n) for n in node]
+    if isinstance(node, dict):
+        return {_nfc_tree(k): _nfc_tree(v) for k, v in node.items()}
+    return node
+
+
+def _describe(error: dict, raw: dict) -> str:
+    loc = list(error["loc"])
+    where = ".".join(str(p) for p in loc)
+    if len(loc) >= 2 and loc[0] == "indicators" and isinstance(loc[1], int):
+        items = raw.get("indicators") or []
+        item = items[loc[1]] if loc[1] < len(items) and isinstance(items[loc[1]], dict) else {}
+        number = item.get("number", f"#{loc[1] + 1} in the list")
+        field = ".".join(str(p) for p in loc[2:]) or "(entry)"
+        where = f"indicator ({number}), field '{field}'"
+    elif len(loc) >= 2 and isinstance(loc[1], int):
+        items = raw.get(loc[0]) or []
+        item = items[loc[1]] if loc[1] < len(items) and isinstance(items[loc[1]], dict) else {}
+        key = item.get("code") or item.get("id") or f"#{loc[1] + 1}"
+        field = ".".join(str(p) for p in loc[2:]) or "(entry)"
+        where = f"{loc[0]} '{key}', field '{field}'"
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "missing; add it"
+    return f"{where}: {message}" if not message.startswith(("indicator", "task", "groups", "units", "tasks")) else message
+
+
+def load_plan(path: str | Path | None = None) -> Plan:
+    """Load and validate a plan file (YAML). Without ``path``, the plan in ``data/plan/``.
+
+    Raises :class:`PlanError` naming the file, the indicator and the field at fault.
+    """
+    path = Path(path) if path else config.default_plan_file()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise PlanError(f"{path}: cannot read the plan file ({exc.strerror}).") from exc
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise PlanError(f"{path}: malformed YAML{at}: {getattr(exc, 'problem', exc)}. Fix the syntax and try again.") from exc
+    if not isinstance(raw, dict):
+        raise PlanError(f"{path}: the plan must be a YAML mapping with document, groups, units, indicators.")
+    raw = _nfc_tree(raw)
+    try:
+        plan = Plan.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e, raw) for e in exc.errors())
+        raise PlanError(f"{path}: {problems}") from None
+    return plan.model_copy(update={"source": path})

@@ -1,0 +1,1 @@
+"""Delivery: the quarterly batch run, its manifest and the mail."""
