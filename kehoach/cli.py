@@ -11,6 +11,7 @@ import pandas as pd
 
 from kehoach import __version__
 from kehoach.core.errors import KehoachError
+from kehoach.core.startup import skip_rfc3987_grammar
 from kehoach.data.plan import load_plan
 
 log = logging.getLogger("kehoach")
@@ -129,7 +130,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from kehoach.delivery.batch import run_period
 
-    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet)
+    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of)
     return _report_result(result)
 
 
@@ -179,7 +180,7 @@ def _report(args: argparse.Namespace) -> int:
         print("Chưa có số liệu; đang tạo bộ số liệu minh họa (Số liệu minh họa)...")
         build_sample(plan)
     _plan_summary(plan)
-    return _report_result(run_period(args.period, jobs=args.jobs, show_progress=True))
+    return _report_result(run_period(args.period, jobs=args.jobs, show_progress=True, as_of=args.as_of))
 
 
 def _plan_summary(plan) -> None:
@@ -229,6 +230,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--period", required=True, help=periods)
     run.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    run.add_argument("--as-of", default=None, metavar="DATE",
+                     help="rebuild the period as it stood at the end of DATE (YYYY-MM-DD); default: now")
     run.set_defaults(func=_run)
 
     send = sub.add_parser("send", help="email the period's reports to the recipients in parameters/recipients.yaml")
@@ -242,18 +245,14 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="the main job: build the illustrative data if needed and run the quarterly reports")
     report.add_argument("--period", default="data-latest", help=periods)
     report.add_argument("--jobs", type=int, default=None)
+    report.add_argument("--as-of", default=None, metavar="DATE", help="data cut-off date (YYYY-MM-DD); default: now")
     report.set_defaults(func=_report)
 
-    for register in _REGISTRARS:
-        register(sub)
     return parser
 
 
-#: Other modules' sub-command registrars, each ``fn(subparsers)``.
-_REGISTRARS: list = []
-
-
 def main(argv: list[str] | None = None) -> int:
+    skip_rfc3987_grammar()  # kehoach's own process: see kehoach.core.startup
     parser = build_parser()
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -21,8 +21,31 @@ from kehoach.core.parameters import load_parameters
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan, load_plan
 from kehoach.data.store import ProgressStore, latest
-from kehoach.analysis.render import SYMBOLS
-from kehoach.reporting.sections import esc, table
+from kehoach.analysis import charts
+from kehoach.core.labels import SYMBOLS
+
+
+def esc(value: object) -> str:
+    import html
+
+    return html.escape("" if value is None or value != value else str(value))
+
+
+def table(columns: list[str], rows: list[list[object]]) -> str:
+    head = "".join(f"<th>{esc(c)}</th>" for c in columns)
+    body = "".join("<tr>" + "".join(f"<td>{esc(v)}</td>" for v in row) + "</tr>" for row in rows)
+    return f'<table class="data"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+
+
+class _Chart:
+    """A chart for the notebook: the interactive spec for JupyterLab, the SVG as fallback."""
+
+    def __init__(self, spec: dict):
+        self.spec = spec
+        self.title = charts.title_of(spec)
+
+    def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
+        return {"application/vnd.vegalite.v5+json": self.spec, "image/svg+xml": charts.draw_svg(self.spec)}
 
 ALL = "(Tất cả)"
 VIEW_COLUMNS = {
@@ -128,7 +151,7 @@ class Explorer:
     def _show_chart(self, rows: pd.DataFrame) -> None:
         from kehoach.analysis import charts
 
-        self.chart = charts.figure(charts.status_overview(rows)) if len(rows) else None
+        self.chart = _Chart(charts.status_overview(rows)) if len(rows) else None
         with self.chart_out:
             clear_output(wait=True)
             if self.chart is not None:
@@ -145,7 +168,7 @@ class Explorer:
         from kehoach.analysis import charts
 
         year_rows = self.progress[self.progress["indicator"] == row["indicator"]]
-        self.detail_chart = charts.figure(charts.trend(self.progress, {**row, "number": row["indicator"]}, self.plan.year)) \
+        self.detail_chart = _Chart(charts.trend(self.progress, {**row, "number": row["indicator"]}, self.plan.year)) \
             if len(year_rows) else None
         with self.detail_chart_out:
             clear_output(wait=True)
@@ -232,7 +255,7 @@ def _v(value: float, unit: str) -> str:
 
 def explorer(data_dir: str = "") -> w.Widget:
     """The notebook's one call: build the explorer on the data (default: the project's) and return its layout."""
-    from kehoach.reporting.report import resolve
+    from kehoach.reporting.context import resolve
 
     return Explorer(data_dir=resolve(data_dir) if data_dir else None).layout()
 

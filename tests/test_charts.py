@@ -12,6 +12,7 @@ import pytest
 from kehoach.analysis import charts
 from kehoach.analysis.completeness import completeness
 from kehoach.analysis.evaluation import STATUSES, evaluate, scorecard
+from kehoach.core.labels import PALETTE, SYMBOLS
 from kehoach.data.store import ProgressStore, load_progress
 from tests.conftest import PROJECT
 
@@ -32,6 +33,12 @@ def built(plan):
     }
 
 
+@pytest.fixture(autouse=True)
+def draw(tmp_path):
+    """Draw into a fresh cache, so that every test really draws."""
+    return lambda chart: charts.draw_svg(chart, tmp_path / "cache")
+
+
 @pytest.fixture
 def no_network(monkeypatch):
     def refuse(*args, **kwargs):
@@ -45,28 +52,28 @@ def _texts(svg: str) -> list[str]:
     return [html.unescape(t) for t in re.findall(r"<text[^>]*>([^<]*)</text>", svg)]
 
 
-def test_each_chart_is_valid_vega_lite_and_renders_its_title(built, no_network):
+def test_each_chart_is_valid_vega_lite_and_renders_its_title(built, no_network, draw):
     for title, chart in built.items():
-        spec = charts.spec(chart)  # validates against the Vega-Lite schema
+        spec = charts.spec(chart, validate=True)  # validates against the Vega-Lite schema
         assert spec["config"]["locale"]["number"]["decimal"] == ","
-        svg = charts.to_svg(chart)
+        svg = draw(chart)
         assert svg.lstrip().startswith("<svg")
         assert title in _texts(svg), title
         urls = re.findall(r'(?:href|src)="(https?:[^"]+)"', svg)
         assert urls == []
 
 
-def test_axis_numbers_are_vietnamese(built):
-    texts = _texts(charts.to_svg(built["(1) Thu ngân sách nhà nước trên địa bàn"]))
+def test_axis_numbers_are_vietnamese(built, draw):
+    texts = _texts(draw(built["(1) Thu ngân sách nhà nước trên địa bàn"]))
     assert "800.000" in texts and "Kế hoạch năm 2026: 869.532 triệu đồng" in texts
     assert not any(re.fullmatch(r"\d{1,3}(,\d{3})+", t) for t in texts)
 
 
-def test_status_is_not_shown_by_colour_alone(built):
-    texts = _texts(charts.to_svg(built["Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"]))
+def test_status_is_not_shown_by_colour_alone(built, draw):
+    texts = _texts(draw(built["Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"]))
     assert "✓ Đã đạt" in texts and "↓ Giảm so với đầu năm" in texts
     assert "✓ 2" in texts  # the bar segments carry symbol and count
-    assert len(set(charts.PALETTE.values())) == len(STATUSES) == len(set(charts.SYMBOLS.values()))
+    assert len(set(PALETTE.values())) == len(STATUSES) == len(set(SYMBOLS.values()))
 
 
 def test_tooltips_are_vietnamese_and_formatted(built):
@@ -79,42 +86,31 @@ def test_tooltips_are_vietnamese_and_formatted(built):
         assert f"'title': '{label}'" in text
 
 
-def test_figure_bundle_has_interactive_spec_and_static_svg(built):
-    fig = charts.figure(built["Kết quả theo đơn vị chủ trì"])
-    bundle = fig._repr_mimebundle_()
-    vl = [k for k in bundle if k.startswith("application/vnd.vegalite")]
-    assert vl and bundle[vl[0]]["$schema"].startswith("https://vega.github.io/schema/vega-lite/v6")
-    assert bundle["image/svg+xml"].lstrip().startswith("<svg")
-    assert bundle["text/plain"] == "Biểu đồ: Kết quả theo đơn vị chủ trì"
-
-
-def test_empty_group_gives_a_message(plan):
-    import pandas as pd
-
+def test_empty_group_gives_a_message(plan, draw):
     evaluated = evaluate(plan, load_progress(root=STORE).iloc[0:0], "2026-Q3")
     chart = charts.bullet(evaluated, "VHGD")
-    assert "Nhóm Văn hóa - Giáo dục: chưa có số liệu 9 tháng năm 2026" in _texts(charts.to_svg(chart))
-    assert isinstance(evaluated, pd.DataFrame)
+    assert "Nhóm Văn hóa - Giáo dục: chưa có số liệu 9 tháng năm 2026" in _texts(draw(chart))
 
 
-def test_render_module_matches_altairs_vega_lite():
+def test_drawing_library_matches_altairs_vega_lite():
     import altair as alt
 
-    from kehoach.analysis import render
-
-    assert render.VL_VERSION == alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
+    assert charts.VL_VERSION == alt.SCHEMA_VERSION.lstrip("v").rsplit(".", 1)[0]
 
 
-def test_render_cache_reuses_identical_charts(built, tmp_path, monkeypatch):
-    from kehoach.analysis.render import Figure
-
-    spec = charts.spec(built["Kết quả theo đơn vị chủ trì"])
-    first = Figure(spec).render(tmp_path)
-    assert len(list(tmp_path.glob("*.svg"))) == 1
+def test_drawing_cache_reuses_identical_charts(built, tmp_path, monkeypatch):
+    spec = built["Kết quả theo đơn vị chủ trì"]
+    first = charts.draw_svg(spec, tmp_path)
+    assert [p.name for p in tmp_path.glob("*.svg")] == [f"{charts.spec_key(spec)}.svg"]
     import vl_convert
 
     monkeypatch.setattr(vl_convert, "vegalite_to_svg", lambda *a, **k: (_ for _ in ()).throw(AssertionError("drawn again")))
-    assert Figure(spec).render(tmp_path) == first  # read from the cache, not drawn
+    assert charts.draw_svg(dict(spec), tmp_path) == first  # same content: read from the cache, not drawn
     changed = {**spec, "title": "Khác"}
     with pytest.raises(AssertionError, match="drawn again"):
-        Figure(changed).render(tmp_path)
+        charts.draw_svg(changed, tmp_path)
+
+
+def test_heatmap_quarters_keep_their_roman_numerals(built):
+    data = next(iter(built["Đánh giá từng chỉ tiêu theo quý, năm 2026"]["datasets"].values()))
+    assert sorted({r["quarter_label"] for r in data}) == ["Quý I/2026", "Quý II/2026", "Quý III/2026"]

@@ -62,7 +62,7 @@ def test_level_statuses(rows, expected):
 
 
 def test_missed_at_q4():
-    rows = [(15, "2026-Q4", 95.5), (15, "2025-Q4", 95.2), (15, "2025-Q4", 95.2)]
+    rows = [(15, "2026-Q4", 95.5), (15, "2025-Q4", 95.2)]
     assert sentence(RATE, rows, "2026-Q4") == (
         "Tỷ lệ tham gia bảo hiểm y tế năm 2026 đạt 95,5%, kế hoạch năm 96%, tăng 0,3 điểm phần trăm so với cùng kỳ; "
         "không hoàn thành chỉ tiêu kế hoạch năm.")

@@ -1,105 +1,132 @@
-"""Report sections, the shared context of a run, and the replay the notebooks receive."""
+"""Report context (inputs computed once, passed as files) and the report sections built from it."""
 
 from __future__ import annotations
 
 import ast
-import subprocess
-import sys
-import textwrap
+import json
+import shutil
 
+import nbformat
+import pandas as pd
 import pytest
 
-from kehoach.reporting import sections
 from kehoach.core.errors import KehoachError
-from kehoach.reporting.report import Replay, load_context
+from kehoach.reporting import context, sections
+from kehoach.reporting.blocks import SECTION_MIME, Section
 from tests.conftest import PROJECT
 
 
 @pytest.fixture(scope="module")
 def ctx():
-    return sections.build_context("2026-Q3", ward="phan-dinh-phung", data_dir=PROJECT / "data")
+    return context.compute("2026-Q3", ward="phan-dinh-phung", data_dir=PROJECT / "data", as_of="2026-11-29")
 
 
-def test_context_holds_one_periods_evaluation(ctx):
-    assert str(ctx.period) == "2026-Q3" and len(ctx.evaluated) == 36
-    assert sorted(ctx.year_evaluated["period"].unique()) == ["2026-Q1", "2026-Q2", "2026-Q3"]
+def test_context_holds_the_year_so_far(ctx):
+    assert str(ctx.period) == "2026-Q3" and len(ctx.current) == 36
+    assert sorted(ctx.evaluated["period"].unique()) == ["2026-Q1", "2026-Q2", "2026-Q3"]
     assert ctx.illustrative and len(ctx.tasks) == 17 and len(ctx.completeness) == 6
+    assert len(ctx.plan_sha256) == 64
 
 
-def test_figure_keys_follow_the_reports(ctx):
-    assert ctx.figure_keys(["unit"]) == []
-    overview = ctx.figure_keys(["overview"])
-    assert overview[:2] == ["overview", "scorecard"] and "bullet:VHGD" not in overview and "bullet:KT" in overview
-    detail = ctx.figure_keys(["indicators"])
-    assert detail[0] == "heatmap" and len(detail) == 30  # the 7 annual indicators have one point: no line
-    assert "trend:16" not in detail and "trend:7" in detail
+def test_revisions_after_the_cut_off_are_not_used():
+    on_10_10 = context.compute("2026-Q3", data_dir=PROJECT / "data", as_of="2026-10-10")
+    assert on_10_10.cutoff.isoformat() == "2026-10-10T23:59:59+07:00"
+    assert (on_10_10.records["submitted_at"] <= pd.Timestamp("2026-10-10T16:59:59Z")).all()
+    card = on_10_10.completeness.set_index("unit_code")
+    assert card.loc["BQLDA", "timeliness"] == "not_submitted"  # its form came on 14/10
+    q2 = context.compute("2026-Q2", data_dir=PROJECT / "data", as_of="2026-07-10")
+    value = q2.progress.set_index(["indicator", "period"]).loc[(1, "2026-Q2")]
+    assert value["revision"] == 1 and bool(value["is_estimate"])  # the actual figure of 25/07 is not used yet
 
 
-def _notebook_calls(name: str, unit: str | None = None) -> list[tuple]:
-    """The report.* calls a notebook makes, with its parameters filled in."""
-    import nbformat
+def test_cut_off_must_be_a_date():
+    with pytest.raises(KehoachError, match="Mốc chốt số liệu '10/10' không hợp lệ"):
+        context.cutoff_of("10/10")
 
+
+def test_inputs_round_trip_gives_the_same_sections(ctx, tmp_path):
+    folder = context.write(ctx, tmp_path / "inputs")
+    assert sorted(p.name for p in folder.iterdir()) == [
+        "completeness.parquet", "evaluated.parquet", "inputs.json", "plan.yaml", "progress.parquet",
+        "records.parquet", "tasks.parquet"]
+    back = context.read(folder)
+    for call in (lambda c: sections.summary_section(c), lambda c: sections.group_sections(c),
+                 lambda c: sections.completeness_section(c), lambda c: sections.indicator_details(c),
+                 lambda c: sections.unit_actions_section(c, "BQLDA")):
+        assert call(back).html() == call(ctx).html()
+    manifest = json.loads((folder / "inputs.json").read_text(encoding="utf-8"))
+    assert manifest["period"] == "2026-Q3" and manifest["plan_sha256"] == ctx.plan_sha256
+
+
+def test_changed_inputs_are_refused(ctx, tmp_path):
+    folder = context.write(ctx, tmp_path / "inputs")
+    with open(folder / "evaluated.parquet", "ab") as handle:
+        handle.write(b"x")
+    with pytest.raises(KehoachError, match="evaluated.parquet: tệp số liệu đầu vào đã bị thay đổi"):
+        context.read(folder)
+
+
+def test_load_finds_inputs_in_the_working_folder_then_the_report_folder(ctx, tmp_path, monkeypatch):
+    report = tmp_path / "reports" / "2026-Q3"
+    context.write(ctx, report / "inputs")
+    monkeypatch.setenv("KEHOACH_ROOT", str(tmp_path))
+    monkeypatch.chdir(report)
+    assert context.load("2026-Q3", inputs="inputs").plan_sha256 == ctx.plan_sha256
+    monkeypatch.chdir(tmp_path)
+    assert context.load("2026-Q3", inputs="inputs", report_folder="reports/2026-Q3").plan_sha256 == ctx.plan_sha256
+    with pytest.raises(KehoachError, match="là của phan-dinh-phung 2026-Q3, không phải phan-dinh-phung 2026-Q2"):
+        context.load("2026-Q2", inputs="inputs", report_folder="reports/2026-Q3")
+
+
+def test_notebook_parameters_left_empty_come_from_the_period_file(monkeypatch, tmp_path):
+    root = tmp_path / "wb"
+    for sub in ("data", "parameters"):
+        shutil.copytree(PROJECT / sub, root / sub)
+    monkeypatch.setenv("KEHOACH_ROOT", str(root))
+    q2 = context.load("2026-Q2", report_date="", deadline="", behind_threshold=0.0)
+    assert str(q2.params.report_date) == "2026-07-10" and str(q2.params.deadline) == "2026-07-05"
+    assert context.load("2026-Q2", deadline="2026-07-20").params.deadline.isoformat() == "2026-07-20"
+
+
+def _notebook_calls(name: str) -> tuple[list[str], list[ast.AST]]:
     nb = nbformat.read(PROJECT / "notebooks" / name, as_version=4)
-    out = []
+    calls, definitions = [], []
     for cell in nb.cells:
-        if cell.cell_type != "code" or "parameters" in cell.metadata.get("tags", []):
+        if cell.cell_type != "code":
             continue
-        for node in ast.walk(ast.parse(cell.source)):
-            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.func.attr != "load_context":
-                args = [a.value if isinstance(a, ast.Constant) else unit for a in node.args[1:]]
-                out.append((node.func.attr, *args))
-    return out
+        tree = ast.parse(cell.source)
+        definitions += [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.ClassDef, ast.Lambda))]
+        calls += [n.func.attr for n in ast.walk(tree) if isinstance(n, ast.Call) and isinstance(n.func, ast.Attribute)
+                  and isinstance(n.func.value, ast.Name) and n.func.value.id == "sections"]
+    return calls, definitions
 
 
-def test_notebooks_make_exactly_the_prepared_calls(ctx):
-    assert _notebook_calls("overview.ipynb") == sections.calls(ctx, "overview")
-    assert _notebook_calls("indicators.ipynb") == sections.calls(ctx, "indicators")
-    per_unit = sections.calls(ctx, "unit")
-    start = per_unit.index(("document_header", "unit", "VHXH"))
-    assert _notebook_calls("unit.ipynb", "VHXH") == per_unit[start:start + 6]
+@pytest.mark.parametrize("name", ["overview.ipynb", "indicators.ipynb", "unit.ipynb"])
+def test_notebooks_only_call_package_sections(name):
+    calls, definitions = _notebook_calls(name)
+    assert calls and definitions == []
+    assert all(callable(getattr(sections, c)) for c in calls)
+    nb = nbformat.read(PROJECT / "notebooks" / name, as_version=4)
+    tagged = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+    assert len(tagged) == 1 and 'period = "2026-Q3"' in tagged[0].source and 'report_date = ""' in tagged[0].source
 
 
-def test_replay_needs_neither_pandas_nor_altair(ctx, tmp_path):
-    """A notebook of a run loads a replay and shows every section without pandas, Altair or vl-convert."""
-    overview = ctx.prepare(tmp_path / "overview.pkl", ["overview"])
-    units = ctx.prepare(tmp_path / "unit.pkl", ["unit"])
-    code = textwrap.dedent(f"""
-        import sys
-        import kehoach.reporting.report as report
-        ctx = report.load_context("phan-dinh-phung", 2026, "2026-Q3", context_file={str(overview)!r})
-        for call in (report.summary_section, report.status_overview_section, report.group_sections,
-                     report.attention_section, report.completeness_section, report.tasks_section, report.closing):
-            call(ctx)
-        report.document_header(ctx, "overview")
-        units = report.load_context("phan-dinh-phung", 2026, "2026-Q3", context_file={str(units)!r})
-        report.unit_summary_section(units, "KTHT"); report.unit_actions_section(units, "KTHT")
-        heavy = sorted(m for m in ("pandas", "altair", "vl_convert", "jsonschema", "openpyxl") if m in sys.modules)
-        print("HEAVY", heavy)
-    """)
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr[-2000:]
-    assert "HEAVY []" in proc.stdout
+def test_section_shows_as_html_and_carries_its_blocks(ctx):
+    section = sections.summary_section(ctx)
+    bundle = section._repr_mimebundle_()
+    assert bundle["text/html"].startswith('<section class="part part-summary">\n<h2 id="i-danh-gia-chung">I. Đánh giá chung</h2>')
+    assert Section.from_json(bundle[SECTION_MIME]) == section
+    assert "Trong 36 chỉ tiêu, có 5 chỉ tiêu đã đạt" in section.text()
 
 
-def test_replay_holds_the_same_outputs_as_a_live_run(ctx, tmp_path):
-    replay = sections.record(ctx, ["overview"])
-    summary = replay.sections[("summary_section",)]
-    assert summary[0]["text/html"].startswith('<h2 id="i-danh-gia-chung">I. Đánh giá chung</h2>')
-    assert "Trong 36 chỉ tiêu, có 5 chỉ tiêu đã đạt" in summary[1]["text/html"]
-    chart = replay.sections[("status_overview_section",)][1]
-    assert chart["image/svg+xml"].lstrip().startswith("<svg") and any(k.startswith("application/vnd.vegalite") for k in chart)
-    assert len(replay.sections) == len(sections.calls(ctx, "overview"))
+def test_chart_blocks_hold_spec_and_drawing(ctx):
+    chart = sections.status_overview_section(ctx).blocks[1]
+    assert chart.kind == "chart" and chart.svg.lstrip().startswith("<svg")
+    assert chart.title == "Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"
+    assert chart.spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
 
 
-def test_missing_section_and_wrong_period_are_refused(ctx, tmp_path):
-    path = Replay("phan-dinh-phung", "2026-Q3").save(tmp_path / "empty.pkl")
-    replay = load_context("phan-dinh-phung", 2026, "2026-Q3", context_file=str(path))
-    with pytest.raises(KehoachError, match="was not prepared by the run"):
-        replay.show("summary_section", ())
-    with pytest.raises(KehoachError, match="is for phan-dinh-phung 2026-Q3, not phan-dinh-phung 2026-Q2"):
-        load_context("phan-dinh-phung", 2026, "2026-Q2", context_file=str(path))
-
-
-def test_escaping_helpers():
-    assert sections.table(["a"], [["<b>x</b>"]]) == '<table class="data"><thead><tr><th>a</th></tr></thead><tbody><tr><td>&lt;b&gt;x&lt;/b&gt;</td></tr></tbody></table>'
-    assert sections.heading("I. Đánh giá chung") == '<h2 id="i-danh-gia-chung">I. Đánh giá chung</h2>'
+def test_empty_notes_are_blank_not_na(ctx):
+    table = sections.tasks_section(ctx).blocks[-1]
+    assert table.columns[-1] == "Ghi chú"
+    assert not any(cell in ("<NA>", "nan", "None") for row in table.rows for cell in row)

@@ -1,56 +1,63 @@
-"""Altair charts with Vietnamese labels, and their static rendering.
+"""Altair charts with Vietnamese labels, and their drawing to SVG and PNG.
 
 Every chart carries a Vietnamese number locale in its config, so axes read 869.532 and 0,02,
 and every label that shows a value is pre-formatted by :mod:`kehoach.core.formatting`. Status
-colours come from the Okabe–Ito palette (distinguishable with common colour-vision deficiencies),
-and status is always also shown by a symbol and a word, never by colour alone.
+colours and symbols come from :mod:`kehoach.core.labels`; status is always also shown by a
+symbol and a word, never by colour alone.
 
-:func:`figure` wraps a chart for display: JupyterLab renders the interactive Vega-Lite spec
-with tooltips, while nbconvert's HTML export picks the static SVG made by vl-convert, so the
-exported report needs no network and no JavaScript.
+The builders return Vega-Lite specs (plain dicts). :func:`draw_svg` draws one with vl-convert
+(no browser, no network) and keeps the drawing in a disk cache keyed by a hash of the spec's
+content, so notebooks and re-runs that show the same chart draw it once.
 """
 
 from __future__ import annotations
 
 import copy
 import functools
+import hashlib
+import json
+from pathlib import Path
 from typing import Any
 
-from kehoach.core.startup import skip_rfc3987_grammar
+from kehoach.core import startup
 
-skip_rfc3987_grammar()
+startup.apply_requested()  # only in processes that kehoach's run started (see kehoach.core.startup)
 
 import altair as alt  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from kehoach.analysis.evaluation import STATUS_LABELS, STATUSES
-from kehoach.core.formatting import fmt_value
-from kehoach.core.period import Period
+from kehoach.core import config  # noqa: E402
+from kehoach.core.files import atomic_write  # noqa: E402
+from kehoach.core.formatting import fmt_value  # noqa: E402
+from kehoach.core.labels import (LEGEND_LABELS, PALETTE, QUARTER_NAMES, STATUS_LABELS, STATUSES,  # noqa: E402
+                                 SYMBOLS, TEXT_ON, status_cell)
+from kehoach.core.period import Period  # noqa: E402
 
-from kehoach.analysis.render import FONT, LEGEND_LABELS, LOCALE, PALETTE, SYMBOLS, TEXT_ON, Figure
-
-QUARTER_NAMES = {1: "Quý I", 2: "Quý II", 3: "Quý III", 4: "Quý IV"}
-
+VL_VERSION = "6.4"
+FONT = "Times New Roman, Liberation Serif, DejaVu Serif, serif"
+LOCALE = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " đ"]}}
 
 def _status_color(field: str = "legend:N", title: str = "Đánh giá") -> alt.Color:
     return alt.Color(field, title=title, scale=alt.Scale(domain=LEGEND_LABELS, range=[PALETTE[s] for s in STATUSES]),
                      legend=alt.Legend(orient="bottom", columns=4, labelLimit=240))
 
 
-def _finish(chart: alt.TopLevelMixin) -> alt.TopLevelMixin:
-    return chart.configure(locale=LOCALE, font=FONT).configure_title(fontSize=15, anchor="start").configure_view(stroke=None)
+def _finish(chart: alt.TopLevelMixin) -> dict[str, Any]:
+    """The chart's spec with the Vietnamese locale and the report font (not schema-validated: see :func:`spec`)."""
+    done = chart.configure(locale=LOCALE, font=FONT).configure_title(fontSize=15, anchor="start").configure_view(stroke=None)
+    return done.to_dict(validate=False)
 
 
 def _with_status(frame: pd.DataFrame) -> pd.DataFrame:
     out = frame.copy()
     out["symbol"] = out["status"].map(SYMBOLS)
-    out["legend"] = out["status"].map(lambda s: f"{SYMBOLS[s]} {STATUS_LABELS[s]}")
+    out["legend"] = out["status"].map(status_cell)
     out["status_order"] = out["status"].map({s: i for i, s in enumerate(STATUSES)})
     return out
 
 
 # -- charts -----------------------------------------------------------------------------
-def status_overview(evaluated: pd.DataFrame) -> alt.TopLevelMixin:
+def status_overview(evaluated: pd.DataFrame) -> dict[str, Any]:
     """Indicators by status, one stacked bar per group."""
     period = Period.parse(evaluated["period"].iloc[0])
     counts = (evaluated.groupby(["group", "group_name", "status"], sort=False, observed=True)
@@ -79,7 +86,7 @@ def _value_tooltips() -> list[alt.Tooltip]:
             alt.Tooltip("legend:N", title="Đánh giá")]
 
 
-def bullet(evaluated: pd.DataFrame, group: str) -> alt.TopLevelMixin:
+def bullet(evaluated: pd.DataFrame, group: str) -> dict[str, Any]:
     """Value (bar), target (black tick) and year-end projection (diamond) per indicator of a group.
 
     Each indicator has its own scale, fitted to its unit; rates run from 0 to at least 100%.
@@ -136,7 +143,7 @@ def trend(progress: pd.DataFrame, indicator: pd.Series | dict, year: int) -> dic
                            "value_text": fmt_value(value, unit),
                            "kind_text": "ước thực hiện" if pd.notna(estimate) and estimate else "thực hiện"})
     if not points:
-        return spec(_empty(f"{title}: chưa có số liệu"))
+        return _empty(f"{title}: chưa có số liệu")
     target = float(indicator["target"])
     if indicator["kind"] == "reduction":
         base = rows.loc[rows["period"] == f"{year - 1}-Q4", "value"]
@@ -172,18 +179,18 @@ def _trend_template(year: int) -> dict[str, Any]:
         target.mark_rule(color="#D55E00", strokeDash=[6, 3]).encode(y="target:Q"),
         target.mark_text(align="left", dx=4, dy=-7, color="#D55E00", fontSize=11).encode(y="target:Q", x=alt.value(0), text="text:N"),
     ).properties(width=420, height=200, title="")
-    return spec(_finish(chart))
+    return _finish(chart)
 
 
-def heatmap(evaluated: pd.DataFrame) -> alt.TopLevelMixin:
+def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
     """Indicators × quarters, coloured by status and marked with its symbol."""
     rows = _with_status(evaluated)
     rows["title"] = "(" + rows["indicator"].astype(str) + ") " + rows["label"]
-    rows["quarter_label"] = rows["period"].map(lambda p: Period.parse(p).quarter_label().capitalize())
+    rows["quarter_label"] = rows["period"].map(_quarter_axis_label)
     rows["value_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["value"], rows["unit"])]
     rows["text_color"] = rows["status"].map(TEXT_ON)
     order = rows.sort_values("indicator")["title"].unique().tolist()
-    quarters = [Period.parse(p).quarter_label().capitalize() for p in sorted(rows["period"].unique(), key=Period.parse)]
+    quarters = [_quarter_axis_label(p) for p in sorted(rows["period"].unique(), key=Period.parse)]
     base = alt.Chart(rows).encode(
         x=alt.X("quarter_label:O", sort=quarters, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
         y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=330)),
@@ -199,7 +206,13 @@ def heatmap(evaluated: pd.DataFrame) -> alt.TopLevelMixin:
     return _finish(chart)
 
 
-def unit_scorecard(card: pd.DataFrame) -> alt.TopLevelMixin:
+def _quarter_axis_label(period: str) -> str:
+    """"Quý III/2026": the Roman numeral keeps its capitals."""
+    p = Period.parse(period)
+    return f"{QUARTER_NAMES[p.quarter]}/{p.year}"
+
+
+def unit_scorecard(card: pd.DataFrame) -> dict[str, Any]:
     """For each responsible unit: indicators by status, and whether it reported on time and in full."""
     long = card.melt(id_vars=["unit_code", "unit_name"], value_vars=STATUSES, var_name="status", value_name="count")
     long = _with_status(long[long["count"] > 0])
@@ -223,37 +236,60 @@ def unit_scorecard(card: pd.DataFrame) -> alt.TopLevelMixin:
     return _finish(chart)
 
 
-def _empty(message: str) -> alt.TopLevelMixin:
+def _empty(message: str) -> dict[str, Any]:
     return _finish(alt.Chart(pd.DataFrame({"t": [message]})).mark_text(fontSize=13, align="left")
                    .encode(text="t:N", x=alt.value(0)).properties(width=400, height=30, title=message))
 
 
-# -- rendering --------------------------------------------------------------------------
-def spec(chart: alt.TopLevelMixin | dict[str, Any]) -> dict[str, Any]:
-    """The Vega-Lite spec, validated against the schema."""
+# -- specs and drawings --------------------------------------------------------------------
+def spec(chart: alt.TopLevelMixin | dict[str, Any], validate: bool = False) -> dict[str, Any]:
+    """The Vega-Lite spec of ``chart``; with ``validate``, checked against the schema (the tests do)."""
     if isinstance(chart, dict):
-        alt.LayerChart.from_dict(chart, validate=True) if "layer" in chart else alt.Chart.from_dict(chart, validate=True)
+        if validate:
+            (alt.LayerChart if "layer" in chart else alt.Chart).from_dict(chart, validate=True)
         return chart
-    return chart.to_dict(validate=True)
+    return chart.to_dict(validate=validate)
 
 
-def to_svg(chart: alt.TopLevelMixin | dict) -> str:
-    from kehoach.analysis.render import to_svg as svg
+def spec_key(data: dict[str, Any]) -> str:
+    """A hash of the spec's content and of the drawing library: the name of its cached drawing."""
+    import vl_convert as vlc
 
-    return svg(chart if isinstance(chart, dict) else spec(chart))
-
-
-def to_png(chart: alt.TopLevelMixin | dict, scale: float = 2.0) -> bytes:
-    from kehoach.analysis.render import to_png as png
-
-    return png(chart if isinstance(chart, dict) else spec(chart), scale)
+    text = json.dumps(data, sort_keys=True, ensure_ascii=False, default=str)
+    return hashlib.sha256(f"{vlc.__version__}|{VL_VERSION}|{text}".encode()).hexdigest()
 
 
-def figure(chart: alt.TopLevelMixin | dict[str, Any], render: bool = False, validate: bool = True) -> Figure:
-    """Wrap a chart (or a spec) for display; with ``render``, convert it to SVG now.
+def draw_svg(data: dict[str, Any], cache: Path | None = None) -> str:
+    """The static SVG of a spec, from the drawing cache when an identical spec was drawn before.
 
-    ``validate=False`` skips the Vega-Lite schema check, about a third of the build time;
-    the quarterly run uses it for charts whose builders the test suite validates.
+    ``cache`` defaults to ``reports/.cache/charts`` of the workbench; drawings are written
+    atomically, so notebooks running side by side may share it.
     """
-    data = spec(chart) if validate else (chart if isinstance(chart, dict) else chart.to_dict(validate=False))
-    return Figure(data, to_svg(data) if render else None)
+    import vl_convert as vlc
+
+    folder = cache or config.chart_cache_dir()
+    path = folder / f"{spec_key(data)}.svg"
+    if path.exists():
+        return path.read_text(encoding="utf-8")
+    svg = vlc.vegalite_to_svg(data, vl_version=VL_VERSION, allowed_base_urls=[])
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        atomic_write(path, svg)
+    except OSError:  # a read-only or full cache only costs a redraw next time
+        pass
+    return svg
+
+
+def draw_png(data: dict[str, Any], scale: float = 2.0) -> bytes:
+    """A PNG of a spec (for mail and Word), drawn by vl-convert without network."""
+    import vl_convert as vlc
+
+    return vlc.vegalite_to_png(data, vl_version=VL_VERSION, scale=scale, allowed_base_urls=[])
+
+
+def title_of(data: dict[str, Any]) -> str:
+    """A spec's title text, for alternative text and captions."""
+    title = data.get("title", "")
+    if isinstance(title, dict):
+        title = title.get("text", "")
+    return str(title)

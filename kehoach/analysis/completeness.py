@@ -12,15 +12,6 @@ from kehoach.data.plan import Plan, due_mask
 TIMELINESS_LABELS = {"on_time": "Đúng hạn", "late": "Trễ hạn", "not_submitted": "Chưa gửi"}
 
 
-def missing_indicators(plan: Plan, progress: pd.DataFrame, period: str | Period) -> pd.DataFrame:
-    """Due indicators of ``period`` that have no value, with their responsible unit."""
-    p = Period.parse(period)
-    ind = plan.indicators
-    due = ind[due_mask(ind, p.quarter)]
-    have = progress[(progress["ward"] == plan.ward) & (progress["period"] == str(p))]["indicator"]
-    return due[~due["number"].isin(have.astype("int64"))][["number", "name", "unit_code", "unit_name"]].reset_index(drop=True)
-
-
 def completeness(plan: Plan, records: pd.DataFrame, period: str | Period, deadline: dt.date) -> pd.DataFrame:
     """One row per reporting unit: due and submitted counts, missing indicators, timeliness.
 

@@ -12,10 +12,22 @@ import pandas as pd
 
 from kehoach.core.period import Period
 from kehoach.data.plan import Plan, due_mask
+import pandera.pandas as pa
+
+from kehoach.data.schemas import PERIOD, PROGRESS, check, unique
 from kehoach.core.labels import ATTENTION, STATUS_LABELS, STATUSES  # noqa: F401  (part of this module's API)
 
 #: Relative tolerance when comparing with a target, so 95.9999999 from a projection meets 96.
 TOLERANCE = 1e-9
+
+#: The evaluated frame: one row per ward, plan year, indicator and period (docs/methodology.md).
+EVALUATED = pa.DataFrameSchema({
+    "ward": pa.Column(nullable=False), "year": pa.Column("int64"), "indicator": pa.Column("int64"),
+    "period": pa.Column(checks=PERIOD), "quarter": pa.Column("int64", pa.Check.isin([1, 2, 3, 4])),
+    "value": pa.Column("float64", nullable=True), "projection": pa.Column("float64", nullable=True),
+    "projection_capped": pa.Column("bool"), "due": pa.Column("bool"),
+    "status": pa.Column(checks=pa.Check.isin(STATUSES)),
+}, name="bảng đánh giá", strict=False, checks=unique("ward", "year", "indicator", "period"))
 
 _VALUE_COLUMNS = ["value", "is_estimate", "revision", "submitted_at", "note"]
 
@@ -29,19 +41,20 @@ def evaluate(plan: Plan | pd.DataFrame, progress: pd.DataFrame, period: str | Pe
     ``period`` is one period or a list of them.
     """
     indicators = plan.indicators if isinstance(plan, Plan) else plan
+    progress = check(PROGRESS, progress, "Số liệu đưa vào đánh giá")
     frame = _base(indicators, period)
     frame = _attach_values(frame, progress)
     frame = _project(frame)
     frame = _status(frame, behind_threshold)
     frame = _compare(frame)
-    return frame[_OUTPUT].reset_index(drop=True)
+    return check(EVALUATED, frame[_OUTPUT].reset_index(drop=True), "Bảng đánh giá")
 
 
 _OUTPUT = [
     "ward", "year", "indicator", "period", "quarter", "group", "group_name", "name", "label", "unit", "unit_code",
     "unit_name", "kind", "frequency", "comparison", "target", "target_text", "target_noun", "due", "value", "is_estimate",
     "revision", "submitted_at", "note", "baseline", "same_period_last_year", "last_year_total", "season_share",
-    "current", "projection", "ratio", "achievement_pct", "gap", "yoy_pct", "yoy_pp", "status", "status_label",
+    "current", "projection", "projection_capped", "ratio", "achievement_pct", "gap", "yoy_pct", "yoy_pp", "status", "status_label",
 ]
 
 
@@ -62,7 +75,7 @@ def _lookup(frame: pd.DataFrame, progress: pd.DataFrame, period_column: str, col
     keys = ["ward", "year", "indicator", "period"]
     right = progress[keys + list(columns)].rename(columns={"period": period_column, **columns})
     right = right.astype({"indicator": "int64", "year": "int64"})
-    return frame.merge(right, on=["ward", "year", "indicator", period_column], how="left")
+    return frame.merge(right, on=["ward", "year", "indicator", period_column], how="left", validate="many_to_one")
 
 
 def _attach_values(frame: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
@@ -91,8 +104,25 @@ def _project(frame: pd.DataFrame) -> pd.DataFrame:
         [v / share, level, reduction_now * 4 / q],
         default=v,
     )
-    frame["projection"] = np.where(frame["quarter"] == 4, frame["current"], projected)
+    projection = pd.Series(np.where(frame["quarter"] == 4, frame["current"], projected), index=frame.index)
+    frame["projection"], frame["projection_capped"] = _cap(projection, frame)
     return frame
+
+
+def _cap(projection: pd.Series, frame: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
+    """Keep a projection within the indicator's value range: a share is never projected above 100%.
+
+    For a ``reduction`` indicator the projection is a reduction, so the level it implies
+    (baseline − reduction) is what must stay in range.
+    """
+    low = pd.to_numeric(frame["value_min"], errors="coerce") if "value_min" in frame else pd.Series(np.nan, frame.index)
+    high = pd.to_numeric(frame["value_max"], errors="coerce") if "value_max" in frame else pd.Series(np.nan, frame.index)
+    reduction = frame["kind"] == "reduction"
+    level = projection.where(~reduction, frame["baseline"] - projection)
+    capped_level = level.clip(lower=low, upper=high)
+    capped = (capped_level != level) & level.notna()
+    out = capped_level.where(~reduction, frame["baseline"] - capped_level)
+    return out.astype("float64"), capped.astype("bool")
 
 
 def _meets(x: pd.Series, target: pd.Series, comparison: pd.Series) -> pd.Series:

@@ -48,6 +48,11 @@ def reports_dir() -> Path:
     return project_root() / "reports"
 
 
+def chart_cache_dir() -> Path:
+    """Drawings of charts, keyed by a hash of their spec, shared by notebooks and re-runs."""
+    return reports_dir() / ".cache" / "charts"
+
+
 def default_plan_file() -> Path:
     """The single plan file in ``data/plan/`` (the newest year if there are several)."""
     files = sorted(plan_dir().glob("*.yaml"))

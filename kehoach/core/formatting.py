@@ -14,6 +14,7 @@ So "1.234" always means one thousand two hundred thirty-four; write "1,234" for 
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 import re
 import unicodedata
@@ -105,3 +106,24 @@ def parse_number(raw: object) -> float:
         return float(Decimal(text))
     except InvalidOperation as exc:  # pragma: no cover - the regex guards this
         raise FormatError(f"“{raw}” không phải là số") from exc
+
+
+def fmt_date(value: "dt.date | dt.datetime | None") -> str:
+    """A date in running text, as the plan writes it: 13/3/2026 (no leading zeros); "—" if missing."""
+    if value is None or value != value:  # None or NaT
+        return "—"
+    return f"{value.day}/{value.month}/{value.year}"
+
+
+def document_date(value: "dt.date | None", year: int | None = None) -> str:
+    """The date line of an administrative document: "ngày 05 tháng 02 năm 2026".
+
+    Nghị định 30/2020/NĐ-CP, Phụ lục I, Phần I, mục II, khoản 4 (địa danh và thời gian ban hành
+    văn bản): days below 10 and the months 1 and 2 take a leading zero. Without a date the line is
+    left blank for signing: "ngày … tháng … năm 2026".
+    """
+    if value is None:
+        return f"ngày … tháng … năm {year or ''}".rstrip()
+    day = f"{value.day:02d}" if value.day < 10 else str(value.day)
+    month = f"{value.month:02d}" if value.month < 3 else str(value.month)
+    return f"ngày {day} tháng {month} năm {value.year}"

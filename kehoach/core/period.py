@@ -85,7 +85,3 @@ def latest_ended(today: dt.date | None = None) -> Period:
     today = today or dt.date.today()
     current = Period(today.year, (today.month - 1) // 3 + 1)
     return current if today == current.end else current.shift(-1)
-
-
-def quarters_of(year: int) -> list[Period]:
-    return [Period(year, q) for q in range(1, 5)]

@@ -175,6 +175,8 @@ class Plan(_Model):
                 "unit_name": units[ind.unit_code].name,
                 "target_text": ind.target_text(),
                 "target_noun": ind.target_noun,
+                "value_min": ind.bounds[0],
+                "value_max": ind.bounds[1],
             }
             for ind in sorted(self.indicator_list, key=lambda i: i.number)
         ]

@@ -144,21 +144,27 @@ def latest(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return ordered.drop_duplicates(keys, keep="last").reset_index(drop=True)
 
 
+def latest_values(records: pd.DataFrame) -> pd.DataFrame:
+    """The latest revision of every indicator value: one row per ward, year, indicator and period."""
+    values = latest(records[records["record"] == "indicator"], ["ward", "year", "indicator", "period"])
+    return values.drop(columns=["task", "status", "record"])
+
+
+def latest_tasks(records: pd.DataFrame) -> pd.DataFrame:
+    """The latest status of every task: one row per ward, year, task and period."""
+    tasks = latest(records[records["record"] == "task"], ["ward", "year", "task", "period"])
+    tasks["status_label"] = tasks["status"].map(TASK_STATUSES).astype("string")
+    return tasks.drop(columns=["indicator", "value", "is_estimate", "record"])
+
+
 def load_progress(ward: str | None = None, year: int | None = None, root: Path | None = None) -> pd.DataFrame:
-    """The latest revision of every indicator value, one row per ward, year, indicator and period."""
-    records = ProgressStore(root).read(ward, year)
-    values = records[records["record"] == "indicator"]
-    out = latest(values, ["ward", "year", "indicator", "period"])
-    return out.drop(columns=["task", "status", "record"])
+    """The latest revision of every indicator value in the store (:func:`latest_values`)."""
+    return latest_values(ProgressStore(root).read(ward, year))
 
 
 def load_tasks(ward: str | None = None, year: int | None = None, root: Path | None = None) -> pd.DataFrame:
-    """The latest status of every task, one row per ward, year, task and period."""
-    records = ProgressStore(root).read(ward, year)
-    tasks = records[records["record"] == "task"]
-    out = latest(tasks, ["ward", "year", "task", "period"])
-    out["status_label"] = out["status"].map(TASK_STATUSES).astype("string")
-    return out.drop(columns=["indicator", "value", "is_estimate", "record"])
+    """The latest status of every task in the store (:func:`latest_tasks`)."""
+    return latest_tasks(ProgressStore(root).read(ward, year))
 
 
 def history(indicator: int, ward: str | None = None, year: int | None = None, root: Path | None = None) -> pd.DataFrame:

@@ -1,52 +1,85 @@
-"""The quarterly run: check inputs → evaluate once → execute notebooks → export → publish.
+"""The quarterly run: inputs → notebooks → HTML → index, summary and manifest → publish.
 
-``run_period`` is a recipe of named steps. Notebooks run through papermill, in parallel,
-each kernel on its own IPC sockets (no TCP ports to collide, papermill#511). A notebook that
-fails does not stop the others; its executed copy is kept, the index marks it, and the
-result reports it. Everything is built in a hidden staging folder and swapped into
-``reports/<period>/`` at the end, so a crash never leaves a half-written report folder.
+:func:`run_period` evaluates the period once (:func:`kehoach.reporting.context.compute`) and
+saves the frames into the report folder's ``inputs/``. Each report notebook then does its own
+analysis from those files in its own kernel; the run only executes the notebooks and exports them.
+
+How work travels (the same for a local process pool and for Dask): a :class:`Job` carries the
+notebook, its parameters and the bytes of the period's input files; :func:`execute_job` runs on
+a worker in a private temporary folder and returns the executed notebook and its HTML as an
+:class:`Outcome`; only the client writes ``reports/``. No shared filesystem is needed and
+nothing stays in ``/tmp``.
+
+Kernels use IPC sockets named after a unique path (jupyter_client's public ``transport`` and
+``ip`` traits), so kernels starting side by side never race for a TCP port (papermill#511).
+Everything is built in a hidden staging folder and swapped into place at the end, so a crash
+never leaves a half-written report folder.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
 import datetime as dt
 import hashlib
 import json
 import logging
+import multiprocessing
 import os
 import shutil
 import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kehoach.core import config
+from kehoach.core import config, startup
 from kehoach.core.errors import RunError
 from kehoach.core.files import atomic_write, exclusive_lock
-from kehoach.core.startup import skip_rfc3987_grammar
 from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import Period, latest_ended
 from kehoach.data.store import ProgressStore
+from kehoach.reporting import context
+from kehoach.reporting.context import ReportContext
 
 log = logging.getLogger(__name__)
 
-skip_rfc3987_grammar()  # papermill and nbformat import jsonschema; see kehoach.core.startup
-
 NOTEBOOKS = {"overview": "overview.ipynb", "unit": "unit.ipynb", "indicators": "indicators.ipynb"}
+MARKER = ".kehoach-report"
+#: jupyter_client interrupts every kernel before shutting it down, and ipykernel logs that as an
+#: ERROR ("KeyboardInterrupt caught in kernel") on the terminal of the run; a finished notebook's
+#: kernel has nothing else to say there. Errors in cells still come back through papermill.
+KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]  # marks a folder that a run created and may replace
+
+
+@dataclass(frozen=True)
+class Job:
+    """One notebook run: everything a worker needs, with no reference to the client's disk."""
+
+    name: str
+    title: str
+    html_name: str
+    notebook_name: str
+    notebook: bytes
+    parameters: dict[str, Any]
+    inputs: dict[str, bytes]
+    kehoach_root: str = ""
 
 
 @dataclass
-class Job:
+class Outcome:
+    """What a worker sends back: the executed notebook and its HTML, or the error."""
+
     name: str
-    notebook: Path
-    title: str
-    html_name: str
-    parameters: dict[str, Any]
+    executed: bytes
+    html: str | None
+    started: str
+    finished: str
+    duration_s: float
+    error: str | None = None
 
 
 @dataclass
@@ -79,7 +112,7 @@ class RunResult:
         return not self.failed
 
 
-# -- step 0: which period ---------------------------------------------------------------------
+# -- which period -----------------------------------------------------------------------------
 def resolve_period(text: str, today: dt.date | None = None, store: ProgressStore | None = None) -> Period:
     """``2026-Q3``; ``latest``: the last quarter ended by today; ``data-latest``: the last quarter with data."""
     if text == "latest":
@@ -88,209 +121,134 @@ def resolve_period(text: str, today: dt.date | None = None, store: ProgressStore
         records = (store or ProgressStore()).read()
         periods = records.loc[(records["record"] == "indicator") & (records["year"] == records["period"].str[:4].astype("int64")), "period"]
         if periods.empty:
-            raise RunError("No progress data in the store yet. Import forms first (kehoach import) or build the sample (kehoach sample-data).")
+            raise RunError("Chưa có số liệu nào trong kho. Nhập biểu báo cáo của các đơn vị trước (kehoach import) "
+                           "hoặc tạo bộ số liệu minh họa (kehoach sample-data).")
         return max(Period.parse(p) for p in periods.unique())
     return Period.parse(text)
 
 
-# -- step 1: check inputs ---------------------------------------------------------------------
-def check_inputs(period: Period, notebooks_dir: Path) -> tuple[PeriodParameters, Any]:
-    """Fail early, with a clear message, on missing parameters, notebooks, plan or data."""
-    from kehoach.reporting.sections import build_context
-
-    params = load_parameters(period, required=True)
+# -- the jobs ------------------------------------------------------------------------------------
+def plan_jobs(ctx: ReportContext, notebooks_dir: Path, inputs: dict[str, bytes], report_folder: str) -> list[Job]:
+    """The overview, the indicator detail, and one unit report per reporting unit."""
     missing = [n for n in NOTEBOOKS.values() if not (notebooks_dir / n).exists()]
     if missing:
-        raise RunError(f"Missing notebooks in {notebooks_dir}: {', '.join(missing)}.")
-    ctx = build_context(period, ward=params.ward, year=params.year or period.year, data_dir=params.data_dir, params=params)
-    if ctx.records.empty:
-        raise RunError(f"No progress data for {ctx.plan.ward} {ctx.plan.year}. Import the units' forms first.")
-    return params, ctx
-
-
-def plan_jobs(ctx: Any, params: PeriodParameters, notebooks_dir: Path, context_file: Path,
-              figure_files: dict[str, Path] | None = None) -> list[Job]:
-    """The overview, the indicator detail, and one unit report per reporting unit.
-
-    Each notebook reads a prepared replay of its sections (:class:`kehoach.reporting.report.Replay`): unit
-    reports ``context_file``, the overview and the indicator detail their entry of
-    ``figure_files``, ready once their charts are drawn.
-    """
-    base = _papermill_parameters(params, ctx, context_file)
-    files = figure_files or {}
+        raise RunError(f"Thiếu sổ tính (notebook) trong {notebooks_dir}: {', '.join(missing)}. Lấy lại từ bản gốc của dự án.")
+    books = {kind: (notebooks_dir / name).read_bytes() for kind, name in NOTEBOOKS.items()}
+    base = {"period": str(ctx.period), "ward": ctx.plan.ward, "year": ctx.plan.year, "inputs": context.INPUTS_DIR,
+            "report_folder": report_folder}
     label = ctx.period.label()
-    jobs = [
-        Job("overview", notebooks_dir / NOTEBOOKS["overview"], f"Báo cáo tổng hợp {label}", "bao-cao-tong-hop.html",
-            {**base, "context_file": str(files.get("overview", context_file))}),
-        Job("indicators", notebooks_dir / NOTEBOOKS["indicators"], f"Chi tiết từng chỉ tiêu {label}", "chi-tiet-chi-tieu.html",
-            {**base, "context_file": str(files.get("indicators", context_file))}),
-    ]
-    for unit in ctx.plan.reporting_units:
-        jobs.append(Job(f"unit-{unit.code}", notebooks_dir / NOTEBOOKS["unit"], f"Báo cáo {unit.name} {label}",
-                        f"don-vi-{unit.code}.html", {**base, "unit": unit.code}))
+    root = str(config.project_root())
+
+    def job(name: str, kind: str, title: str, html: str, **extra: Any) -> Job:
+        return Job(name, title, html, NOTEBOOKS[kind], books[kind], {**base, **extra}, inputs, root)
+
+    jobs = [job("overview", "overview", f"Báo cáo tổng hợp {label}", "bao-cao-tong-hop.html"),
+            job("indicators", "indicators", f"Chi tiết từng chỉ tiêu {label}", "chi-tiet-chi-tieu.html")]
+    jobs += [job(f"unit-{u.code}", "unit", f"Báo cáo {u.name} {label}", f"don-vi-{u.code}.html", unit=u.code)
+             for u in ctx.plan.reporting_units]
     return jobs
 
 
-def figure_kind(job: Job) -> str | None:
-    """Which pre-rendered figures a job waits for: "overview", "indicators" or none (unit reports)."""
-    return None if job.name.startswith("unit-") else job.name.split("-")[0]
+def execute_job(job: Job) -> Outcome:
+    """Run one notebook with papermill in a private folder and export it. Never raises for a notebook failure.
 
-
-def _papermill_parameters(params: PeriodParameters, ctx: Any, context_file: Path) -> dict[str, Any]:
-    raw = json.loads(params.model_dump_json())
-    raw.update(ward=ctx.plan.ward, year=ctx.plan.year, context_file=str(context_file))
-    return raw
-
-
-# -- step 2: execute --------------------------------------------------------------------------
-def _kernel_manager_class():
-    from jupyter_client.manager import AsyncKernelManager
-
-    class IPCKernelManager(AsyncKernelManager):
-        """A kernel on IPC sockets in a private folder: parallel kernels never race for TCP ports."""
-
-        def __init__(self, **kwargs: Any):
-            super().__init__(**kwargs)
-            self.transport = "ipc"
-            self.ip = str(Path(tempfile.mkdtemp(prefix="kehoach-kernel-")) / "k")
-
-        async def _async_interrupt_kernel(self) -> None:
-            # jupyter_client sends SIGINT before every shutdown; a finished notebook needs none,
-            # and the kernel would log a spurious "KeyboardInterrupt caught in kernel".
-            if not self.shutting_down:
-                await super()._async_interrupt_kernel()
-
-        async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
-            if not restart:  # the private socket folder
-                shutil.rmtree(Path(self.ip).parent, ignore_errors=True)
-
-    return IPCKernelManager
-
-
-def execute(job: Job, folder: Path) -> JobResult:
-    """Run one notebook with papermill and export it; never raises for a notebook failure."""
+    Runs on any worker: the inputs arrive as bytes in ``job`` and the results go back in the
+    :class:`Outcome`; the private folder is removed before returning.
+    """
     import papermill as pm
+    from traitlets.config import Config
 
-    from kehoach.reporting.export import export_html
+    from kehoach.reporting.export import render_html
 
-    executed = folder / "notebooks" / f"{job.name}.ipynb"
     started = dt.datetime.now().astimezone()
     clock = time.perf_counter()
-    error, html, size = None, None, None
-    try:
-        # request_save_on_cell_execute=False: papermill otherwise rewrites (and re-validates) the whole
-        # output notebook before and after every cell; it still writes it at the end and on failure.
-        pm.execute_notebook(str(job.notebook), str(executed), parameters=job.parameters, progress_bar=False,
-                            kernel_name="python3", cwd=str(config.project_root()), request_save_on_cell_execute=False,
-                            kernel_manager_class=_kernel_manager_class())
-        html_path = export_html(executed, folder / job.html_name, job.title)
-        html, size = job.html_name, html_path.stat().st_size
-    except pm.PapermillExecutionError as exc:
-        error = f"ô lệnh số {exc.exec_count}: {exc.ename}: {exc.evalue}"
-    except Exception as exc:  # noqa: BLE001 - a failed notebook must not stop the batch; reported below
-        error = f"{type(exc).__name__}: {exc}"
+    error, html, executed = None, None, b""
+    os.environ[startup.ENV_VAR] = "1"  # the kernels this worker starts skip the rfc3987 grammar build
+    if job.kehoach_root:
+        os.environ.setdefault("KEHOACH_ROOT", job.kehoach_root)
+    with tempfile.TemporaryDirectory(prefix="kehoach-job-") as tmp:
+        folder = Path(tmp)
+        (folder / context.INPUTS_DIR).mkdir()
+        for name, data in job.inputs.items():
+            (folder / context.INPUTS_DIR / name).write_bytes(data)
+        source, out = folder / job.notebook_name, folder / "executed.ipynb"
+        source.write_bytes(job.notebook)
+        kernel = Config({"KernelManager": {"transport": "ipc", "ip": str(folder / "k")}})
+        try:
+            # request_save_on_cell_execute=False: papermill would otherwise rewrite the whole output
+            # notebook before and after every cell; it still writes it at the end and on failure.
+            nb = pm.execute_notebook(str(source), str(out), parameters=job.parameters, progress_bar=False,
+                                     kernel_name="python3", cwd=str(folder), request_save_on_cell_execute=False,
+                                     config=kernel, extra_arguments=KERNEL_ARGUMENTS)
+            html = render_html(nb, job.title)
+        except pm.PapermillExecutionError as exc:
+            error = f"ô lệnh số {exc.exec_count}: {exc.ename}: {exc.evalue}"
+        except Exception as exc:  # noqa: BLE001 - a failed notebook must not stop the batch; reported by the client
+            log.exception("notebook %s failed", job.name)
+            error = f"{type(exc).__name__}: {exc}"
+        if out.exists():
+            executed = out.read_bytes()
     finished = dt.datetime.now().astimezone()
-    return JobResult(job.name, job.title, str(job.notebook.name), str(executed.relative_to(folder)), html,
-                     started.isoformat(timespec="seconds"), finished.isoformat(timespec="seconds"),
-                     round(time.perf_counter() - clock, 2), "failed" if error else "ok", error, size)
+    return Outcome(job.name, executed, html, started.isoformat(timespec="seconds"), finished.isoformat(timespec="seconds"),
+                   round(time.perf_counter() - clock, 2), error)
 
 
-class Rendering:
-    """The figures of the charted reports, drawn by child processes, one per report kind.
-
-    A child (``python -m kehoach.analysis.render``) keeps Altair and vl-convert off this process's GIL,
-    which the threads driving the kernels need; it is a plain subprocess, which, unlike a fork,
-    inherits no lock held by those threads. Each kind's replay file appears (atomically) when its
-    charts are drawn and its sections laid out, so the overview starts while the indicator charts
-    are still being drawn.
-    """
-
-    TIMEOUT_S = 600
-
-    def __init__(self, context_file: Path, files: dict[str, Path], cache: Path | None = None):
-        import subprocess
-
-        self.files = files
-        self.started = time.monotonic()
-        self.logs = {kind: tempfile.TemporaryFile(mode="w+", encoding="utf-8") for kind in files}  # files never fill up
-        cached = [f"cache={cache}"] if cache else []
-        self.procs = {kind: subprocess.Popen([sys.executable, "-m", "kehoach.analysis.render", str(context_file), *cached,
-                                              f"{kind}={path}"], stderr=self.logs[kind])
-                      for kind, path in files.items()}
-
-    def ready(self, kind: str) -> bool:
-        if self.files[kind].exists():
-            return True
-        proc = self.procs[kind]
-        if proc.poll() is not None and not self.files[kind].exists():
-            self.logs[kind].seek(0)
-            detail = self.logs[kind].read()[-1500:]
-            raise RunError(f"Rendering the charts of the {kind} report failed (exit code {proc.returncode}):\n{detail}")
-        return False
-
-    def wait(self, kind: str) -> None:
-        while not self.ready(kind):
-            if time.monotonic() - self.started > self.TIMEOUT_S:
-                self.close()
-                raise RunError(f"Rendering the charts took over {self.TIMEOUT_S} s and was stopped.")
-            time.sleep(0.05)
-
-    def close(self) -> None:
-        for kind, proc in self.procs.items():
-            if proc.poll() is None:
-                proc.kill()
-            proc.wait()
-            self.logs[kind].close()
+@contextmanager
+def local_executor(workers: int) -> Iterator[cf.Executor]:
+    """A pool of ``workers`` processes, started fresh (spawn): no lock or thread is inherited."""
+    with cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn")) as pool:
+        yield pool
 
 
-def execute_all(jobs: list[Job], folder: Path, workers: int, show_progress: bool,
-                rendering: Rendering | None = None) -> list[JobResult]:
-    """Run ``jobs`` on ``workers`` threads behind one progress bar.
-
-    Unit reports need no figures and start at once. A report whose figures are being
-    rendered waits for them, then goes ahead of any unit report still waiting.
-    """
+def execute_all(jobs: list[Job], executor: cf.Executor, on_done: Callable[[Outcome], None] | None = None,
+                show_progress: bool = False) -> list[Outcome]:
+    """Submit every job to ``executor`` and collect the outcomes in the jobs' order, behind one progress bar."""
     from tqdm import tqdm
 
-    (folder / "notebooks").mkdir(parents=True, exist_ok=True)
-    kinds = rendering.files if rendering else {}
-    waiting = [j for j in jobs if figure_kind(j) in kinds]
-    queue = [j for j in jobs if j not in waiting]
-    results: list[JobResult] = []
-    running: set[Future] = set()
-    with tqdm(total=len(jobs), desc="Lập báo cáo", unit="báo cáo", disable=not show_progress, file=sys.stderr) as bar, \
-            ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        while queue or waiting or running:
-            for job in [j for j in waiting if rendering.ready(figure_kind(j))]:
-                waiting.remove(job)
-                queue.insert(0, job)
-            while queue and len(running) < max(1, workers):
-                running.add(pool.submit(execute, queue.pop(0), folder))
-            if not running:
-                rendering.wait(figure_kind(waiting[0]))
-                continue
-            finished, running = wait(running, timeout=0.05, return_when=FIRST_COMPLETED)
-            for future in finished:
-                result = future.result()
-                results.append(result)
-                if result.error:
-                    log.error("%s (%s) failed: %s", result.name, result.notebook, result.error)
-                bar.update(1)
-    order = {job.name: i for i, job in enumerate(jobs)}
-    return sorted(results, key=lambda r: order[r.name])
+    futures = {executor.submit(execute_job, job): job for job in jobs}
+    outcomes: dict[str, Outcome] = {}
+    with tqdm(total=len(jobs), desc="Lập báo cáo", unit="báo cáo", disable=not show_progress, file=sys.stderr) as bar:
+        for future in cf.as_completed(futures):
+            job = futures[future]
+            try:
+                outcome = future.result()
+            except Exception as exc:  # noqa: BLE001 - a lost worker fails its job, not the batch
+                now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+                outcome = Outcome(job.name, b"", None, now, now, 0.0, f"{type(exc).__name__}: {exc}")
+            if outcome.error:
+                log.error("%s failed: %s", outcome.name, outcome.error)
+            outcomes[job.name] = outcome
+            if on_done:
+                on_done(outcome)
+            bar.update(1)
+    return [outcomes[j.name] for j in jobs]
 
 
-# -- step 3: index and manifest -----------------------------------------------------------------
+def store_outcome(folder: Path, job: Job, outcome: Outcome) -> JobResult:
+    """Write a worker's outcome into the (staging) report folder."""
+    executed = Path("notebooks") / f"{job.name}.ipynb"
+    (folder / "notebooks").mkdir(exist_ok=True)
+    if outcome.executed:
+        atomic_write(folder / executed, outcome.executed)
+    size = None
+    if outcome.html is not None:
+        size = atomic_write(folder / job.html_name, outcome.html).stat().st_size
+    return JobResult(job.name, job.title, job.notebook_name, str(executed), job.html_name if outcome.html else None,
+                     outcome.started, outcome.finished, outcome.duration_s,
+                     "failed" if outcome.error else "ok", outcome.error, size)
+
+
+# -- index, summary and manifest ---------------------------------------------------------------
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def input_checksums(ctx: Any, params: PeriodParameters, jobs: list[Job]) -> dict[str, str]:
+def input_checksums(ctx: ReportContext, params_dir: Path, notebooks_dir: Path, data_dir: Path) -> dict[str, str]:
+    """SHA-256 of every file the run read: plan, store, parameters and notebooks."""
     root = config.project_root()
-    store = ProgressStore(_data_dir(params) / "progress")
-    paths = [ctx.plan.source, store.records_path(ctx.plan.ward, ctx.plan.year),
-             config.parameters_dir() / f"{ctx.period}.yaml", *sorted({j.notebook for j in jobs})]
+    store = ProgressStore(data_dir / "progress")
+    paths = [ctx.plan.source, store.records_path(ctx.plan.ward, ctx.plan.year), params_dir / f"{ctx.period}.yaml",
+             *(notebooks_dir / n for n in NOTEBOOKS.values())]
     out = {}
     for path in paths:
         if path and Path(path).exists():
@@ -300,20 +258,34 @@ def input_checksums(ctx: Any, params: PeriodParameters, jobs: list[Job]) -> dict
     return out
 
 
-def _data_dir(params: PeriodParameters) -> Path:
-    path = Path(params.data_dir)
-    return path if path.is_absolute() else config.project_root() / path
+def write_summary(folder: Path, ctx: ReportContext) -> Path:
+    """``summary.json`` and ``tinh-hinh.png``: what the email body says, taken from this run's evaluation."""
+    from kehoach.analysis import charts, narrative
+    from kehoach.core.labels import STATUSES
+
+    current = ctx.current
+    counts = current["status"].value_counts()
+    png = charts.draw_png(charts.status_overview(current), scale=1.0)
+    atomic_write(folder / "tinh-hinh.png", png)
+    doc = ctx.plan.document
+    summary = {
+        "period": str(ctx.period), "period_label": ctx.period.label(), "ward": ctx.plan.ward,
+        "ward_name": f"{doc.ward_kind} {doc.ward}", "issuing_body": doc.issuing_body,
+        "status_counts": {s: int(counts.get(s, 0)) for s in STATUSES},
+        "summary": narrative.summary(current), "completeness": narrative.completeness_text(ctx.completeness),
+        "illustrative": ctx.illustrative, "cutoff": ctx.cutoff.isoformat(), "chart": "tinh-hinh.png",
+    }
+    return atomic_write(folder / "summary.json", json.dumps(summary, ensure_ascii=False, indent=2))
 
 
-def write_manifest(folder: Path, ctx: Any, params: PeriodParameters, jobs: list[Job], results: list[JobResult],
+def write_manifest(folder: Path, ctx: ReportContext, checksums: dict[str, str], results: list[JobResult],
                    started: dt.datetime) -> Path:
     from kehoach import __version__
 
     manifest = {
         "period": str(ctx.period), "ward": ctx.plan.ward, "year": ctx.plan.year,
-        "parameters": json.loads(params.model_dump_json()),
-        "inputs_sha256": input_checksums(ctx, params, jobs),
-        "illustrative_data": ctx.illustrative,
+        "parameters": json.loads(ctx.params.model_dump_json()), "cutoff": ctx.cutoff.isoformat(),
+        "inputs_sha256": checksums, "illustrative_data": ctx.illustrative,
         "kehoach_version": __version__, "python": sys.version.split()[0],
         "started": started.isoformat(timespec="seconds"),
         "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
@@ -322,41 +294,46 @@ def write_manifest(folder: Path, ctx: Any, params: PeriodParameters, jobs: list[
     return atomic_write(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
 
 
-def write_index(folder: Path, ctx: Any, results: list[JobResult]) -> Path:
+def write_index(folder: Path, ctx: ReportContext, results: list[JobResult]) -> Path:
+    """``index.html``: a link to each report, and which failed."""
+    from kehoach.core.formatting import fmt_number
+    from kehoach.core.labels import ILLUSTRATIVE_BANNER
+    from kehoach.reporting.blocks import render
     from kehoach.reporting.export import check_self_contained
-    from kehoach.reporting.sections import ILLUSTRATIVE_BANNER, esc
 
-    rows = []
-    for r in results:
-        link = f'<a href="{esc(r.html)}">{esc(r.title)}</a>' if r.html else esc(r.title)
-        state = "Hoàn thành" if r.outcome == "ok" else f"LỖI – {esc(r.error)} (xem {esc(r.executed)})"
-        size = f"{r.html_bytes / 1024:,.0f} KB".replace(",", ".") if r.html_bytes else "—"
-        rows.append(f'<tr class="{esc(r.outcome)}"><td>{link}</td><td>{state}</td><td class="num">{size}</td></tr>')
-    banner = f'<p class="illustrative">{esc(ILLUSTRATIVE_BANNER)}</p>' if ctx.illustrative else ""
-    page = f"""<!DOCTYPE html>
-<html lang="vi"><head><meta charset="utf-8"><title>Báo cáo {esc(ctx.period.label())}</title>
-<style>body{{font-family:"Times New Roman",Times,serif;max-width:190mm;margin:10mm auto;}}
-table{{border-collapse:collapse;width:100%}}td,th{{border:1px solid #999;padding:4px 6px}}
-tr.failed td{{color:#b00020;font-weight:bold}}.num{{text-align:right}}
-.illustrative{{border:2px solid #b00020;color:#b00020;font-weight:bold;padding:4px;text-align:center}}</style>
-</head><body>
-<h1>{esc(ctx.plan.document.issuing_body)} – Báo cáo {esc(ctx.period.label())}</h1>
-{banner}
-<table><thead><tr><th>Báo cáo</th><th>Tình trạng</th><th>Dung lượng</th></tr></thead>
-<tbody>{''.join(rows)}</tbody></table>
-<p>Chi tiết lần chạy: <a href="manifest.json">manifest.json</a>.</p>
-</body></html>
-"""
+    rows = [{"title": r.title, "html": r.html, "ok": r.outcome == "ok", "error": r.error, "executed": r.executed,
+             "size": f"{fmt_number(r.html_bytes / 1024, 0)} KB" if r.html_bytes else "—"} for r in results]
+    page = render("index.html.j2", title=f"Báo cáo {ctx.period.label()}", issuer=ctx.plan.document.issuing_body,
+                  rows=rows, banner=ILLUSTRATIVE_BANNER if ctx.illustrative else "")
     check_self_contained(page, "index.html")
     return atomic_write(folder / "index.html", page)
 
 
-# -- step 4: publish --------------------------------------------------------------------------
+# -- where the reports go ----------------------------------------------------------------------
+def output_folder(params: PeriodParameters, period: Period) -> Path:
+    """``reports/<period>``, or ``output_dir`` when it names a folder a run may own.
+
+    A run writes only inside ``reports/``, and replaces only a folder it created itself (it
+    holds :data:`MARKER`) or one that does not exist yet or is empty. Anything else is refused:
+    a parameters file can never make a run delete the data, another period or the send log.
+    """
+    reports = config.reports_dir().resolve()
+    target = Path(params.output_dir) if params.output_dir else Path("reports") / str(period)
+    target = (target if target.is_absolute() else config.project_root() / target).resolve()
+    refuse = RunError(f"output_dir '{params.output_dir}' trong parameters/{period}.yaml không hợp lệ: báo cáo chỉ được ghi "
+                      f"vào một thư mục riêng bên trong {reports} (mặc định reports/{period}). Sửa hoặc xóa dòng output_dir.")
+    if not target.is_relative_to(reports) or target == reports or target.name.startswith("."):
+        raise refuse
+    if target.exists() and any(target.iterdir()) and not (target / MARKER).exists():
+        raise refuse
+    return target
+
+
 def period_lock(reports: Path, period: Period) -> AbstractContextManager[None]:
     reports.mkdir(parents=True, exist_ok=True)
     lock = reports / f".{period}.lock"
-    return exclusive_lock(lock, RunError(f"Another run for {period} is in progress ({lock} exists). Wait for it to finish; "
-                                         "if no run is going (a crashed run), delete that file and start again."))
+    return exclusive_lock(lock, RunError(f"Đang có một lần chạy khác cho kỳ {period} ({lock}). Chờ lần chạy đó xong; "
+                                         "nếu không còn lần chạy nào (máy bị tắt giữa chừng), xóa tệp đó rồi chạy lại."))
 
 
 def publish(staging: Path, final: Path) -> None:
@@ -368,42 +345,53 @@ def publish(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _output_folder(params: PeriodParameters, period: Period) -> Path:
-    out = Path(params.output_dir or f"reports/{period}")
-    return out if out.is_absolute() else config.project_root() / out
+def _inputs_bytes(folder: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in sorted(folder.iterdir()) if p.is_file()}
 
 
 # -- the recipe -------------------------------------------------------------------------------
 def run_period(period: str | Period = "latest", jobs: int | None = None, notebooks_dir: Path | None = None,
-               show_progress: bool = False, today: dt.date | None = None) -> RunResult:
-    """Build every report of ``period``. Raises :class:`RunError` if it cannot start; see ``RunResult.ok``."""
+               show_progress: bool = False, today: dt.date | None = None, as_of: str | dt.date | None = None,
+               executor: cf.Executor | None = None) -> RunResult:
+    """Build every report of ``period``. Raises :class:`RunError` if it cannot start; see ``RunResult.ok``.
+
+    ``as_of`` rebuilds the period as it stood at the end of that day (revisions sent later are
+    left out); by default the cut-off is the time of the run. ``executor`` runs the notebooks
+    (any ``concurrent.futures`` executor, e.g. Dask's); by default a local pool of ``jobs`` processes.
+    """
     p = resolve_period(str(period), today)
     notebooks_dir = notebooks_dir or config.notebooks_dir()
     started = dt.datetime.now().astimezone()
-    params, ctx = check_inputs(p, notebooks_dir)
-    final = _output_folder(params, p)
-    scratch = Path(tempfile.gettempdir())
-    token = uuid.uuid4().hex
-    context_file, unit_file = (scratch / f"kehoach-{name}-{token}.pkl" for name in ("context", "unit"))
-    figure_files = {kind: scratch / f"kehoach-{kind}-{token}.pkl" for kind in ("overview", "indicators")}
+    params = load_parameters(p, required=True)
+    final = output_folder(params, p)
+    ctx = context.compute(p, ward=params.ward, year=params.year or p.year, data_dir=params.data_dir, params=params, as_of=as_of)
+    if ctx.records.empty:
+        raise RunError(f"Chưa có số liệu của {ctx.plan.ward} năm {ctx.plan.year}. Nhập biểu báo cáo của các đơn vị trước.")
+    checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, context.resolve(params.data_dir))
     with period_lock(final.parent, p):
         staging = final.parent / f".staging-{p}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         try:
-            job_list = plan_jobs(ctx, params, notebooks_dir, unit_file, figure_files)
-            charted = {kind: path for kind, path in figure_files.items() if any(figure_kind(j) == kind for j in job_list)}
-            cache = final.parent / ".cache" / ctx.plan.ward / str(p)  # drawings reused by a re-run of this period
-            rendering = Rendering(ctx.save(context_file), charted, cache)
-            try:
-                ctx.prepare(unit_file, ["unit"])  # unit reports have no chart: laid out here while the charts are drawn
-                results = execute_all(job_list, staging, jobs or os.cpu_count() or 1, show_progress, rendering)
-            finally:
-                rendering.close()
-            write_manifest(staging, ctx, params, job_list, results, started)
-            write_index(staging, ctx, results)
+            (staging / MARKER).write_text(f"{p}\n", encoding="utf-8")
+            inputs = context.write(ctx, staging / context.INPUTS_DIR)
+            report_folder = str(final.relative_to(config.project_root())) if final.is_relative_to(config.project_root()) else str(final)
+            job_list = plan_jobs(ctx, notebooks_dir, _inputs_bytes(inputs), report_folder)
+            by_name = {j.name: j for j in job_list}
+            results: dict[str, JobResult] = {}
+
+            def keep(outcome: Outcome) -> None:
+                results[outcome.name] = store_outcome(staging, by_name[outcome.name], outcome)
+
+            if executor is None:
+                with local_executor(min(jobs or os.cpu_count() or 1, len(job_list))) as pool:
+                    execute_all(job_list, pool, keep, show_progress)
+            else:
+                execute_all(job_list, executor, keep, show_progress)
+            ordered = [results[j.name] for j in job_list]
+            write_summary(staging, ctx)
+            write_manifest(staging, ctx, checksums, ordered, started)
+            write_index(staging, ctx, ordered)
             publish(staging, final)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
-            for path in (context_file, unit_file, *figure_files.values()):
-                path.unlink(missing_ok=True)
-    return RunResult(str(p), final, results)
+    return RunResult(str(p), final, ordered)

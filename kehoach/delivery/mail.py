@@ -29,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kehoach.core import config
 from kehoach.core.errors import MailError
 from kehoach.core.files import atomic_write
+from kehoach.core.labels import ILLUSTRATIVE_BANNER
 from kehoach.core.period import VN_TZ, Period
 
 log = logging.getLogger(__name__)
@@ -132,7 +133,7 @@ def reports_for(recipient: Recipient, folder: Path, manifest: dict) -> list[Path
 
 @dataclass
 class Summary:
-    """What the body says: headline counts, the summary text, the chart as PNG."""
+    """What the body says, as the run wrote it (``summary.json`` and the status chart)."""
 
     ward_title: str
     issuing_body: str
@@ -144,21 +145,34 @@ class Summary:
     illustrative: bool = False
 
 
-def summarize(period: Period) -> Summary:
-    """Headline figures from the same data and method as the reports."""
-    from kehoach.analysis import charts
-    from kehoach.analysis import narrative
-    from kehoach.analysis.evaluation import STATUS_LABELS, STATUSES
-    from kehoach.analysis.render import PALETTE, SYMBOLS
-    from kehoach.reporting.sections import build_context
+def check_inputs_unchanged(folder: Path, manifest: dict) -> None:
+    """Refuse to send reports whose inputs changed after the run (a late import, an edited plan)."""
+    root = config.project_root()
+    changed = []
+    for name, digest in manifest.get("inputs_sha256", {}).items():
+        path = Path(name) if Path(name).is_absolute() else root / name
+        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
+            changed.append(name)
+    if changed:
+        raise MailError(f"Số liệu hoặc kế hoạch đã thay đổi sau lần lập báo cáo kỳ {manifest['period']} "
+                        f"({', '.join(changed)}). Chạy lại kỳ này (kehoach run --period {manifest['period']}) rồi mới gửi.")
 
-    ctx = build_context(period)
-    counts = ctx.evaluated["status"].value_counts()
-    rows = [(SYMBOLS[s], STATUS_LABELS[s], PALETTE[s], int(counts.get(s, 0))) for s in STATUSES if counts.get(s, 0)]
-    png = charts.to_png(charts.status_overview(ctx.evaluated), scale=1.0)
-    doc = ctx.plan.document
-    return Summary(f"{doc.ward_kind} {doc.ward}", doc.issuing_body, ctx.period, rows, narrative.summary(ctx.evaluated),
-                   narrative.completeness_text(ctx.completeness), png, ctx.illustrative)
+
+def summarize(folder: Path) -> Summary:
+    """The headline figures the run wrote for this period: the email says exactly what the reports say."""
+    import json
+
+    from kehoach.core.labels import PALETTE, STATUS_LABELS, STATUSES, SYMBOLS
+
+    try:
+        data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
+        png = (folder / data["chart"]).read_bytes()
+    except (OSError, ValueError, KeyError) as exc:
+        raise MailError(f"{folder}: thiếu bản tóm tắt của lần lập báo cáo ({exc}). Chạy lại kehoach run cho kỳ này.") from None
+    counts = data["status_counts"]
+    rows = [(SYMBOLS[s], STATUS_LABELS[s], PALETTE[s], int(counts[s])) for s in STATUSES if counts.get(s)]
+    return Summary(data["ward_name"], data["issuing_body"], Period.parse(data["period"]), rows, data["summary"],
+                   data["completeness"], png, bool(data["illustrative"]))
 
 
 def subject(summary: Summary) -> str:
@@ -167,40 +181,17 @@ def subject(summary: Summary) -> str:
 
 # -- the message ----------------------------------------------------------------------------------
 def _html_body(summary: Summary, recipient: Recipient, names: list[str], cid: str) -> str:
-    from html import escape as e
+    from kehoach.reporting.blocks import render
 
-    rows = "".join(
-        f'<tr><td style="padding:4px 8px;border:1px solid #ccc;"><span style="display:inline-block;width:12px;height:12px;'
-        f'background:{colour};border:1px solid #555;margin-right:6px;"></span>{e(symbol)} {e(label)}</td>'
-        f'<td style="padding:4px 8px;border:1px solid #ccc;text-align:right;font-weight:bold;">{count}</td></tr>'
-        for symbol, label, colour, count in summary.counts)
-    banner = ('<p style="border:2px solid #b00020;color:#b00020;font-weight:bold;padding:6px;">SỐ LIỆU MINH HỌA – '
-              "không phải số liệu chính thức.</p>") if summary.illustrative else ""
-    files = "".join(f"<li>{e(n)}</li>" for n in names)
-    return f"""<!DOCTYPE html>
-<html lang="vi"><head><meta charset="utf-8"></head>
-<body style="font-family:'Times New Roman',Times,serif;font-size:15px;color:#111;max-width:680px;">
-<p>Kính gửi: {e(recipient.name)},</p>
-<p>{e(summary.issuing_body)} gửi báo cáo tình hình thực hiện các chỉ tiêu phát triển kinh tế - xã hội
-{e(summary.period.label())}.</p>
-{banner}
-<h2 style="font-size:17px;margin:14px 0 6px;">Kết quả đánh giá</h2>
-<table style="border-collapse:collapse;font-size:14px;">{rows}</table>
-<p><img src="cid:{cid[1:-1]}" alt="Biểu đồ đánh giá các chỉ tiêu theo nhóm" width="620" style="max-width:100%;height:auto;"></p>
-<p style="text-align:justify;">{e(summary.summary)}</p>
-<p style="text-align:justify;">{e(summary.completeness)}</p>
-<p>Báo cáo đầy đủ trong tệp đính kèm (mở bằng trình duyệt, không cần mạng):</p><ul>{files}</ul>
-<p style="color:#555;font-size:12px;">Thư gửi tự động từ hệ thống theo dõi kế hoạch (kehoach).</p>
-</body></html>"""
+    return render("mail.html.j2", s=summary, recipient=recipient, names=names, cid=cid[1:-1],
+                  banner=ILLUSTRATIVE_BANNER if summary.illustrative else "")
 
 
 def _text_body(summary: Summary, recipient: Recipient, names: list[str]) -> str:
-    counts = "\n".join(f"  {symbol} {label}: {count}" for symbol, label, _, count in summary.counts)
-    banner = "\nSỐ LIỆU MINH HỌA – không phải số liệu chính thức.\n" if summary.illustrative else ""
-    files = "\n".join(f"  - {n}" for n in names)
-    return (f"Kính gửi: {recipient.name},\n\n{summary.issuing_body} gửi báo cáo tình hình thực hiện các chỉ tiêu "
-            f"phát triển kinh tế - xã hội {summary.period.label()}.\n{banner}\nKết quả đánh giá:\n{counts}\n\n"
-            f"{summary.summary}\n\n{summary.completeness}\n\nBáo cáo đầy đủ trong tệp đính kèm:\n{files}\n")
+    from kehoach.reporting.blocks import render
+
+    return render("mail.txt.j2", s=summary, recipient=recipient, names=names,
+                  banner=ILLUSTRATIVE_BANNER if summary.illustrative else "")
 
 
 def _zip(paths: list[Path], period: Period) -> tuple[str, bytes]:
@@ -331,8 +322,9 @@ def send_period(period: str | Period, dry_run: bool = False, as_zip: bool = Fals
     if not manifest_path.exists():
         raise MailError(f"No reports for {p} in {folder}. Run `kehoach run --period {p}` first.")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    check_inputs_unchanged(folder, manifest)
     settings = load_settings(settings_file)
-    summary = summarize(p)
+    summary = summarize(folder)
     items = [Outgoing(r, reports_for(r, folder, manifest)) for r in settings.recipients]
     for item in items:  # build everything first: a size or body error stops before anything is sent
         item.message = build_message(summary, item.recipient, item.attachments, settings.smtp, as_zip)

@@ -1,14 +1,17 @@
 """Export an executed notebook to a self-contained HTML report with nbconvert.
 
-The template (``kehoach/templates/kehoach_report``) shows outputs only: no code, no
-require.js, MathJax or Mermaid, no stylesheet or font from outside. Charts arrive as inline
-SVG. :func:`check_self_contained` refuses a page that would load anything from outside.
+The template (``templates/kehoach_report``) shows outputs only: no code, no require.js,
+MathJax or Mermaid, no stylesheet or font from outside. Charts arrive as inline SVG.
+:func:`check_self_contained` parses the page and refuses one that would run a script or load
+anything from outside, judging the attributes of the DOM (src, href, srcset, style url()),
+never the text, so a unit's note that *mentions* a link cannot knock a report out.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+from html.parser import HTMLParser
 from pathlib import Path
 
 import nbformat
@@ -19,8 +22,62 @@ from kehoach.core.files import atomic_write
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "kehoach_report"
 _HEADING = re.compile(r'<h([23]) id="([^"]+)">(.*?)</h\1>', re.S)
-_EXTERNAL = re.compile(r'(?:src|href)\s*=\s*["\']\s*(?:https?:|//|ftp:)', re.I)
-_SCRIPT = re.compile(r"<script\b", re.I)
+_URL_ATTRS = {"src", "href", "xlink:href", "srcset", "data", "action", "formaction", "poster", "background"}
+_CSS_URL = re.compile(r"url\(\s*['\"]?\s*([^'\")\s]+)", re.I)
+_CSS_IMPORT = re.compile(r"@import", re.I)
+_FORBIDDEN_TAGS = {"script", "iframe", "object", "embed", "applet", "base", "frame"}
+
+
+def _external(url: str) -> bool:
+    """A reference that leaves the page: any scheme other than data: and fragment links."""
+    url = url.strip().lower()
+    return not (url.startswith("#") or url.startswith("data:") or url == "" or
+                (":" not in url.split("/")[0] and not url.startswith("//")))
+
+
+class _Auditor(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.problems: list[str] = []
+        self._in_style = False
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _FORBIDDEN_TAGS:
+            self.problems.append(f"<{tag}>")
+        if tag == "link" and any(k == "href" for k, _ in attrs):
+            self.problems.append("<link href>")
+        self._in_style = tag == "style"
+        for name, value in attrs:
+            value = value or ""
+            if name.startswith("on"):
+                self.problems.append(f"{tag}[{name}]")
+            elif name in _URL_ATTRS and any(_external(u.split()[0]) for u in value.split(",") if u.strip()):
+                self.problems.append(f"{tag}[{name}={value[:60]!r}]")
+            elif name == "style":
+                self._css(value, tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "style":
+            self._in_style = False
+
+    def handle_data(self, data: str) -> None:
+        if self._in_style:
+            self._css(data, "style")
+
+    def _css(self, css: str, where: str) -> None:
+        if _CSS_IMPORT.search(css):
+            self.problems.append(f"{where}: @import")
+        self.problems.extend(f"{where}: url({u[:60]})" for u in _CSS_URL.findall(css) if _external(u))
+
+
+def check_self_contained(page: str, name: str = "report") -> None:
+    """Raise if the page would run a script or load anything from outside (judged on the parsed DOM)."""
+    auditor = _Auditor()
+    auditor.feed(page)
+    auditor.close()
+    if auditor.problems:
+        raise KehoachError(f"{name}: trang xuất ra có nội dung chạy mã hoặc tải tài nguyên bên ngoài "
+                           f"({'; '.join(auditor.problems[:3])}). Báo cáo phải đọc được khi không có mạng.")
 
 
 def _strip_svg_prolog(svg: str) -> str:
@@ -38,32 +95,16 @@ def _exporter():
     return exporter
 
 
-def add_toc(page: str) -> str:
-    """Fill the table-of-contents marker with links to the page's h2/h3 headings."""
-    items = [f'<li class="level-{lvl}"><a href="#{anchor}">{text}</a></li>'
-             for lvl, anchor, text in _HEADING.findall(page)]
-    return page.replace("<!--kehoach:toc-->", f"<ol>{''.join(items)}</ol>", 1)
-
-
-def check_self_contained(page: str, name: str = "report") -> None:
-    """Raise if the page has a script or loads anything from another host."""
-    if _SCRIPT.search(page):
-        raise KehoachError(f"{name}: the exported page contains a <script>; reports must work without JavaScript.")
-    match = _EXTERNAL.search(page)
-    if match:
-        raise KehoachError(f"{name}: the exported page loads an external resource ({page[match.start():match.start() + 80]!r}).")
-
-
-def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
+def render_html(notebook: nbformat.NotebookNode, title: str, generated: dt.datetime | None = None) -> str:
     """The HTML page of an executed notebook."""
     from kehoach import __version__
 
+    when = (generated or dt.datetime.now().astimezone()).strftime("%d/%m/%Y %H:%M")
     resources = {"kehoach": {
         "title": title, "version": __version__, "css": (TEMPLATES / TEMPLATE / "report.css").read_text(encoding="utf-8"),
-        "generated": dt.datetime.now().astimezone().strftime("%d/%m/%Y %H:%M"),
+        "generated": when,
     }}
-    body, _ = _exporter().from_notebook_node(notebook, resources=resources)
-    page = add_toc(body)
+    page, _ = _exporter().from_notebook_node(notebook, resources=resources)
     check_self_contained(page, title)
     return page
 

@@ -1,0 +1,202 @@
+"""What a report notebook works from: the period's inputs, computed once and passed as files.
+
+:func:`compute` loads the plan and the stored records of one ward and year, keeps the
+revisions submitted up to the cut-off, and evaluates the period: the same function serves the
+quarterly run and a notebook opened in JupyterLab. :func:`write` saves those frames into a
+report folder's ``inputs/`` (Parquet, the plan file, the parameters and their checksums), and
+:func:`read` loads them back, so an executed notebook can be re-run with plain papermill and
+gives the same sections.
+
+:func:`load` is the notebooks' entry point: with ``inputs`` (set by ``kehoach run``) it reads
+the run's files; without, it computes from ``data/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from kehoach.analysis.completeness import completeness
+from kehoach.analysis.evaluation import evaluate, task_status
+from kehoach.core import config
+from kehoach.core.errors import KehoachError
+from kehoach.core.files import atomic_write
+from kehoach.core.parameters import PeriodParameters, load_parameters
+from kehoach.core.period import VN_TZ, Period
+from kehoach.data.plan import Plan, load_plan
+from kehoach.data.sample import is_illustrative
+from kehoach.data.schemas import PROGRESS, RECORDS, check
+from kehoach.data.store import ProgressStore, latest_tasks, latest_values
+
+log = logging.getLogger(__name__)
+
+INPUTS_DIR = "inputs"
+FRAMES = ("records", "progress", "evaluated", "tasks", "completeness")
+
+
+@dataclass
+class ReportContext:
+    """Everything the reports of one ward and period are built from."""
+
+    plan: Plan
+    params: PeriodParameters
+    period: Period
+    cutoff: dt.datetime            # revisions submitted after this moment are not used
+    records: pd.DataFrame          # every revision used (submitted up to the cut-off)
+    progress: pd.DataFrame         # the latest of them per indicator and period
+    evaluated: pd.DataFrame        # each quarter of the year up to this period
+    tasks: pd.DataFrame            # the plan's tasks with their status this period
+    completeness: pd.DataFrame     # who reported, when, and what is missing
+    illustrative: bool
+    plan_sha256: str
+
+    @property
+    def current(self) -> pd.DataFrame:
+        """The evaluation of this period only."""
+        return self.evaluated[self.evaluated["period"] == str(self.period)].reset_index(drop=True)
+
+
+def resolve(path: str | Path) -> Path:
+    """A path from parameters: absolute as given, otherwise relative to the project root."""
+    path = Path(path)
+    return path if path.is_absolute() else config.project_root() / path
+
+
+def find_plan(folder: Path, ward: str | None, year: int) -> Plan:
+    """The plan of ``ward`` (any ward if None) and ``year`` in ``folder``."""
+    named = folder / f"{ward}-{year}.yaml"  # the usual name; otherwise look at every plan file
+    for path in [named] if ward and named.exists() else sorted(folder.glob("*.yaml")):
+        plan = load_plan(path)
+        if plan.year == year and (ward is None or plan.ward == ward):
+            return plan
+    raise KehoachError(f"Không có kế hoạch của phường/xã '{ward or '(bất kỳ)'}' năm {year} trong {folder}. "
+                       "Thêm tệp YAML của kế hoạch vào thư mục đó (kehoach plan import).")
+
+
+def cutoff_of(as_of: str | dt.date | dt.datetime | None) -> dt.datetime:
+    """The data cut-off: the end of ``as_of`` (a date, Vietnam time), or now when empty."""
+    if as_of in (None, ""):
+        return dt.datetime.now(VN_TZ).replace(microsecond=0)
+    if isinstance(as_of, str):
+        try:
+            as_of = dt.date.fromisoformat(as_of.strip())
+        except ValueError:
+            raise KehoachError(f"Mốc chốt số liệu '{as_of}' không hợp lệ: ghi theo dạng NĂM-THÁNG-NGÀY, ví dụ 2026-10-10.") from None
+    if isinstance(as_of, dt.datetime):
+        return as_of if as_of.tzinfo else as_of.replace(tzinfo=VN_TZ)
+    return dt.datetime.combine(as_of, dt.time(23, 59, 59), VN_TZ)
+
+
+def compute(period: str | Period, ward: str | None = None, year: int | None = None, data_dir: str | Path = "data",
+            params: PeriodParameters | None = None, as_of: str | dt.date | dt.datetime | None = None) -> ReportContext:
+    """Load the plan and the store and evaluate ``period`` as it stood at the cut-off. Reads only."""
+    p = Period.parse(period)
+    data = resolve(data_dir)
+    plan = find_plan(data / "plan", ward, year or p.year)
+    params = params or load_parameters(p)
+    store = ProgressStore(data / "progress")
+    cutoff = cutoff_of(as_of)
+    records = check(RECORDS, store.read(plan.ward, plan.year), "Số liệu đã lưu")
+    used = records[records["submitted_at"] <= pd.Timestamp(cutoff)].reset_index(drop=True)
+    return _evaluate(plan, params, p, cutoff, used, is_illustrative(plan.ward, plan.year, store), _sha256(plan.source))
+
+
+def _evaluate(plan: Plan, params: PeriodParameters, p: Period, cutoff: dt.datetime, records: pd.DataFrame,
+              illustrative: bool, plan_sha256: str) -> ReportContext:
+    progress = latest_values(records)
+    quarters = [Period(p.year, q) for q in range(1, p.quarter + 1)]
+    return ReportContext(
+        plan=plan, params=params, period=p, cutoff=cutoff, records=records, progress=progress,
+        evaluated=evaluate(plan, progress, quarters, params.behind_threshold),
+        tasks=task_status(plan.task_frame, latest_tasks(records), p),
+        completeness=completeness(plan, records, p, params.deadline),
+        illustrative=illustrative, plan_sha256=plan_sha256,
+    )
+
+
+def _sha256(path: Path | None) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest() if path and path.exists() else ""
+
+
+# -- the files a run passes to its notebooks -------------------------------------------------
+def write(ctx: ReportContext, folder: Path) -> Path:
+    """Save the context's inputs into ``folder`` (a report folder's ``inputs/``), each file atomically."""
+    folder.mkdir(parents=True, exist_ok=True)
+    plan_bytes = ctx.plan.source.read_bytes() if ctx.plan.source else b""
+    atomic_write(folder / "plan.yaml", plan_bytes)
+    files = {"plan.yaml": hashlib.sha256(plan_bytes).hexdigest()}
+    for name in FRAMES:
+        frame = getattr(ctx, name)
+        if name == "completeness":
+            frame = frame.assign(missing=frame["missing"].map(lambda m: [int(n) for n in m]))
+        data = frame.to_parquet(index=False)
+        atomic_write(folder / f"{name}.parquet", data)
+        files[f"{name}.parquet"] = hashlib.sha256(data).hexdigest()
+    manifest = {
+        "ward": ctx.plan.ward, "year": ctx.plan.year, "period": str(ctx.period),
+        "cutoff": ctx.cutoff.isoformat(), "illustrative": ctx.illustrative, "plan_sha256": ctx.plan_sha256,
+        "parameters": json.loads(ctx.params.model_dump_json()), "files_sha256": files,
+    }
+    atomic_write(folder / "inputs.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    return folder
+
+
+def read(folder: Path) -> ReportContext:
+    """Load the inputs saved by :func:`write`, checking each file against its recorded checksum."""
+    try:
+        manifest = json.loads((folder / "inputs.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise KehoachError(f"{folder}: không đọc được số liệu đầu vào của báo cáo ({exc}). Chạy lại kỳ báo cáo "
+                           "bằng kehoach run.") from None
+    for name, digest in manifest["files_sha256"].items():
+        if _sha256(folder / name) != digest:
+            raise KehoachError(f"{folder / name}: tệp số liệu đầu vào đã bị thay đổi hoặc bị thiếu sau lần chạy. "
+                               "Chạy lại kỳ báo cáo bằng kehoach run.")
+    frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in FRAMES}
+    frames["completeness"]["missing"] = frames["completeness"]["missing"].map(lambda m: [int(n) for n in m])
+    check(RECORDS, frames["records"], "Số liệu đã dùng")
+    check(PROGRESS, frames["progress"], "Số liệu mới nhất đã dùng")
+    return ReportContext(
+        plan=load_plan(folder / "plan.yaml"), params=PeriodParameters.model_validate(manifest["parameters"]),
+        period=Period.parse(manifest["period"]), cutoff=dt.datetime.fromisoformat(manifest["cutoff"]),
+        illustrative=bool(manifest["illustrative"]), plan_sha256=manifest["plan_sha256"], **frames)
+
+
+# -- the notebooks' entry point -----------------------------------------------------------
+def load(period: str, ward: str = "", year: int = 0, data_dir: str = "data", inputs: str = "", report_folder: str = "",
+         as_of: str = "", **overrides: object) -> ReportContext:
+    """The context of a report notebook.
+
+    With ``inputs`` (set by ``kehoach run``): the run's saved inputs. A relative ``inputs`` is
+    looked up in the kernel's working folder (the run executes there), then under
+    ``report_folder`` in the project (a re-run of the published notebook with plain papermill).
+    Without ``inputs``: computed from ``data_dir``, with ``parameters/<period>.yaml`` for every
+    parameter left empty here (``report_date``, ``deadline``, ``behind_threshold`` …).
+    """
+    if inputs:
+        ctx = read(_inputs_folder(inputs, report_folder))
+        if str(ctx.period) != str(Period.parse(period)) or (ward and ctx.plan.ward != ward):
+            raise KehoachError(f"Số liệu đầu vào ở {inputs} là của {ctx.plan.ward} {ctx.period}, không phải "
+                               f"{ward or ctx.plan.ward} {period}.")
+        return ctx
+    base = load_parameters(period)
+    given = {k: v for k, v in overrides.items() if v not in (None, "", 0) and k in PeriodParameters.model_fields}
+    params = PeriodParameters.model_validate({**base.model_dump(), **given})
+    return compute(period, ward=ward or params.ward, year=year or params.year, data_dir=data_dir, params=params,
+                   as_of=as_of or None)
+
+
+def _inputs_folder(inputs: str, report_folder: str) -> Path:
+    path = Path(inputs)
+    if path.is_absolute():
+        return path
+    here = Path.cwd() / path
+    if (here / "inputs.json").exists():
+        return here
+    return resolve(report_folder or ".") / path
