@@ -46,7 +46,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=3321)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a tiny size, to check the script works (the tests run it)")
     args = parser.parse_args()
+    if args.smoke:
+        args.communes, args.repeat = 5, 1
     indicators, progress = synthetic(args.communes)
     print(f"{len(progress):,} progress records, {len(indicators):,} commune-indicators")
     times = []

@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kehoach.data.store import VN_TZ, ProgressStore, load_progress
+from kehoach.core.period import VN_TZ
+from kehoach.data.store import ProgressStore, load_progress
 
 PERIODS = [f"{y}-Q{q}" for y in (2025, 2026) for q in range(1, 5)]
 
@@ -49,7 +50,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=3321)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--smoke", action="store_true", help="a tiny size, to check the script works (the tests run it)")
     args = parser.parse_args()
+    if args.smoke:
+        args.communes, args.repeat = 5, 1
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "progress"
         start = time.perf_counter()

@@ -30,7 +30,6 @@ from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan, load_plan
-from kehoach.data.sample import is_illustrative
 from kehoach.data.schemas import PROGRESS, RECORDS, check
 from kehoach.data.store import ProgressStore, latest_tasks, latest_values
 
@@ -96,6 +95,8 @@ def cutoff_of(as_of: str | dt.date | dt.datetime | None) -> dt.datetime:
 def compute(period: str | Period, ward: str | None = None, year: int | None = None, data_dir: str | Path = "data",
             params: PeriodParameters | None = None, as_of: str | dt.date | dt.datetime | None = None) -> ReportContext:
     """Load the plan and the store and evaluate ``period`` as it stood at the cut-off. Reads only."""
+    from kehoach.data.sample import is_illustrative  # imports openpyxl: not needed by a notebook given inputs
+
     p = Period.parse(period)
     data = resolve(data_dir)
     plan = find_plan(data / "plan", ward, year or p.year)
