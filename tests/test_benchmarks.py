@@ -1,0 +1,24 @@
+"""Every benchmark script still works: each runs at its --smoke size (figures come from full runs, not here)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import PROJECT
+
+SCRIPTS = sorted(p.name for p in (PROJECT / "benchmarks").glob("*.py"))
+
+
+def test_every_benchmark_is_listed():
+    assert "quarterly_run.py" in SCRIPTS and "progress_load.py" in SCRIPTS
+
+
+@pytest.mark.parametrize("script", SCRIPTS)
+def test_benchmark_runs_at_smoke_size(script):
+    proc = subprocess.run([sys.executable, str(PROJECT / "benchmarks" / script), "--smoke"], capture_output=True,
+                          text=True, timeout=600, cwd=PROJECT)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.strip(), "a benchmark prints its figures"

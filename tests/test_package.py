@@ -1,0 +1,75 @@
+"""The package's shape: layers that import one way, a public API that no module name shadows."""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import kehoach
+from tests.conftest import PROJECT
+
+PACKAGE = PROJECT / "kehoach"
+#: Each layer may import only itself and the layers before it.
+LAYERS = ["core", "data", "analysis", "reporting", "delivery", "top"]
+
+
+def _layer(module: str) -> str:
+    """The layer of a module; the package root holds only the version and the lazy API, below everything."""
+    if module in ("kehoach", "kehoach.__version__"):
+        return "core"
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 and parts[1] in LAYERS else "top"
+
+
+def _modules() -> dict[str, Path]:
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        rel = path.relative_to(PROJECT).with_suffix("")
+        name = ".".join(rel.parts[:-1] if rel.name == "__init__" else rel.parts)
+        out[name] = path
+    return out
+
+
+def _imports(path: Path) -> set[str]:
+    """Every kehoach module a file imports, at any depth (function-level imports included)."""
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {a.name for a in node.names if a.name.startswith("kehoach")}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("kehoach"):
+            found |= {f"{node.module}.{a.name}" for a in node.names} | {node.module}
+    return found
+
+
+def test_the_layers_are_there():
+    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and (p / "__init__.py").exists()} == set(LAYERS[:-1])
+
+
+@pytest.mark.parametrize("module", sorted(m for m in _modules() if m != "kehoach"))
+def test_no_module_imports_a_higher_layer(module):
+    mine = LAYERS.index(_layer(module))
+    modules = _modules()
+    higher = sorted(i for i in _imports(modules[module]) if LAYERS.index(_layer(i)) > mine)
+    assert higher == [], f"{module} imports {higher}"
+
+
+def test_public_names_do_not_shadow_modules():
+    modules = {name.split(".")[1] for name in _modules() if name.count(".") >= 1}
+    assert not modules & set(kehoach.__all__)
+
+
+@pytest.mark.parametrize("first", ["kehoach.analysis.narrative", "kehoach.analysis.evaluation", "kehoach.analysis.completeness",
+                                   "kehoach.reporting.sections", "kehoach.delivery.batch", "kehoach.cli", "kehoach.explore"])
+def test_api_works_whatever_was_imported_first(first):
+    code = (f"import {first}\nimport kehoach\n"
+            "plan = kehoach.load_plan()\nprogress = kehoach.load_progress()\n"
+            "evaluated = kehoach.evaluate(plan, progress, '2026-Q3')\n"
+            "assert len(evaluated) == 36, len(evaluated)\n"
+            "assert callable(kehoach.completeness) and callable(kehoach.run_period)\n"
+            "print('ok')\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PROJECT)
+    assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-1500:]
