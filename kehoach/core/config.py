@@ -46,13 +46,3 @@ def notebooks_dir() -> Path:
 
 def reports_dir() -> Path:
     return project_root() / "reports"
-
-
-def default_plan_file() -> Path:
-    """The single plan file in ``data/plan/`` (the newest year if there are several)."""
-    files = sorted(plan_dir().glob("*.yaml"))
-    if not files:
-        from kehoach.core.errors import PlanError
-
-        raise PlanError(f"No plan file in {plan_dir()}. Add the ward's plan as YAML there.")
-    return files[-1]
