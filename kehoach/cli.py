@@ -11,13 +11,32 @@ import pandas as pd
 
 from kehoach import __version__
 from kehoach.core.errors import KehoachError
-from kehoach.data.plan import load_plan
+from kehoach.data.plan import Plan, find_plan, load_plan
 
 log = logging.getLogger("kehoach")
 
 
+def _plan(args: argparse.Namespace, period: str | None = None) -> Plan:
+    """The plan a command works on: ``--plan FILE``, else the one plan fitting ``--ward``/``--year``.
+
+    Without ``--year``, a command about a period first tries that period's year, so that
+    ``status --period 2027-Q1`` picks the 2027 plan in a workspace that also holds 2026.
+    """
+    if args.plan:
+        return load_plan(args.plan)
+    if args.year is None and period and period not in ("latest", "data-latest"):
+        from kehoach.core.errors import PlanError
+        from kehoach.core.period import Period
+
+        try:
+            return find_plan(args.ward, Period.parse(period).year)
+        except PlanError:
+            pass
+    return find_plan(args.ward, args.year)
+
+
 def _plan_show(args: argparse.Namespace) -> int:
-    plan = load_plan(args.plan)
+    plan = _plan(args)
     doc = plan.document
     print(f"{doc.title}")
     print(f"(Quyết định số {doc.decision_number} ngày {doc.decision_date:%d/%m/%Y} của {doc.issuing_body})")
@@ -40,7 +59,7 @@ def _template(args: argparse.Namespace) -> int:
     from kehoach.core.period import Period
     from kehoach.data.store import load_progress
 
-    plan = load_plan(args.plan)
+    plan = _plan(args, args.period)
     period = Period.parse(args.period)
     out = args.output or Path.cwd() / f"bieu-bao-cao_{args.unit}_{period}.xlsx"
     write_template(plan, args.unit, period, out, progress=load_progress(plan.ward, plan.year))
@@ -49,11 +68,49 @@ def _template(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from kehoach.data.submission import import_file
+    from kehoach.data.submission import file_key, import_file
 
-    plan = load_plan(args.plan)
     for path in args.files:
+        plan = _plan(args) if args.plan else _plan_for_file(args, path, file_key(path))
         print(import_file(path, plan).summary())
+    return 0
+
+
+def _plan_for_file(args: argparse.Namespace, path: Path, key: tuple[str | None, int | None]) -> Plan:
+    """A form says its ward and plan year (sheet _meta, or the CSV's columns): import into that plan."""
+    ward, year = args.ward or key[0], args.year or key[1]
+    return find_plan(ward, year)
+
+
+def _plan_list(args: argparse.Namespace) -> int:
+    from kehoach.data.plan import list_plans
+
+    entries = list_plans()
+    if not entries:
+        print("Chưa có kế hoạch nào trong data/plan/. Nhập kế hoạch bằng `kehoach plan import TỆP`.")
+        return 0
+    print(f"{'Địa bàn':<20} {'Năm':<5} {'Số chỉ tiêu':>11}  Quyết định        Tệp")
+    for e in entries:
+        print(f"{e.ward:<20} {e.year:<5} {e.indicators:>11}  {e.decision_number:<17} {e.path.name}")
+    return 0
+
+
+def _plan_import(args: argparse.Namespace) -> int:
+    from kehoach.data.planimport import import_plan
+
+    reference = None if args.no_reference else "auto"
+    report = import_plan(args.file, output=args.output, reference=reference, force=args.force)
+    print(report.summary())
+    print("Bước tiếp theo: xem lại các dòng “# KIỂM TRA:”, chuyển tệp vào data/plan/, "
+          "rồi chạy `kehoach plan diff` để so với năm trước.")
+    return 0
+
+
+def _plan_diff(args: argparse.Namespace) -> int:
+    from kehoach.data.plandiff import diff_plans
+
+    old, new = find_plan(args.ward, args.old_year), find_plan(args.ward, args.new_year)
+    print(diff_plans(old, new).text())
     return 0
 
 
@@ -62,7 +119,7 @@ def _history(args: argparse.Namespace) -> int:
     from kehoach.core.period import VN_TZ
     from kehoach.data.store import history
 
-    plan = load_plan(args.plan)
+    plan = _plan(args)
     ind = plan.indicator(args.indicator)
     rows = history(args.indicator, plan.ward, plan.year)
     print(f"({ind.number}) {ind.name} — {plan.unit(ind.unit_code).name}")
@@ -83,7 +140,7 @@ def _status(args: argparse.Namespace) -> int:
     from kehoach.core.period import VN_TZ
     from kehoach.data.store import ProgressStore
 
-    plan = load_plan(args.plan)
+    plan = _plan(args, args.period)
     period = Period.parse(args.period)
     params = load_parameters(period)
     records = ProgressStore().read(plan.ward, plan.year)
@@ -119,7 +176,7 @@ _STATUS_HOOKS: list = [_print_indicator_status]
 def _sample(args: argparse.Namespace) -> int:
     from kehoach.data.sample import build_sample
 
-    plan = load_plan(args.plan)
+    plan = _plan(args)
     messages = build_sample(plan, force=args.force)
     for message in messages:
         print(message)
@@ -174,7 +231,7 @@ def _report(args: argparse.Namespace) -> int:
     from kehoach.delivery.batch import run_period
     from kehoach.data.sample import build_sample
 
-    plan = load_plan(args.plan)
+    plan = _plan(args, args.period)
     if not ProgressStore().records_path(plan.ward, plan.year).exists():
         print("Chưa có số liệu; đang tạo bộ số liệu minh họa (Số liệu minh họa)...")
         build_sample(plan)
@@ -195,12 +252,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kehoach {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    parser.add_argument("--plan", type=Path, default=None, help="plan YAML file (default: the one in data/plan/)")
+    parser.add_argument("--plan", type=Path, default=None, help="plan YAML file (default: the one fitting --ward/--year in data/plan/)")
+    parser.add_argument("--ward", default=None, help="ward code, e.g. phan-dinh-phung (needed when data/plan/ holds several wards)")
+    parser.add_argument("--year", type=int, default=None, help="plan year (needed when a ward has several years' plans)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plan_cmd = sub.add_parser("plan", help="show the plan")
     plan_sub = plan_cmd.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
     plan_sub.add_parser("show", help="print the indicators by group, with targets and responsible units").set_defaults(func=_plan_show)
+    plan_sub.add_parser("list", help="list the plans in data/plan/ (ward, year, indicators, decision)").set_defaults(func=_plan_list)
+    plan_import = plan_sub.add_parser("import", help="read a plan decision (.docx, .txt, .pdf) into a draft plan YAML to review")
+    plan_import.add_argument("file", type=Path, help="the plan decision: .docx, .txt or a .pdf with a text layer")
+    plan_import.add_argument("-o", "--output", type=Path, help="draft YAML to write (default: WARD-YEAR.yaml next to the file)")
+    plan_import.add_argument("--force", action="store_true", help="overwrite an existing draft")
+    plan_import.add_argument("--no-reference", action="store_true",
+                             help="do not take codes from the ward's earlier plan in data/plan/")
+    plan_import.set_defaults(func=_plan_import)
+    plan_diff = plan_sub.add_parser("diff", help="indicators added, dropped, renamed and re-targeted between two years")
+    plan_diff.add_argument("old_year", type=int)
+    plan_diff.add_argument("new_year", type=int)
+    plan_diff.set_defaults(func=_plan_diff)
 
     template = sub.add_parser("template", help="write the Excel reporting form of one unit for a period")
     template.add_argument("--unit", required=True, help="unit code, e.g. KTHT (see `kehoach plan show`)")
