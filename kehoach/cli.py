@@ -57,12 +57,12 @@ def _plan_show(args: argparse.Namespace) -> int:
 def _template(args: argparse.Namespace) -> int:
     from kehoach.data.forms import write_template
     from kehoach.core.period import Period
-    from kehoach.data.store import load_progress
+    from kehoach.data.years import progress_across_years
 
     plan = _plan(args, args.period)
     period = Period.parse(args.period)
     out = args.output or Path.cwd() / f"bieu-bao-cao_{args.unit}_{period}.xlsx"
-    write_template(plan, args.unit, period, out, progress=load_progress(plan.ward, plan.year))
+    write_template(plan, args.unit, period, out, progress=progress_across_years(plan))
     print(f"Đã tạo biểu mẫu cho {plan.unit(args.unit).name}, kỳ {period.label()}: {out}")
     return 0
 

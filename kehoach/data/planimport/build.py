@@ -308,7 +308,7 @@ def summarize(body: list[str], limit: int = 220) -> str:
     """The first sentence of a task's text, cut at a word boundary."""
     if not body:
         return ""
-    text = body[0].lstrip("-–• ")
+    text = " ".join(body).lstrip("-–• ")
     sentence = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0].rstrip(".;")
     if len(sentence) > limit:
         sentence = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"

@@ -26,10 +26,11 @@ _PAREN_NUMBER = re.compile(r"^\((\d{1,3})\)\s*(.+)$")
 _WORD_NUMBER = re.compile(r"^chỉ tiêu\s+(?:số\s+)?(\d{1,3})\s*[:.)\-–]\s*(.+)$", re.IGNORECASE)
 _GROUP_WORDS = re.compile(r"^(?:(?:các\s+)?nhóm\s+)?(?:các\s+)?chỉ tiêu\s+(?:chủ yếu\s+)?(?:về\s+|thuộc\s+lĩnh vực\s+|lĩnh vực\s+)?(.+)$|^(?:về|lĩnh vực|nhóm)\s+(.+)$", re.IGNORECASE)
 _DECISION = re.compile(r"quyết định\s+số\s*:?\s*(\d+[\w/.\-]*)\s+ngày\s+(\d{1,2})\s*(?:/|-|\.|\s+tháng\s+)\s*(\d{1,2})\s*(?:/|-|\.|\s+năm\s+)\s*(\d{4})", re.IGNORECASE)
-_BODY = re.compile(r"(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+(phường|xã|thị trấn|đặc khu)\s+(.+?)(?=\s*[,;)(]|\s+tỉnh\b|\s+năm\b|\s*$)", re.IGNORECASE)
+_BODY = re.compile(r"(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+(phường|xã|thị trấn|đặc khu)\s+(.+?)(?=\s*[,;)(]|\s+tỉnh\b|\s+năm\b|\s*$)", re.IGNORECASE | re.MULTILINE)
 _PLACE = re.compile(r"\b(phường|xã|thị trấn|đặc khu)\s+([A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][^\s,;()]*(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ0-9][^\s,;()]*)*)")
 _PROVINCE = re.compile(r"\b(?:tỉnh|thành phố)\s+([A-ZĐ][^\s,;().]*(?:\s+[A-ZĐ][^\s,;().]*)*)")
 _PART_WORDS = re.compile(r"nhiem vu|giai phap|to chuc thuc hien|boi canh|danh gia|quan diem|muc tieu tong quat")
+_PROVINCE_UPPER = re.compile(r"\b(?:TỈNH|THÀNH PHỐ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ ]*[A-ZĐÀ-Ỹ])\b")
 _UNIT_TYPES = ("phòng", "ban", "công an", "trung tâm", "văn phòng", "trạm", "đội", "hội", "ủy ban", "uỷ ban",
                "trường", "công chức", "bộ phận", "chi cục", "đoàn", "mặt trận", "bảo hiểm", "kho bạc", "chi nhánh")
 _UNIT_VERBS = ("chủ trì", "chịu trách nhiệm", "có trách nhiệm", "phụ trách", "theo dõi", "kịp thời", "thực hiện", "tham mưu",
@@ -429,8 +430,8 @@ def parse_lines(lines: list[Line]) -> tuple[Draft, list[Line]]:
 def read_document(lines: list[Line], front: list[Line]) -> tuple[dict, dict[str, str]]:
     """Decision number, date and issuer, the ward, the province, the year and the title."""
     checks: dict[str, str] = {}
-    head = " ".join(line.text for line in (front or lines[:40]))
-    everything = " ".join(line.text for line in lines if line.text)
+    head = "\n".join(line.text for line in (front or lines[:40]))
+    everything = "\n".join(line.text for line in lines if line.text)
     doc: dict = {}
     match = _DECISION.search(head) or _DECISION.search(everything)
     if match:
@@ -442,19 +443,21 @@ def read_document(lines: list[Line], front: list[Line]) -> tuple[dict, dict[str,
     else:
         checks["decision_number"] = "không tìm thấy “Quyết định số … ngày …”; điền số và ngày quyết định"
         checks["decision_date"] = checks["decision_number"]
-    body = _BODY.search(head) or _BODY.search(everything)
+    bodies = list(_BODY.finditer(head)) + list(_BODY.finditer(everything))
+    body = next((m for m in bodies if not m.group(2).isupper()), bodies[0] if bodies else None)
     place = body or _PLACE.search(head) or _PLACE.search(everything)
     if place:
         kind, name = place.group(1).lower(), place.group(2).strip()
+        name = name.title() if name.isupper() else name
         doc["ward_kind"], doc["ward"] = kind, name
         if not body:
             checks["issuing_body"] = "không thấy tên cơ quan ban hành; đã ghi UBND của địa bàn"
     else:
         checks["ward"] = "không tìm thấy tên phường/xã; điền tên địa bàn"
-    province = _PROVINCE.search(head) or _PROVINCE.search(everything)
+    province = _PROVINCE.search(head) or _PROVINCE_UPPER.search(head) or _PROVINCE.search(everything)
     if province:
-        doc["province"] = province.group(1).strip()
-        if not _PROVINCE.search(head):
+        doc["province"] = province.group(1).strip().title() if province.group(1).isupper() else province.group(1).strip()
+        if not (_PROVINCE.search(head) or _PROVINCE_UPPER.search(head)):
             checks["province"] = "tên tỉnh lấy từ phần nội dung, không phải phần đầu văn bản"
     else:
         checks["province"] = "không tìm thấy tên tỉnh; điền tên tỉnh"

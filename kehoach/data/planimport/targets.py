@@ -144,7 +144,10 @@ def parse_target(phrase: str, unit_hint: str | None = None) -> Target | None:
 
 def _unit(after: str, hint: str | None) -> str:
     if hint:
-        return "%" if hint.strip() in ("%", "tỷ lệ %") else hint.strip()
+        hint = hint.strip()
+        if hint.lower() in ("%", "tỷ lệ %", "tỷ lệ"):
+            return "%"
+        return hint if hint.isupper() else hint[:1].lower() + hint[1:]
     after = after.lstrip()
     if after.startswith("%"):
         return "%"
