@@ -309,7 +309,7 @@ def summarize(body: list[str], limit: int = 220) -> str:
     if not body:
         return ""
     text = " ".join(body).lstrip("-–• ")
-    sentence = re.split(r"(?<=[.;])\s", text, maxsplit=1)[0].rstrip(".;")
+    sentence = re.split(r"(?<=\.)\s", text, maxsplit=1)[0].rstrip(".;")
     if len(sentence) > limit:
         sentence = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
     return sentence

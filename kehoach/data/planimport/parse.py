@@ -26,7 +26,7 @@ _PAREN_NUMBER = re.compile(r"^\((\d{1,3})\)\s*(.+)$")
 _WORD_NUMBER = re.compile(r"^chỉ tiêu\s+(?:số\s+)?(\d{1,3})\s*[:.)\-–]\s*(.+)$", re.IGNORECASE)
 _GROUP_WORDS = re.compile(r"^(?:(?:các\s+)?nhóm\s+)?(?:các\s+)?chỉ tiêu\s+(?:chủ yếu\s+)?(?:về\s+|thuộc\s+lĩnh vực\s+|lĩnh vực\s+)?(.+)$|^(?:về|lĩnh vực|nhóm)\s+(.+)$", re.IGNORECASE)
 _DECISION = re.compile(r"quyết định\s+số\s*:?\s*(\d+[\w/.\-]*)\s+ngày\s+(\d{1,2})\s*(?:/|-|\.|\s+tháng\s+)\s*(\d{1,2})\s*(?:/|-|\.|\s+năm\s+)\s*(\d{4})", re.IGNORECASE)
-_BODY = re.compile(r"(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\s+(phường|xã|thị trấn|đặc khu)\s+(.+?)(?=\s*[,;)(]|\s+tỉnh\b|\s+năm\b|\s*$)", re.IGNORECASE | re.MULTILINE)
+_BODY = re.compile(r"(?:UBND|[ỦU]ỷ?y?\s*ban\s+nhân\s+dân)\s+(phường|xã|thị trấn|đặc khu)\s+(.+?)(?=\s*[,;)(]|\s+tỉnh\b|\s+năm\b|\s*$)", re.IGNORECASE | re.MULTILINE)
 _PLACE = re.compile(r"\b(phường|xã|thị trấn|đặc khu)\s+([A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][^\s,;()]*(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ0-9][^\s,;()]*)*)")
 _PROVINCE = re.compile(r"\b(?:tỉnh|thành phố)\s+([A-ZĐ][^\s,;().]*(?:\s+[A-ZĐ][^\s,;().]*)*)")
 _PART_WORDS = re.compile(r"nhiem vu|giai phap|to chuc thuc hien|boi canh|danh gia|quan diem|muc tieu tong quat")
@@ -302,7 +302,7 @@ class _Parser:
             notes = cell("notes")
             if notes:
                 self.last.notes = "; ".join(filter(None, [self.last.notes, notes]))
-        elif (re.fullmatch(rf"{ROMAN}|[A-Za-zĐđ]\.?", stt) or not stt) and not cell("target"):
+        elif (re.fullmatch(rf"{ROMAN}|[A-Za-zĐđ]\.?", stt) or not stt) and (not cell("target") or _merged(line.cells, stt)):
             self._group(stt.rstrip(".") or str(len(self.draft.groups) + 1), name, line)
         else:
             self.draft.unplaced.append(line)
@@ -353,6 +353,12 @@ class _Parser:
             self.unit.body += " " + text  # the item goes on over several lines
             return
         self.draft.unplaced.append(line)
+
+
+def _merged(cells: tuple[str, ...], stt: str) -> bool:
+    """A row whose cells after the number are one merged cell (python-docx repeats its text)."""
+    rest = [c for c in cells if c and c != stt]
+    return len(set(rest)) == 1
 
 
 def _heading_like(title: str) -> bool:
@@ -443,8 +449,8 @@ def read_document(lines: list[Line], front: list[Line]) -> tuple[dict, dict[str,
     else:
         checks["decision_number"] = "không tìm thấy “Quyết định số … ngày …”; điền số và ngày quyết định"
         checks["decision_date"] = checks["decision_number"]
-    bodies = list(_BODY.finditer(head)) + list(_BODY.finditer(everything))
-    body = next((m for m in bodies if not m.group(2).isupper()), bodies[0] if bodies else None)
+    named = [m for m in list(_BODY.finditer(head)) + list(_BODY.finditer(everything)) if m.group(2)[:1].isupper()]
+    body = next((m for m in named if not m.group(2).isupper()), named[0] if named else None)
     place = body or _PLACE.search(head) or _PLACE.search(everything)
     if place:
         kind, name = place.group(1).lower(), place.group(2).strip()

@@ -80,7 +80,8 @@ def _docx_lines(path: Path) -> list[Line]:
             table_number += 1
             for r, row in enumerate(block.rows, start=1):
                 cells = tuple(clean(cell.text.replace("\n", " ")) for cell in row.cells)
-                lines.append(Line(" | ".join(c for c in cells if c), f"bảng {table_number}, hàng {r}", table_number, cells))
+                shown = [c for i, c in enumerate(cells) if c and (i == 0 or c != cells[i - 1])]  # merged cells once
+                lines.append(Line(" | ".join(shown), f"bảng {table_number}, hàng {r}", table_number, cells))
         else:
             paragraph += 1
             for part in block.text.split("\n"):  # a manual line break inside a paragraph
