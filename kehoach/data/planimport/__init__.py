@@ -207,7 +207,7 @@ def render_yaml(draft: Draft, document: dict, doc_checks: dict[str, str], source
         out.append(_field(key, shown, doc_checks, "  ", plain=hasattr(value, "isoformat")))
     out += ["", "groups:"]
     for g in draft.groups:
-        note = "".join(f"  {CHECK} {v}" for v in g.checks.values())
+        note = f"  {CHECK} {'; '.join(g.checks.values())}" if g.checks else ""
         out.append(f"  - {{code: {g.code}, section: {q(g.section)}, name: {q(g.name)}}}{note}")
     out += ["", "units:"]
     for u in draft.units:
