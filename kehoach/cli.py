@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -158,10 +159,10 @@ def _status(args: argparse.Namespace) -> int:
 def _print_indicator_status(plan, records, period, params) -> None:
     from kehoach.analysis.evaluation import evaluate
     from kehoach.core.formatting import fmt_value
-    from kehoach.data.store import latest
+    from kehoach.data.years import indicators_across_years, previous_plan, progress_across_years
 
-    values = latest(records[records["record"] == "indicator"], ["ward", "year", "indicator", "period"])
-    evaluated = evaluate(plan, values, period, params.behind_threshold)
+    values = progress_across_years(plan)  # last year's figures by code, for a plan that renumbered
+    evaluated = evaluate(indicators_across_years(plan, previous_plan(plan)), values, period, params.behind_threshold)
     print(f"\nĐánh giá các chỉ tiêu {period.label()}:")
     for r in evaluated.itertuples():
         shown = fmt_value(r.value, r.unit) if r.value == r.value else "—"
@@ -212,7 +213,8 @@ def _exit_status(failed: int, message: str) -> int:
 def _send(args: argparse.Namespace) -> int:
     from kehoach.delivery.mail import send_period
 
-    result = send_period(args.period, dry_run=args.dry_run, as_zip=args.zip, resend=args.resend, settings_file=args.recipients)
+    result = send_period(args.period, dry_run=args.dry_run, as_zip=args.zip, resend=args.resend, settings_file=args.recipients,
+                         ward=args.ward)
     for item in result.items:
         files = ", ".join(p.name for p in item.attachments)
         if item.outcome == "failed":
@@ -317,7 +319,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     for register in _REGISTRARS:
         register(sub)
+    _plan_options_everywhere(sub)
     return parser
+
+
+def _plan_options_everywhere(sub: argparse._SubParsersAction) -> None:
+    """Let --ward/--year also follow the command (`kehoach status --period 2027-Q1 --ward x`)."""
+    for command in sub.choices.values():
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        targets = [command] + [p for action in nested for p in action.choices.values()]
+        for target in targets:
+            for flag, kind in (("--ward", str), ("--year", int)):
+                if flag not in target._option_string_actions:
+                    target.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 #: Other modules' sub-command registrars, each ``fn(subparsers)``.
@@ -333,6 +347,9 @@ def main(argv: list[str] | None = None) -> int:
     except KehoachError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output was piped into a command that stopped reading (`| head`)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter from failing at exit
+        return 0
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu; dữ liệu đã lưu không bị thay đổi.", file=sys.stderr)
         return 130
