@@ -262,3 +262,27 @@ def test_draft_yaml_loads_as_written(seed):
         "number": 6, "code": "muc-giam-ho-ngheo-theo", "group": "XH",
         "name": "Mức giảm tỷ lệ hộ nghèo theo chuẩn nghèo đa chiều", "unit": "%", "target": 0.02, "comparison": ">=",
         "kind": "reduction", "frequency": "quarterly", "unit_code": "KTHTD"}
+
+
+def test_docx_automatic_list_numbers(tmp_path):
+    """Numbers made by Word's automatic lists are not in the text; the importer counts them as Word does."""
+    document = docx.Document()
+    for text in ("KẾ HOẠCH", "Phát triển kinh tế - xã hội phường Tân Thịnh năm 2027",
+                 "(Kèm theo Quyết định số 7/QĐ-UBND ngày 05/01/2027 của UBND phường Tân Thịnh, tỉnh Thái Nguyên)",
+                 "I. CHỈ TIÊU CHỦ YẾU", "Các chỉ tiêu về kinh tế"):
+        document.add_paragraph(text)
+    document.add_paragraph("Thu ngân sách nhà nước trên địa bàn: 310.000 triệu đồng trở lên.", style="List Number")
+    document.add_paragraph("Tốc độ tăng tổng giá trị sản phẩm: 9,5%.", style="List Number")
+    document.add_paragraph("Các chỉ tiêu về xã hội")
+    document.add_paragraph("Tỷ lệ tham gia bảo hiểm y tế: 95%.", style="List Number")
+    for text in ("III. TỔ CHỨC THỰC HIỆN",
+                 "1. Giao Phòng Kinh tế, Hạ tầng và Đô thị phường chủ trì các chỉ tiêu 1 và 2.",
+                 "2. Giao Phòng Văn hóa - Xã hội phường chủ trì chỉ tiêu Tỷ lệ tham gia bảo hiểm y tế."):
+        document.add_paragraph(text)
+    report = import_plan(document.save(tmp_path / "qd-7.docx") or tmp_path / "qd-7.docx", reference=None)
+    plan = report.plan
+    assert [(i.number, i.name, i.target, plan.group(i.group).name, plan.unit(i.unit_code).item) for i in plan.indicator_list] == [
+        (1, "Thu ngân sách nhà nước trên địa bàn", 310000, "Kinh tế", "III.1"),
+        (2, "Tốc độ tăng tổng giá trị sản phẩm", 9.5, "Kinh tế", "III.1"),
+        (3, "Tỷ lệ tham gia bảo hiểm y tế", 95, "Xã hội", "III.2")]
+    assert report.draft.unplaced == [] and plan.tasks == []

@@ -73,6 +73,9 @@ def _docx_lines(path: Path) -> list[Line]:
         document = docx.Document(str(path))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise PlanError(f"{path}: không mở được tệp Word ({exc}); tệp có thể bị hỏng hoặc không phải .docx.") from None
+    from kehoach.data.planimport.numbering import ListNumbers
+
+    numbers = ListNumbers(document)
     lines: list[Line] = []
     paragraph = table_number = 0
     for block in document.iter_inner_content():
@@ -84,8 +87,10 @@ def _docx_lines(path: Path) -> list[Line]:
                 lines.append(Line(" | ".join(shown), f"bảng {table_number}, hàng {r}", table_number, cells))
         else:
             paragraph += 1
-            for part in block.text.split("\n"):  # a manual line break inside a paragraph
-                lines.append(Line(clean(part), f"đoạn {paragraph}"))
+            label = numbers.label(block) if block.text.strip() else None  # Word's automatic list number
+            for n, part in enumerate(block.text.split("\n")):  # a manual line break inside a paragraph
+                text = f"{label} {part}" if label and n == 0 else part
+                lines.append(Line(clean(text), f"đoạn {paragraph}"))
     return lines
 
 
