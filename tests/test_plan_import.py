@@ -286,3 +286,22 @@ def test_docx_automatic_list_numbers(tmp_path):
         (2, "Tốc độ tăng tổng giá trị sản phẩm", 9.5, "Kinh tế", "III.1"),
         (3, "Tỷ lệ tham gia bảo hiểm y tế", 95, "Xã hội", "III.2")]
     assert report.draft.unplaced == [] and plan.tasks == []
+
+
+def test_indicators_over_two_lines(tmp_path):
+    source = tmp_path / "qd.txt"
+    source.write_text("\n".join([
+        "KẾ HOẠCH", "Phát triển kinh tế - xã hội phường Gia Sàng năm 2027",
+        "(Kèm theo Quyết định số 3/QĐ-UBND ngày 04/01/2027 của UBND phường Gia Sàng, tỉnh Thái Nguyên)",
+        "I. CHỈ TIÊU", "1. Các chỉ tiêu về y tế",
+        "(1) Thu ngân sách nhà nước trên địa bàn:", "869.532 triệu đồng trở lên.",
+        "(2) Tỷ lệ phụ nữ mang thai được tầm soát đủ 4 bệnh", "(Down, Edward, Patau, Thalassemia): 50%.",
+        "(3) Tỷ lệ trẻ được tiêm chủng đầy đủ: 98%", "theo kế hoạch giao.",
+        "III. TỔ CHỨC THỰC HIỆN", "1. Giao Phòng Văn hóa - Xã hội phường chủ trì các chỉ tiêu (1) đến (3).",
+    ]) + "\n", encoding="utf-8")
+    plan = import_plan(source, reference=None).plan
+    assert [(i.number, i.name, i.target, i.unit, i.comparison, i.unit_code) for i in plan.indicator_list] == [
+        (1, "Thu ngân sách nhà nước trên địa bàn", 869532, "triệu đồng", ">=", "VHXH"),
+        (2, "Tỷ lệ phụ nữ mang thai được tầm soát đủ 4 bệnh (Down, Edward, Patau, Thalassemia)", 50, "%", ">=", "VHXH"),
+        (3, "Tỷ lệ trẻ được tiêm chủng đầy đủ", 98, "%", ">=", "VHXH")]
+    assert plan.indicator(3).notes == "98% theo kế hoạch giao"

@@ -76,6 +76,7 @@ class DraftIndicator:
     code: str = ""
     kind: str = ""
     frequency: str = ""
+    raw: str = ""
     extra: dict = field(default_factory=dict)
     checks: dict[str, str] = field(default_factory=dict)
 
@@ -118,7 +119,10 @@ class _Parser:
         self.last: DraftIndicator | None = None
         self.field_title: tuple[str, str] | None = None
         self.task: DraftTask | None = None
-        self.fields: dict[str, tuple[str, str]] = {}
+        self.fields: dict[str, tuple[str, str]] = {}      # part II field number → (title, where)
+        self.fields_body: dict[str, list[str]] = {}
+        self.current_field: str | None = None
+        self.pending_major = False
         self.tables: dict[int, _Table | None] = {}
         self.unit: DraftUnit | None = None
         self.front: list[Line] = []
@@ -138,7 +142,7 @@ class _Parser:
         if _MAJOR_BARE.match(text):  # "PHẦN I" on its own line: the title follows
             self.pending_major = True
             return
-        if getattr(self, "pending_major", False):
+        if self.pending_major:
             self.pending_major = False
             self._major(text)
             return
@@ -240,7 +244,7 @@ class _Parser:
         self.in_indicators = True
 
     def _indicator(self, number: int, body: str, line: Line, unit_hint: str | None = None) -> None:
-        ind = DraftIndicator(number, body.strip(), line.where, group=self.group)
+        ind = DraftIndicator(number, body.strip(), line.where, group=self.group, raw=body.strip())
         self._read_body(ind, body, unit_hint)
         self.draft.indicators.append(ind)
         self.last = ind
@@ -267,10 +271,10 @@ class _Parser:
         return self.last.target is None or text[:1].islower() or text.startswith(("(", ":"))
 
     def _continue(self, text: str) -> None:
+        """An indicator spread over two lines: read the joined text again."""
         ind = self.last
-        joined = f"{ind.name}: {text}" if ind.target is None and not text.startswith(":") and ind.name.endswith(":") else None
-        source = joined or (f"{ind.name} {text}" if ind.target is None else f"{ind.name}: {ind.target_phrase} {text}")
-        self._read_body(ind, source.replace(": :", ":"))
+        ind.raw = f"{ind.raw} {text}".replace(" :", ":")
+        self._read_body(ind, ind.raw)
 
     # -- indicator tables --------------------------------------------------------------------
     def _table_row(self, line: Line) -> None:
@@ -285,7 +289,10 @@ class _Parser:
             if self.part == "indicators":
                 self.draft.unplaced.append(line)
             return
-        cell = lambda key: line.cells[table.columns[key]].strip() if key in table.columns else ""  # noqa: E731
+
+        def cell(key: str) -> str:
+            return line.cells[table.columns[key]].strip() if key in table.columns else ""
+
         stt, name = cell("stt"), cell("name")
         if not name or re.fullmatch(r"[\d()\s]+", name):  # the "(1) (2) (3)" row under a header
             return
@@ -321,13 +328,12 @@ class _Parser:
             key = str(int(level1.group(1)))
             self.fields[key] = (level1.group(2).strip().rstrip(":."), line.where)
             self.task = None
-            self.field_body = self.fields_body = getattr(self, "fields_body", {})
             self.fields_body.setdefault(key, [])
             self.current_field = key
             return
         if self.task is not None:
             self.task.body.append(text)
-        elif getattr(self, "current_field", None):
+        elif self.current_field:
             self.fields_body[self.current_field].append(text)
         # prose before the first heading of part II is an introduction
 
@@ -336,7 +342,7 @@ class _Parser:
         with_sub = {t.id.split(".")[1] for t in self.draft.tasks}
         for key, (title, where) in self.fields.items():
             if key not in with_sub:
-                self.draft.tasks.append(DraftTask(f"II.{key}", title, where, list(getattr(self, "fields_body", {}).get(key, []))))
+                self.draft.tasks.append(DraftTask(f"II.{key}", title, where, list(self.fields_body.get(key, []))))
         self.draft.tasks.sort(key=lambda t: [int(p) for p in t.id.split(".")[1:]])
 
     # -- organisation (part III) -----------------------------------------------------------------
