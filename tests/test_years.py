@@ -138,3 +138,16 @@ def test_diff_of_the_two_years(workspace):
         ("thu-ngan-sach", "869.532 triệu đồng", "912.000 triệu đồng"), ("that-nghiep-thanh-thi", "dưới 3%", "dưới 2,8%"),
         ("bao-hiem-y-te", "96%", "97%")]
     assert len(d.of("number")) == 30 and d.carried == 35
+
+
+def test_a_figure_belongs_to_its_own_years_records():
+    from kehoach.data.years import prefer_own_year
+
+    rows = pd.DataFrame({
+        "ward": [WARD] * 3, "year": [2026, 2027, 2027], "indicator": [15, 17, 17], "code": ["bao-hiem-y-te"] * 3,
+        "period": ["2026-Q1", "2026-Q1", "2025-Q4"], "value": [94.9, 90.0, 95.2],
+    })
+    kept = prefer_own_year(rows)
+    # 2026-Q1 as the 2026 records hold it, not the comparison figure typed into a 2027 form;
+    # 2025-Q4 exists only as a comparison figure, so that one is used.
+    assert kept[["year", "period", "value"]].values.tolist() == [[2026, "2026-Q1", 94.9], [2027, "2025-Q4", 95.2]]
