@@ -33,6 +33,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/progress_load.py
 	$(BIN)/python benchmarks/evaluate_scale.py
 	$(BIN)/python benchmarks/quarterly_run.py --province
+	$(BIN)/python benchmarks/plan_import.py
 
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -12,13 +13,32 @@ import pandas as pd
 from kehoach import __version__
 from kehoach.core.errors import KehoachError
 from kehoach.core.startup import skip_rfc3987_grammar
-from kehoach.data.plan import load_plan
+from kehoach.data.plan import Plan, find_plan, load_plan
 
 log = logging.getLogger("kehoach")
 
 
+def _plan(args: argparse.Namespace, period: str | None = None) -> Plan:
+    """The plan a command works on: ``--plan FILE``, else the one plan fitting ``--ward``/``--year``.
+
+    Without ``--year``, a command about a period first tries that period's year, so that
+    ``status --period 2027-Q1`` picks the 2027 plan in a workspace that also holds 2026.
+    """
+    if args.plan:
+        return load_plan(args.plan)
+    if args.year is None and period and period not in ("latest", "data-latest"):
+        from kehoach.core.errors import PlanError
+        from kehoach.core.period import Period
+
+        try:
+            return find_plan(args.ward, Period.parse(period).year)
+        except PlanError:
+            pass
+    return find_plan(args.ward, args.year)
+
+
 def _plan_show(args: argparse.Namespace) -> int:
-    plan = load_plan(args.plan)
+    plan = _plan(args)
     doc = plan.document
     print(f"{doc.title}")
     print(f"(Quyết định số {doc.decision_number} ngày {doc.decision_date:%d/%m/%Y} của {doc.issuing_body})")
@@ -39,22 +59,60 @@ def _plan_show(args: argparse.Namespace) -> int:
 def _template(args: argparse.Namespace) -> int:
     from kehoach.data.forms import write_template
     from kehoach.core.period import Period
-    from kehoach.data.store import load_progress
+    from kehoach.data.years import progress_across_years
 
-    plan = load_plan(args.plan)
+    plan = _plan(args, args.period)
     period = Period.parse(args.period)
     out = args.output or Path.cwd() / f"bieu-bao-cao_{args.unit}_{period}.xlsx"
-    write_template(plan, args.unit, period, out, progress=load_progress(plan.ward, plan.year))
+    write_template(plan, args.unit, period, out, progress=progress_across_years(plan))
     print(f"Đã tạo biểu mẫu cho {plan.unit(args.unit).name}, kỳ {period.label()}: {out}")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-    from kehoach.data.submission import import_file
+    from kehoach.data.submission import file_key, import_file
 
-    plan = load_plan(args.plan)
     for path in args.files:
+        plan = _plan(args) if args.plan else _plan_for_file(args, path, file_key(path))
         print(import_file(path, plan).summary())
+    return 0
+
+
+def _plan_for_file(args: argparse.Namespace, path: Path, key: tuple[str | None, int | None]) -> Plan:
+    """A form says its ward and plan year (sheet _meta, or the CSV's columns): import into that plan."""
+    ward, year = args.ward or key[0], args.year or key[1]
+    return find_plan(ward, year)
+
+
+def _plan_list(args: argparse.Namespace) -> int:
+    from kehoach.data.plan import list_plans
+
+    entries = list_plans()
+    if not entries:
+        print("Chưa có kế hoạch nào trong data/plan/. Nhập kế hoạch bằng `kehoach plan import TỆP`.")
+        return 0
+    print(f"{'Địa bàn':<20} {'Năm':<5} {'Số chỉ tiêu':>11}  Quyết định        Tệp")
+    for e in entries:
+        print(f"{e.ward:<20} {e.year:<5} {e.indicators:>11}  {e.decision_number:<17} {e.path.name}")
+    return 0
+
+
+def _plan_import(args: argparse.Namespace) -> int:
+    from kehoach.data.planimport import import_plan
+
+    reference = None if args.no_reference else "auto"
+    report = import_plan(args.file, output=args.output, reference=reference, force=args.force)
+    print(report.summary())
+    print("Bước tiếp theo: xem lại các dòng “# KIỂM TRA:”, chuyển tệp vào data/plan/, "
+          "rồi chạy `kehoach plan diff` để so với năm trước.")
+    return 0
+
+
+def _plan_diff(args: argparse.Namespace) -> int:
+    from kehoach.data.plandiff import diff_plans
+
+    old, new = find_plan(args.ward, args.old_year), find_plan(args.ward, args.new_year)
+    print(diff_plans(old, new).text())
     return 0
 
 
@@ -63,7 +121,7 @@ def _history(args: argparse.Namespace) -> int:
     from kehoach.core.period import VN_TZ
     from kehoach.data.store import history
 
-    plan = load_plan(args.plan)
+    plan = _plan(args)
     ind = plan.indicator(args.indicator)
     rows = history(args.indicator, plan.ward, plan.year)
     print(f"({ind.number}) {ind.name} — {plan.unit(ind.unit_code).name}")
@@ -84,7 +142,7 @@ def _status(args: argparse.Namespace) -> int:
     from kehoach.core.period import VN_TZ
     from kehoach.data.store import ProgressStore
 
-    plan = load_plan(args.plan)
+    plan = _plan(args, args.period)
     period = Period.parse(args.period)
     params = load_parameters(period)
     records = ProgressStore().read(plan.ward, plan.year)
@@ -102,10 +160,10 @@ def _status(args: argparse.Namespace) -> int:
 def _print_indicator_status(plan, records, period, params) -> None:
     from kehoach.analysis.evaluation import evaluate
     from kehoach.core.formatting import fmt_value
-    from kehoach.data.store import latest
+    from kehoach.data.years import indicators_across_years, previous_plan, progress_across_years
 
-    values = latest(records[records["record"] == "indicator"], ["ward", "year", "indicator", "period"])
-    evaluated = evaluate(plan, values, period, params.behind_threshold)
+    values = progress_across_years(plan)  # last year's figures by code, for a plan that renumbered
+    evaluated = evaluate(indicators_across_years(plan, previous_plan(plan)), values, period, params.behind_threshold)
     print(f"\nĐánh giá các chỉ tiêu {period.label()}:")
     for r in evaluated.itertuples():
         shown = fmt_value(r.value, r.unit) if r.value == r.value else "—"
@@ -120,7 +178,7 @@ _STATUS_HOOKS: list = [_print_indicator_status]
 def _sample(args: argparse.Namespace) -> int:
     from kehoach.data.sample import build_sample
 
-    plan = load_plan(args.plan)
+    plan = _plan(args)
     messages = build_sample(plan, force=args.force)
     for message in messages:
         print(message)
@@ -130,7 +188,7 @@ def _sample(args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from kehoach.delivery.batch import run_period
 
-    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of)
+    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward)
     return _report_result(result)
 
 
@@ -156,7 +214,8 @@ def _exit_status(failed: int, message: str) -> int:
 def _send(args: argparse.Namespace) -> int:
     from kehoach.delivery.mail import send_period
 
-    result = send_period(args.period, dry_run=args.dry_run, as_zip=args.zip, resend=args.resend, settings_file=args.recipients)
+    result = send_period(args.period, dry_run=args.dry_run, as_zip=args.zip, resend=args.resend, settings_file=args.recipients,
+                         ward=args.ward)
     for item in result.items:
         files = ", ".join(p.name for p in item.attachments)
         if item.outcome == "failed":
@@ -175,12 +234,12 @@ def _report(args: argparse.Namespace) -> int:
     from kehoach.delivery.batch import run_period
     from kehoach.data.sample import build_sample
 
-    plan = load_plan(args.plan)
+    plan = _plan(args, args.period)
     if not ProgressStore().records_path(plan.ward, plan.year).exists():
         print("Chưa có số liệu; đang tạo bộ số liệu minh họa (Số liệu minh họa)...")
         build_sample(plan)
     _plan_summary(plan)
-    return _report_result(run_period(args.period, jobs=args.jobs, show_progress=True, as_of=args.as_of))
+    return _report_result(run_period(args.period, jobs=args.jobs, show_progress=True, as_of=args.as_of, ward=args.ward))
 
 
 def _plan_summary(plan) -> None:
@@ -196,12 +255,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"kehoach {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    parser.add_argument("--plan", type=Path, default=None, help="plan YAML file (default: the one in data/plan/)")
+    parser.add_argument("--plan", type=Path, default=None, help="plan YAML file (default: the one fitting --ward/--year in data/plan/)")
+    parser.add_argument("--ward", default=None, help="ward code, e.g. phan-dinh-phung (needed when data/plan/ holds several wards)")
+    parser.add_argument("--year", type=int, default=None, help="plan year (needed when a ward has several years' plans)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plan_cmd = sub.add_parser("plan", help="show the plan")
     plan_sub = plan_cmd.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
     plan_sub.add_parser("show", help="print the indicators by group, with targets and responsible units").set_defaults(func=_plan_show)
+    plan_sub.add_parser("list", help="list the plans in data/plan/ (ward, year, indicators, decision)").set_defaults(func=_plan_list)
+    plan_import = plan_sub.add_parser("import", help="read a plan decision (.docx, .txt, .pdf) into a draft plan YAML to review")
+    plan_import.add_argument("file", type=Path, help="the plan decision: .docx, .txt or a .pdf with a text layer")
+    plan_import.add_argument("-o", "--output", type=Path, help="draft YAML to write (default: WARD-YEAR.yaml next to the file)")
+    plan_import.add_argument("--force", action="store_true", help="overwrite an existing draft")
+    plan_import.add_argument("--no-reference", action="store_true",
+                             help="do not take codes from the ward's earlier plan in data/plan/")
+    plan_import.set_defaults(func=_plan_import)
+    plan_diff = plan_sub.add_parser("diff", help="indicators added, dropped, renamed and re-targeted between two years")
+    plan_diff.add_argument("old_year", type=int)
+    plan_diff.add_argument("new_year", type=int)
+    plan_diff.set_defaults(func=_plan_diff)
 
     template = sub.add_parser("template", help="write the Excel reporting form of one unit for a period")
     template.add_argument("--unit", required=True, help="unit code, e.g. KTHT (see `kehoach plan show`)")
@@ -248,7 +321,19 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--as-of", default=None, metavar="DATE", help="data cut-off date (YYYY-MM-DD); default: now")
     report.set_defaults(func=_report)
 
+    _plan_options_everywhere(sub)
     return parser
+
+
+def _plan_options_everywhere(sub: argparse._SubParsersAction) -> None:
+    """Let --ward/--year also follow the command (`kehoach status --period 2027-Q1 --ward x`)."""
+    for command in sub.choices.values():
+        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
+        targets = [command] + [p for action in nested for p in action.choices.values()]
+        for target in targets:
+            for flag, kind in (("--ward", str), ("--year", int)):
+                if flag not in target._option_string_actions:
+                    target.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -261,6 +346,9 @@ def main(argv: list[str] | None = None) -> int:
     except KehoachError as exc:
         print(f"Lỗi: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the output was piped into a command that stopped reading (`| head`)
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter from failing at exit
+        return 0
     except KeyboardInterrupt:
         print("Đã dừng theo yêu cầu; dữ liệu đã lưu không bị thay đổi.", file=sys.stderr)
         return 130

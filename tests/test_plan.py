@@ -6,7 +6,7 @@ import pytest
 import yaml
 
 from kehoach.core.errors import PlanError
-from kehoach.data.plan import load_plan
+from kehoach.data.plan import find_plan, list_plans, load_plan
 from tests.conftest import PLAN_FILE
 
 
@@ -48,6 +48,9 @@ def test_target_text_is_vietnamese(plan):
         (lambda r: r["indicators"][11].update(kind="monthly"), "indicator (12), field 'kind'"),
         (lambda r: r["indicators"][12].update(unit_code="PGD"), "indicator (13), field 'unit_code': undeclared responsible unit 'PGD'"),
         (lambda r: r["indicators"][0].update(target="nhiều"), "indicator (1), field 'target'"),
+        (lambda r: r["indicators"][2].pop("code"), "indicator (3), field 'code': missing"),
+        (lambda r: r["indicators"][2].update(code="Thu Ngân Sách"), "indicator (3), field 'code'"),
+        (lambda r: r["indicators"][3].update(code="thu-ngan-sach"), "indicator (4), field 'code': duplicate code 'thu-ngan-sach'"),
     ],
 )
 def test_bad_plan_names_file_indicator_and_field(tmp_path, mutate, expected):
@@ -85,3 +88,37 @@ def test_text_is_read_as_nfc(tmp_path):
     decomposed = "Tha\u0300nh"  # "Thành" with a combining grave accent
     path = _write(tmp_path, lambda r: r["document"].update(province=decomposed))
     assert load_plan(path).document.province == "Thành"
+
+
+def test_every_indicator_has_a_stable_code(plan):
+    assert plan.indicator(1).code == "thu-ngan-sach" and plan.indicator(36).code == "giao-quan-huan-luyen"
+    assert plan.indicators["code"].is_unique and plan.indicator_by_code("bao-hiem-y-te").number == 15
+
+
+def _workspace(tmp_path, *mutations):
+    folder = tmp_path / "plans"
+    folder.mkdir()
+    for n, mutate in enumerate(mutations):
+        raw = yaml.safe_load(PLAN_FILE.read_text(encoding="utf-8"))
+        mutate(raw)
+        (folder / f"p{n}.yaml").write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    return folder
+
+
+def test_find_plan_by_ward_and_year(tmp_path):
+    folder = _workspace(tmp_path, lambda r: None, lambda r: r["document"].update(year=2027),
+                        lambda r: r["document"].update(ward_code="tan-thinh", ward="Tân Thịnh"))
+    assert [(e.ward, e.year) for e in list_plans(folder)] == [("phan-dinh-phung", 2026), ("phan-dinh-phung", 2027),
+                                                              ("tan-thinh", 2026)]
+    assert find_plan("phan-dinh-phung", 2027, folder).year == 2027
+    assert find_plan("tan-thinh", None, folder).ward == "tan-thinh"
+    with pytest.raises(PlanError, match="Có 2 kế hoạch phù hợp.*--ward phan-dinh-phung --year 2026, --ward phan-dinh-phung --year 2027"):
+        find_plan("phan-dinh-phung", None, folder)
+    with pytest.raises(PlanError, match="Không có kế hoạch địa bàn “tan-thinh” năm 2027"):
+        find_plan("tan-thinh", 2027, folder)
+
+
+def test_two_files_for_one_ward_and_year_are_refused(tmp_path):
+    folder = _workspace(tmp_path, lambda r: None, lambda r: None)
+    with pytest.raises(PlanError, match="p0.yaml và p1.yaml cùng là kế hoạch năm 2026 của phường Phan Đình Phùng"):
+        find_plan(None, None, folder)

@@ -1,18 +1,21 @@
 """Cross-check the plan YAML against the plan text itself (data/plan/source/).
 
-The test parses the text: section I.4 for each indicator's name, target and comparison,
-section III for each indicator's responsible unit. It never compares against a second copy.
+The text is parsed by the plan importer's own parser (kehoach.data.planimport): section I.4
+for each indicator's name, target and comparison, section III for each indicator's responsible
+unit. It never compares against a second copy.
 """
 
 from __future__ import annotations
 
 import re
-import unicodedata
 from pathlib import Path
 
 import pytest
 
-from kehoach.core.formatting import nfc, parse_number
+from kehoach.core.formatting import nfc
+from kehoach.data.planimport.parse import parse_lines
+from kehoach.data.planimport.sources import read_lines
+from kehoach.data.planimport.targets import fold
 
 SOURCE = Path(__file__).resolve().parents[1] / "data" / "plan" / "source" / "ke-hoach-phat-trien-kt-xh-2026.txt"
 LINE = re.compile(r"^(?:-\s*)?\((\d+)\)\s*(.+)$")
@@ -26,37 +29,20 @@ def _section(text: str, start: str, end: str) -> str:
     return text[text.index(start): text.index(end)]
 
 
-def _fold(text: str) -> str:
-    """Lower-case without diacritics, for matching names despite a typo such as 'Phân đấu'."""
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    return re.sub(r"\s+", " ", "".join(c for c in text if not unicodedata.combining(c)))
+_fold = fold  # lower case without diacritics, for matching despite a typo such as 'Phân đấu'
 
 
 def parse_indicators(text: str) -> dict[int, dict]:
-    """Parse the (N) lines of section I.4 into name, target and comparison."""
-    section = _section(text, "4. Chỉ tiêu kinh tế - xã hội năm 2026", "II. NHIỆM VỤ")
-    out: dict[int, dict] = {}
-    for line in section.splitlines():
-        match = LINE.match(line.strip())
-        if not match:
-            continue
-        number, body = int(match.group(1)), match.group(2).rstrip(".")
-        if ":" in body:
-            name, target = body.split(":", 1)
-        else:  # "(2) Chi ngân sách nhà nước đảm bảo 100% kế hoạch giao."
-            name, target = re.split(r"\s+(?=đảm bảo|đạt)", body, maxsplit=1)
-        target = target.strip()
-        comparison = ">" if target.startswith("trên") else "<" if target.startswith("dưới") else ">="
-        value = re.search(r"\d[\d.,]*", target).group(0).rstrip(".,")
-        out[number] = {"name": name.strip(), "target": parse_number(value), "comparison": comparison, "target_text": target}
-    return out
+    """Section I.4 read by the plan importer's own parser (kehoach.data.planimport)."""
+    draft, _ = parse_lines(read_lines(SOURCE))
+    return {i.number: {"name": i.name, "target": i.target, "comparison": i.comparison, "target_text": i.target_phrase}
+            for i in draft.indicators}
 
 
 def parse_assignments(text: str) -> dict[str, str]:
-    """Section III items 1-5: item id ('III.1') → the text naming its indicators."""
-    section = _section(text, "III. TỔ CHỨC THỰC HIỆN", "6. Giao Văn phòng")
-    items = re.findall(r"^(\d)\. Giao (.+)$", section, flags=re.MULTILINE)
-    return {f"III.{n}": body for n, body in items}
+    """Section III items 1-5: item id ('III.1') → the text naming its indicators (the importer's parse)."""
+    draft, _ = parse_lines(read_lines(SOURCE))
+    return {u.item: u.body.removeprefix("Giao ") for u in draft.units if u.item in {f"III.{n}" for n in range(1, 6)}}
 
 
 def test_the_text_has_36_indicators_in_order():

@@ -133,7 +133,7 @@ def trend(progress: pd.DataFrame, indicator: pd.Series | dict, year: int) -> dic
     its data, titles and unit: a tenth of the cost of building each through Altair.
     """
     number, unit = int(indicator["number"]), indicator["unit"]
-    rows = progress[progress["indicator"] == number]
+    rows = _rows_of(progress, indicator)
     title = f"({number}) {indicator.get('label') or indicator['name']}"
     points = []
     for period, value, estimate in zip(rows["period"], rows["value"], rows["is_estimate"]):
@@ -156,6 +156,14 @@ def trend(progress: pd.DataFrame, indicator: pd.Series | dict, year: int) -> dic
     y["title"] = unit
     y["scale"]["zero"] = bool(unit != "%" and indicator["kind"] == "cumulative")
     return out
+
+
+def _rows_of(progress: pd.DataFrame, indicator: pd.Series | dict) -> pd.DataFrame:
+    """An indicator's values in both years: by ``code`` when the frame has it (numbers change between plans)."""
+    code = indicator.get("code") if hasattr(indicator, "get") else None
+    if code is not None and "code" in progress.columns:
+        return progress[progress["code"] == code]
+    return progress[progress["indicator"] == int(indicator["number"])]
 
 
 @functools.lru_cache(maxsize=4)

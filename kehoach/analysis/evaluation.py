@@ -15,6 +15,7 @@ from kehoach.data.plan import Plan, due_mask
 import pandera.pandas as pa
 
 from kehoach.data.schemas import PERIOD, PROGRESS, check, unique
+from kehoach.data.years import prefer_own_year
 from kehoach.core.labels import ATTENTION, STATUS_LABELS, STATUSES  # noqa: F401  (part of this module's API)
 
 #: Relative tolerance when comparing with a target, so 95.9999999 from a projection meets 96.
@@ -39,9 +40,19 @@ def evaluate(plan: Plan | pd.DataFrame, progress: pd.DataFrame, period: str | Pe
     ``plan`` is a :class:`Plan` or an indicators frame (``Plan.indicators``, possibly of many
     wards); ``progress`` is :func:`kehoach.data.store.load_progress` output (latest revisions);
     ``period`` is one period or a list of them.
+
+    The same-period and baseline comparisons join on the indicator's ``code``, so a plan that
+    renumbered its indicators still finds last year's figures: pass
+    :func:`kehoach.data.years.progress_across_years` as ``progress`` (and
+    :func:`kehoach.data.years.indicators_across_years` as ``plan`` to mark new indicators).
     """
     indicators = plan.indicators if isinstance(plan, Plan) else plan
     progress = check(PROGRESS, progress, "Số liệu đưa vào đánh giá")
+    if "is_new" not in indicators.columns:
+        indicators = indicators.assign(is_new=False)
+    if "code" not in indicators.columns:  # a hand-made frame: its numbers stand for codes
+        indicators = indicators.assign(code=indicators["number"].astype(str))
+    progress = _coded(progress, indicators)
     frame = _base(indicators, period)
     frame = _attach_values(frame, progress)
     frame = _project(frame)
@@ -51,7 +62,7 @@ def evaluate(plan: Plan | pd.DataFrame, progress: pd.DataFrame, period: str | Pe
 
 
 _OUTPUT = [
-    "ward", "year", "indicator", "period", "quarter", "group", "group_name", "name", "label", "unit", "unit_code",
+    "ward", "year", "indicator", "code", "is_new", "period", "quarter", "group", "group_name", "name", "label", "unit", "unit_code",
     "unit_name", "kind", "frequency", "comparison", "target", "target_text", "target_noun", "due", "value", "is_estimate",
     "revision", "submitted_at", "note", "baseline", "same_period_last_year", "last_year_total", "season_share",
     "current", "projection", "projection_capped", "ratio", "achievement_pct", "gap", "yoy_pct", "yoy_pp", "status", "status_label",
@@ -71,11 +82,25 @@ def _base(indicators: pd.DataFrame, period: str | Period | list) -> pd.DataFrame
     return frame
 
 
+def _coded(progress: pd.DataFrame, indicators: pd.DataFrame) -> pd.DataFrame:
+    """``progress`` with each row's indicator ``code``; rows that already carry one (another year's) keep it."""
+    codes = indicators[["ward", "year", "number", "code"]].rename(columns={"number": "indicator", "code": "_code"})
+    right = progress.astype({"indicator": "int64", "year": "int64"})
+    out = right.merge(codes, on=["ward", "year", "indicator"], how="left")
+    out["code"] = out["code"].fillna(out["_code"]) if "code" in out.columns else out["_code"]
+    return out.drop(columns="_code")
+
+
 def _lookup(frame: pd.DataFrame, progress: pd.DataFrame, period_column: str, columns: dict[str, str]) -> pd.DataFrame:
-    keys = ["ward", "year", "indicator", "period"]
-    right = progress[keys + list(columns)].rename(columns={"period": period_column, **columns})
-    right = right.astype({"indicator": "int64", "year": "int64"})
-    return frame.merge(right, on=["ward", "year", "indicator", period_column], how="left", validate="many_to_one")
+    """This plan's own figures by year and number; earlier periods' by ``code`` (across plan years)."""
+    if period_column == "period":
+        keys = ["ward", "year", "indicator"]
+        right = progress[keys + ["period"] + list(columns)]
+    else:
+        keys = ["ward", "code"]
+        right = prefer_own_year(progress.dropna(subset=["code"]))[keys + ["period"] + list(columns)]
+    right = right.rename(columns={"period": period_column, **columns})
+    return frame.merge(right, on=keys + [period_column], how="left", validate="many_to_one")
 
 
 def _attach_values(frame: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:

@@ -32,6 +32,7 @@ TEMPLATES: dict[str, str] = {
     "projection": "dự báo cả năm đạt khoảng {value}",
     "projection_reduction": "dự báo cả năm giảm khoảng {value}",
     "no_data": "{label}: {unit_name} chưa gửi số liệu {period}.",
+    "new_label": "{label} (chỉ tiêu mới năm {year})",
     "not_due": "{label}: chưa đến kỳ đánh giá (chỉ tiêu đánh giá {frequency}); {noun} năm {target}{last}.",
     "not_due_last": ", số cuối năm {prev_year} là {baseline}",
     # roll-ups
@@ -127,8 +128,14 @@ def _target_part(row: Mapping) -> str:
 
 
 def indicator_sentence(row: Mapping) -> str:
-    """One indicator's sentence, in the conventional phrasing of a báo cáo."""
+    """One indicator's sentence, in the conventional phrasing of a báo cáo.
+
+    An indicator new in this year's plan (``is_new``, see :mod:`kehoach.data.years`) is named
+    "… (chỉ tiêu mới năm 2027)", since it has no figure of last year to compare with.
+    """
     period = Period.parse(row["period"])
+    if not _missing(row.get("is_new")) and bool(row.get("is_new")):
+        row = {**row, "label": TEMPLATES["new_label"].format(label=row["label"], year=period.year)}
     status = row["status"]
     if status == "not_due":
         last = ""

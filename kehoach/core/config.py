@@ -51,13 +51,3 @@ def reports_dir() -> Path:
 def chart_cache_dir() -> Path:
     """Drawings of charts, keyed by a hash of their spec, shared by notebooks and re-runs."""
     return reports_dir() / ".cache" / "charts"
-
-
-def default_plan_file() -> Path:
-    """The single plan file in ``data/plan/`` (the newest year if there are several)."""
-    files = sorted(plan_dir().glob("*.yaml"))
-    if not files:
-        from kehoach.core.errors import PlanError
-
-        raise PlanError(f"No plan file in {plan_dir()}. Add the ward's plan as YAML there.")
-    return files[-1]

@@ -172,11 +172,21 @@ def _head_row(ws, headers: list[str], widths: list[int]) -> None:
 
 
 def _last_values(progress: pd.DataFrame | None, plan: Plan, p: Period) -> tuple[dict, dict]:
+    """Per indicator number: the latest value up to ``p`` and the value of the same period last year.
+
+    With a ``code`` column (:func:`kehoach.data.years.progress_across_years`), the previous
+    plan year's records count too, matched to this plan's numbers by code.
+    """
     if progress is None or progress.empty:
         return {}, {}
-    mine = progress[(progress["ward"] == plan.ward) & (progress["year"] == plan.year)]
+    mine = progress[progress["ward"] == plan.ward]
+    if "code" in mine.columns:
+        numbers = dict(zip(plan.indicators["code"], plan.indicators["number"]))
+        mine = mine.assign(indicator=mine["code"].map(numbers)).dropna(subset=["indicator"])
+    else:
+        mine = mine[mine["year"] == plan.year]
     periods = mine["period"].map(lambda s: Period.parse(s))
-    before = mine[periods <= p].assign(_p=periods[periods <= p]).sort_values("_p")
+    before = mine[periods <= p].assign(_p=periods[periods <= p]).sort_values("_p", kind="stable")
     last = {int(r.indicator): (r.value, Period.parse(r.period).short_label()) for r in before.itertuples()}
     ly = mine[mine["period"] == str(p.same_period_last_year)]
     return last, {int(r.indicator): r.value for r in ly.itertuples()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 from typing import Literal
@@ -71,8 +72,13 @@ class Unit(_Model):
     members: list[str] = []
 
 
+#: An indicator's code: a stable slug such as ``thu-ngan-sach`` that identifies it across years.
+CODE_PATTERN = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
 class Indicator(_Model):
     number: int = Field(ge=1)
+    code: str = Field(pattern=CODE_PATTERN, max_length=60)
     group: str
     name: str
     short_name: str | None = None
@@ -104,7 +110,7 @@ class Indicator(_Model):
 
 
 class Task(_Model):
-    id: str = Field(pattern=r"^II\.\d+\.\d+$")
+    id: str = Field(pattern=r"^II(?:\.\d+)+$")
     unit_code: str
     title: str
     summary: str
@@ -128,11 +134,15 @@ class Plan(_Model):
         _unique([u.code for u in self.units], "units", "code")
         _unique([t.id for t in self.tasks], "tasks", "id")
         seen: set[int] = set()
+        codes: set[str] = set()
         for ind in self.indicator_list:
             where = f"indicator ({ind.number})"
             if ind.number in seen:
                 raise ValueError(f"{where}, field 'number': duplicate number {ind.number}; each number must appear once")
             seen.add(ind.number)
+            if ind.code in codes:
+                raise ValueError(f"{where}, field 'code': duplicate code '{ind.code}'; each indicator needs its own code")
+            codes.add(ind.code)
             if ind.group not in groups:
                 raise ValueError(f"{where}, field 'group': unknown group '{ind.group}'; declare it under 'groups' ({', '.join(sorted(groups))})")
             if ind.unit_code not in units:
@@ -161,6 +171,7 @@ class Plan(_Model):
                 "ward": self.ward,
                 "year": self.year,
                 "number": ind.number,
+                "code": ind.code,
                 "group": ind.group,
                 "group_name": groups[ind.group].name,
                 "name": ind.name,
@@ -198,6 +209,9 @@ class Plan(_Model):
             if ind.number == number:
                 return ind
         raise PlanError(f"Indicator ({number}) is not in the plan of {self.document.ward} {self.year}.")
+
+    def indicator_by_code(self, code: str) -> Indicator | None:
+        return next((ind for ind in self.indicator_list if ind.code == code), None)
 
     def unit(self, code: str) -> Unit:
         for unit in self.units:
@@ -264,11 +278,13 @@ def _describe(error: dict, raw: dict) -> str:
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
-    """Load and validate a plan file (YAML). Without ``path``, the plan in ``data/plan/``.
+    """Load and validate a plan file (YAML). Without ``path``, the single plan :func:`find_plan` finds.
 
     Raises :class:`PlanError` naming the file, the indicator and the field at fault.
     """
-    path = Path(path) if path else config.default_plan_file()
+    if not path:
+        return find_plan()
+    path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
@@ -288,3 +304,60 @@ def load_plan(path: str | Path | None = None) -> Plan:
         problems = "; ".join(_describe(e, raw) for e in exc.errors())
         raise PlanError(f"{path}: {problems}") from None
     return plan.model_copy(update={"source": path})
+
+
+# -- finding plans in a workspace ---------------------------------------------------------
+@dataclass(frozen=True)
+class PlanEntry:
+    """One plan file of the workspace, as :func:`list_plans` sees it."""
+
+    path: Path
+    ward: str
+    year: int
+    ward_name: str
+    decision_number: str
+    indicators: int
+
+
+def list_plans(folder: Path | None = None) -> list[PlanEntry]:
+    """Every plan in ``data/plan/`` (or ``folder``), ordered by ward and year.
+
+    Each file is loaded and validated, so a broken plan is reported here with its file and field.
+    """
+    folder = Path(folder) if folder else config.plan_dir()
+    entries = []
+    for path in sorted(folder.glob("*.yaml")):
+        plan = load_plan(path)
+        entries.append(PlanEntry(path, plan.ward, plan.year, plan.title_place, plan.document.decision_number,
+                                 len(plan.indicator_list)))
+    entries.sort(key=lambda e: (e.ward, e.year))
+    for a, b in zip(entries, entries[1:]):
+        if (a.ward, a.year) == (b.ward, b.year):
+            raise PlanError(f"{a.path.name} và {b.path.name} cùng là kế hoạch năm {a.year} của {a.ward_name}; "
+                            "mỗi địa bàn mỗi năm chỉ giữ một tệp kế hoạch. Chuyển tệp cũ ra khỏi thư mục data/plan/.")
+    return entries
+
+
+def find_plan(ward: str | None = None, year: int | None = None, folder: Path | None = None) -> Plan:
+    """The plan of ``ward`` and ``year`` in ``data/plan/`` (or ``folder``): the one place plans are found.
+
+    Either filter may be left out when only one plan fits it. The usual file name
+    ``<ward>-<year>.yaml`` is tried first; otherwise every plan file is read.
+    """
+    folder = Path(folder) if folder else config.plan_dir()
+    named = folder / f"{ward}-{year}.yaml"
+    if ward and year and named.exists():
+        plan = load_plan(named)
+        if plan.ward == ward and plan.year == year:
+            return plan
+    entries = list_plans(folder)
+    fitting = [e for e in entries if (ward is None or e.ward == ward) and (year is None or e.year == year)]
+    if len(fitting) == 1:
+        return load_plan(fitting[0].path)
+    wanted = " ".join(filter(None, [f"địa bàn “{ward}”" if ward else "", f"năm {year}" if year else ""])) or "nào"
+    if not fitting:
+        have = "; ".join(f"{e.ward} {e.year}" for e in entries) or "chưa có tệp nào"
+        raise PlanError(f"Không có kế hoạch {wanted} trong {folder} (đang có: {have}). "
+                        "Nhập kế hoạch bằng `kehoach plan import` hoặc chọn --ward/--year khác.")
+    choices = ", ".join(f"--ward {e.ward} --year {e.year}" for e in fitting)
+    raise PlanError(f"Có {len(fitting)} kế hoạch phù hợp trong {folder}; chọn một bằng {choices}.")

@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 #: The date the dataset describes: imports are checked as if on this day.
 AS_OF = dt.date(2026, 11, 29)
 MARKER = "ILLUSTRATIVE.md"
+#: The plan whose numbering VALUES, TASKS and REVISIONS follow.
+SAMPLE_PLAN = ("phan-dinh-phung", 2026)
 E = "e"  # marks an estimate ("ước thực hiện")
 
 # Quarterly values: 2025-Q1..Q4, then 2026-Q1..Q3. None where the indicator is not reported.
@@ -131,6 +133,12 @@ def _unit_form(plan: Plan, unit: str, period: Period, folder: Path, store: Progr
 def build_sample(plan: Plan, store: ProgressStore | None = None, force: bool = False) -> list[str]:
     """Build the illustrative store for ``plan``; with ``force``, replace an existing one."""
     store = store or ProgressStore()
+    if (plan.ward, plan.year) != SAMPLE_PLAN:
+        from kehoach.core.errors import StoreError
+
+        raise StoreError(f"Bộ số liệu minh họa chỉ có cho kế hoạch năm {SAMPLE_PLAN[1]} của phường Phan Đình Phùng, "
+                         f"không có cho {plan.title_place} năm {plan.year}; chọn kế hoạch đó bằng --ward {SAMPLE_PLAN[0]} "
+                         f"--year {SAMPLE_PLAN[1]}, hoặc nhập số liệu thật bằng `kehoach import`.")
     folder = store.folder(plan.ward, plan.year)
     if folder.exists():
         if not force:

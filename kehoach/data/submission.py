@@ -341,3 +341,22 @@ def _frame(rows: list[dict], plan: Plan, submitted: dt.datetime | None) -> pd.Da
         frame["submitted_at"] = submitted
     frame["indicator"] = frame["indicator"].astype("Int64")
     return frame
+
+
+def file_key(path: str | Path) -> tuple[str | None, int | None]:
+    """The ward and plan year a submitted file is for (a form's _meta sheet, a CSV's first row).
+
+    (None, None) when the file does not say; the import itself then reports what is wrong.
+    """
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".csv":
+            with path.open(encoding="utf-8-sig", newline="") as handle:
+                row = next(csv.DictReader(handle), None) or {}
+            ward, year = row.get("ward"), row.get("year")
+        else:
+            meta = read_form(path).meta
+            ward, year = meta.get("ward"), meta.get("year")
+        return (nfc(ward).strip() if ward else None), (int(year) if year and str(year).strip().isdigit() else None)
+    except (FormLayoutError, OSError, UnicodeDecodeError, csv.Error, ValueError):
+        return None, None

@@ -310,15 +310,18 @@ def write_index(folder: Path, ctx: ReportContext, results: list[JobResult]) -> P
 
 
 # -- where the reports go ----------------------------------------------------------------------
-def output_folder(params: PeriodParameters, period: Period) -> Path:
-    """``reports/<period>``, or ``output_dir`` when it names a folder a run may own.
+def output_folder(params: PeriodParameters, period: Period, ward: str | None = None) -> Path:
+    """``reports/<period>`` (``reports/<period>/<ward>`` when given), or ``output_dir`` when it names a folder a run may own.
 
     A run writes only inside ``reports/``, and replaces only a folder it created itself (it
     holds :data:`MARKER`) or one that does not exist yet or is empty. Anything else is refused:
     a parameters file can never make a run delete the data, another period or the send log.
     """
     reports = config.reports_dir().resolve()
-    target = Path(params.output_dir) if params.output_dir else Path("reports") / str(period)
+    if ward:  # a workspace of several wards: the layout is fixed, output_dir does not apply
+        target = Path("reports") / str(period) / ward
+    else:
+        target = Path(params.output_dir) if params.output_dir else Path("reports") / str(period)
     target = (target if target.is_absolute() else config.project_root() / target).resolve()
     refuse = RunError(f"output_dir '{params.output_dir}' trong parameters/{period}.yaml không hợp lệ: báo cáo chỉ được ghi "
                       f"vào một thư mục riêng bên trong {reports} (mặc định reports/{period}). Sửa hoặc xóa dòng output_dir.")
@@ -329,9 +332,11 @@ def output_folder(params: PeriodParameters, period: Period) -> Path:
     return target
 
 
-def period_lock(reports: Path, period: Period) -> AbstractContextManager[None]:
+def period_lock(folder: Path, period: Period) -> AbstractContextManager[None]:
+    """One run at a time per report folder (a period, or a ward's folder inside it)."""
+    reports = folder.parent
     reports.mkdir(parents=True, exist_ok=True)
-    lock = reports / f".{period}.lock"
+    lock = reports / f".{folder.name}.lock"
     return exclusive_lock(lock, RunError(f"Đang có một lần chạy khác cho kỳ {period} ({lock}). Chờ lần chạy đó xong; "
                                          "nếu không còn lần chạy nào (máy bị tắt giữa chừng), xóa tệp đó rồi chạy lại."))
 
@@ -350,25 +355,37 @@ def _inputs_bytes(folder: Path) -> dict[str, bytes]:
 
 
 # -- the recipe -------------------------------------------------------------------------------
+def wards_of_year(year: int, data_dir: Path) -> list[str]:
+    """The wards that have a plan for ``year`` in the workspace."""
+    from kehoach.data.plan import list_plans
+
+    return sorted({e.ward for e in list_plans(data_dir / "plan") if e.year == year})
+
+
 def run_period(period: str | Period = "latest", jobs: int | None = None, notebooks_dir: Path | None = None,
                show_progress: bool = False, today: dt.date | None = None, as_of: str | dt.date | None = None,
-               executor: cf.Executor | None = None) -> RunResult:
+               executor: cf.Executor | None = None, ward: str | None = None) -> RunResult:
     """Build every report of ``period``. Raises :class:`RunError` if it cannot start; see ``RunResult.ok``.
 
     ``as_of`` rebuilds the period as it stood at the end of that day (revisions sent later are
     left out); by default the cut-off is the time of the run. ``executor`` runs the notebooks
     (any ``concurrent.futures`` executor, e.g. Dask's); by default a local pool of ``jobs`` processes.
+    With one ward in the workspace the reports go to ``reports/<period>/``; with several, each
+    ward's to ``reports/<period>/<ward>/``.
     """
     p = resolve_period(str(period), today)
     notebooks_dir = notebooks_dir or config.notebooks_dir()
     started = dt.datetime.now().astimezone()
     params = load_parameters(p, required=True)
-    final = output_folder(params, p)
-    ctx = context.compute(p, ward=params.ward, year=params.year or p.year, data_dir=params.data_dir, params=params, as_of=as_of)
+    year = params.year or p.year
+    wards = wards_of_year(year, context.resolve(params.data_dir))
+    ward = ward or (params.ward if len(wards) < 2 or params.ward in wards else None)
+    ctx = context.compute(p, ward=ward, year=year, data_dir=params.data_dir, params=params, as_of=as_of)
+    final = output_folder(params, p, ctx.plan.ward if len(wards) > 1 else None)
     if ctx.records.empty:
         raise RunError(f"Chưa có số liệu của {ctx.plan.ward} năm {ctx.plan.year}. Nhập biểu báo cáo của các đơn vị trước.")
     checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, context.resolve(params.data_dir))
-    with period_lock(final.parent, p):
+    with period_lock(final, p):
         staging = final.parent / f".staging-{p}-{uuid.uuid4().hex[:8]}"
         staging.mkdir(parents=True)
         try:

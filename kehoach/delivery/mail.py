@@ -58,6 +58,8 @@ class Recipient(BaseModel):
     email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
     role: Literal["leadership", "unit", "coordinator"]
     unit: str | None = None
+    #: In a workspace with several wards: the ward code whose reports this recipient gets (None: every ward).
+    ward: str | None = None
 
 
 class MailSettings(BaseModel):
@@ -246,21 +248,38 @@ def content_hash(recipient: Recipient, attachments: list[Path], as_zip: bool) ->
 
 
 # -- send log -------------------------------------------------------------------------------------
-def send_log_path(period: Period) -> Path:
-    """Kept outside the period folder, so that it survives a re-run of the reports."""
-    return config.reports_dir() / "sent" / f"{period}.csv"
+def send_log_path(period: Period, ward: str | None = None) -> Path:
+    """Kept outside the period folder, so that it survives a re-run of the reports; one per ward when wards are kept apart."""
+    base = config.reports_dir() / "sent"
+    return (base / ward if ward else base) / f"{period}.csv"
 
 
-def already_sent(period: Period) -> set[str]:
-    path = send_log_path(period)
+def report_folder(period: Period, ward: str | None = None) -> tuple[Path, str | None]:
+    """The period's reports and the ward key of its send log.
+
+    A one-ward workspace keeps today's ``reports/<period>/``; with several wards the run writes
+    ``reports/<period>/<ward>/`` and each ward has its own send log.
+    """
+    base = config.reports_dir() / str(period)
+    if ward and (base / ward / "manifest.json").exists():
+        return base / ward, ward
+    if not (base / "manifest.json").exists():
+        wards = sorted(d.name for d in base.glob("*/") if (d / "manifest.json").exists())
+        if wards and not ward:
+            raise MailError(f"{base} chứa báo cáo của nhiều địa bàn ({', '.join(wards)}); chọn một bằng --ward.")
+    return base, None
+
+
+def already_sent(period: Period, ward: str | None = None) -> set[str]:
+    path = send_log_path(period, ward)
     if not path.exists():
         return set()
     with path.open(encoding="utf-8", newline="") as handle:
         return {row["content_sha256"] for row in csv.DictReader(handle)}
 
 
-def record_sent(period: Period, item: Outgoing) -> None:
-    path = send_log_path(period)
+def record_sent(period: Period, item: Outgoing, ward: str | None = None) -> None:
+    path = send_log_path(period, ward)
     path.parent.mkdir(parents=True, exist_ok=True)
     new = not path.exists()
     with path.open("a", encoding="utf-8", newline="") as handle:
@@ -312,12 +331,16 @@ class SendResult:
 
 
 def send_period(period: str | Period, dry_run: bool = False, as_zip: bool = False, resend: bool = False,
-                settings_file: Path | None = None) -> SendResult:
-    """Send (or, with ``dry_run``, write as .eml) every recipient's message for ``period``."""
+                settings_file: Path | None = None, ward: str | None = None) -> SendResult:
+    """Send (or, with ``dry_run``, write as .eml) every recipient's message for ``period``.
+
+    ``ward`` picks one ward's reports in a workspace with several; recipients with another
+    ``ward`` are left out.
+    """
     import json
 
     p = Period.parse(period)
-    folder = config.reports_dir() / str(p)
+    folder, log_ward = report_folder(p, ward)
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
         raise MailError(f"No reports for {p} in {folder}. Run `kehoach run --period {p}` first.")
@@ -325,23 +348,24 @@ def send_period(period: str | Period, dry_run: bool = False, as_zip: bool = Fals
     check_inputs_unchanged(folder, manifest)
     settings = load_settings(settings_file)
     summary = summarize(folder)
-    items = [Outgoing(r, reports_for(r, folder, manifest)) for r in settings.recipients]
+    chosen = [r for r in settings.recipients if ward is None or r.ward in (None, ward)]
+    items = [Outgoing(r, reports_for(r, folder, manifest)) for r in chosen]
     for item in items:  # build everything first: a size or body error stops before anything is sent
         item.message = build_message(summary, item.recipient, item.attachments, settings.smtp, as_zip)
         item.content_sha256 = content_hash(item.recipient, item.attachments, as_zip)
     if dry_run:
         return SendResult(str(p), items, write_outbox(folder / "outbox", items))
-    sent = set() if resend else already_sent(p)
+    sent = set() if resend else already_sent(p, log_ward)
     todo = [i for i in items if i.content_sha256 not in sent]
     for item in items:
         if item not in todo:
             item.outcome = "skipped"
     if todo:
-        deliver(settings.smtp, todo, p)
+        deliver(settings.smtp, todo, p, log_ward)
     return SendResult(str(p), items)
 
 
-def deliver(smtp: SmtpSettings, items: list[Outgoing], period: Period) -> None:
+def deliver(smtp: SmtpSettings, items: list[Outgoing], period: Period, ward: str | None = None) -> None:
     """Send each message; a refused recipient is reported and the others still go out."""
     try:
         server = connect(smtp)
@@ -362,7 +386,7 @@ def deliver(smtp: SmtpSettings, items: list[Outgoing], period: Period) -> None:
                     server = _reconnect(smtp, server)
             else:
                 item.outcome = "sent"
-                record_sent(period, item)
+                record_sent(period, item, ward)
                 log.info("sent %s to %s", item.message["Message-ID"], item.recipient.email)
     finally:
         try:

@@ -29,9 +29,10 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import VN_TZ, Period
-from kehoach.data.plan import Plan, load_plan
+from kehoach.data.plan import Plan, find_plan, load_plan
 from kehoach.data.schemas import PROGRESS, RECORDS, check
-from kehoach.data.store import ProgressStore, latest_tasks, latest_values
+from kehoach.data.store import ProgressStore, latest_tasks
+from kehoach.data.years import indicators_across_years, previous_plan, values_across_years
 
 log = logging.getLogger(__name__)
 
@@ -67,17 +68,6 @@ def resolve(path: str | Path) -> Path:
     return path if path.is_absolute() else config.project_root() / path
 
 
-def find_plan(folder: Path, ward: str | None, year: int) -> Plan:
-    """The plan of ``ward`` (any ward if None) and ``year`` in ``folder``."""
-    named = folder / f"{ward}-{year}.yaml"  # the usual name; otherwise look at every plan file
-    for path in [named] if ward and named.exists() else sorted(folder.glob("*.yaml")):
-        plan = load_plan(path)
-        if plan.year == year and (ward is None or plan.ward == ward):
-            return plan
-    raise KehoachError(f"Không có kế hoạch của phường/xã '{ward or '(bất kỳ)'}' năm {year} trong {folder}. "
-                       "Thêm tệp YAML của kế hoạch vào thư mục đó (kehoach plan import).")
-
-
 def cutoff_of(as_of: str | dt.date | dt.datetime | None) -> dt.datetime:
     """The data cut-off: the end of ``as_of`` (a date, Vietnam time), or now when empty."""
     if as_of in (None, ""):
@@ -99,26 +89,28 @@ def compute(period: str | Period, ward: str | None = None, year: int | None = No
 
     p = Period.parse(period)
     data = resolve(data_dir)
-    plan = find_plan(data / "plan", ward, year or p.year)
+    plan = find_plan(ward, year or p.year, data / "plan")
     params = params or load_parameters(p)
     store = ProgressStore(data / "progress")
     cutoff = cutoff_of(as_of)
-    records = check(RECORDS, store.read(plan.ward, plan.year), "Số liệu đã lưu")
-    used = records[records["submitted_at"] <= pd.Timestamp(cutoff)].reset_index(drop=True)
-    return _evaluate(plan, params, p, cutoff, used, is_illustrative(plan.ward, plan.year, store), _sha256(plan.source))
-
-
-def _evaluate(plan: Plan, params: PeriodParameters, p: Period, cutoff: dt.datetime, records: pd.DataFrame,
-              illustrative: bool, plan_sha256: str) -> ReportContext:
-    progress = latest_values(records)
+    records = _used(store.read(plan.ward, plan.year), cutoff)
+    previous = previous_plan(plan, data / "plan")
+    earlier = _used(store.read(previous.ward, previous.year), cutoff) if previous is not None else None
+    progress = values_across_years(plan, records, previous, earlier)
     quarters = [Period(p.year, q) for q in range(1, p.quarter + 1)]
     return ReportContext(
         plan=plan, params=params, period=p, cutoff=cutoff, records=records, progress=progress,
-        evaluated=evaluate(plan, progress, quarters, params.behind_threshold),
+        evaluated=evaluate(indicators_across_years(plan, previous), progress, quarters, params.behind_threshold),
         tasks=task_status(plan.task_frame, latest_tasks(records), p),
         completeness=completeness(plan, records, p, params.deadline),
-        illustrative=illustrative, plan_sha256=plan_sha256,
+        illustrative=is_illustrative(plan.ward, plan.year, store), plan_sha256=_sha256(plan.source),
     )
+
+
+def _used(records: pd.DataFrame, cutoff: dt.datetime) -> pd.DataFrame:
+    """The stored revisions submitted up to the cut-off."""
+    records = check(RECORDS, records, "Số liệu đã lưu")
+    return records[records["submitted_at"] <= pd.Timestamp(cutoff)].reset_index(drop=True)
 
 
 def _sha256(path: Path | None) -> str:

@@ -190,8 +190,9 @@ def trend_indicators(ctx: ReportContext) -> list[int]:
     """Indicators with at least two quarterly values in this year and the last: a line needs two points."""
     years = {str(ctx.period.year), str(ctx.period.year - 1)}
     rows = ctx.progress[ctx.progress["period"].str[:4].isin(years)]
-    counts = rows.groupby("indicator").size()
-    return sorted(int(n) for n in counts[counts >= 2].index)
+    counts = rows.groupby("code").size()
+    codes = set(counts[counts >= 2].index)
+    return sorted(int(n) for n, c in zip(ctx.plan.indicators["number"], ctx.plan.indicators["code"]) if c in codes)
 
 
 def indicator_details(ctx: ReportContext) -> Section:
@@ -214,7 +215,7 @@ def indicator_details(ctx: ReportContext) -> Section:
 def quarter_table(ctx: ReportContext, r: dict) -> Table:
     """The indicator's value in each quarter of this year and the last."""
     year, unit = ctx.period.year, r["unit"]
-    values = ctx.progress[ctx.progress["indicator"] == r["indicator"]].set_index("period")["value"]
+    values = ctx.progress[ctx.progress["code"] == r["code"]].set_index("period")["value"]
     rows = []
     for q, name in enumerate(["Quý I", "Quý II", "Quý III", "Quý IV"], start=1):
         this, last = values.get(f"{year}-Q{q}"), values.get(f"{year - 1}-Q{q}")
