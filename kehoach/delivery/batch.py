@@ -380,13 +380,13 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
     started = dt.datetime.now().astimezone()
     params = load_parameters(p, required=True)
     year = params.year or p.year
-    wards = wards_of_year(year, context.resolve(params.data_dir))
+    wards = wards_of_year(year, config.resolve(params.data_dir))
     ward = ward or (params.ward if len(wards) < 2 or params.ward in wards else None)
     ctx = context.compute(p, ward=ward, year=year, data_dir=params.data_dir, params=params, as_of=as_of)
     final = output_folder(params, p, ctx.plan.ward if len(wards) > 1 else None)
     if ctx.records.empty:
         raise RunError(f"Chưa có số liệu của {ctx.plan.ward} năm {ctx.plan.year}. Nhập biểu báo cáo của các đơn vị trước.")
-    checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, context.resolve(params.data_dir))
+    checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, config.resolve(params.data_dir))
     run_id = uuid.uuid4().hex[:8]
     with period_lock(final, p):
         staging = final.parent / f".staging-{p}-{run_id}"
