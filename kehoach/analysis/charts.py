@@ -16,6 +16,7 @@ import copy
 import functools
 import hashlib
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -223,14 +224,16 @@ def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
     """Indicators × quarters, coloured by status and marked with its symbol."""
     rows = _with_status(evaluated)
     rows["title"] = "(" + rows["indicator"].astype(str) + ") " + rows["label"]
+    rows["axis_label"] = rows["title"].map(lambda s: "|".join(textwrap.wrap(s, 46)))  # wrapped, never cut off
     rows["quarter_label"] = rows["period"].map(_quarter_axis_label)
     rows["value_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["value"], rows["unit"])]
     rows["text_color"] = rows["status"].map(TEXT_ON)
-    order = rows.sort_values("indicator")["title"].unique().tolist()
+    order = rows.sort_values("indicator")["axis_label"].unique().tolist()
     quarters = [_quarter_axis_label(p) for p in sorted(rows["period"].unique(), key=Period.parse)]
     base = alt.Chart(rows).encode(
-        x=alt.X("quarter_label:O", sort=quarters, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
-        y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=640)),
+        x=alt.X("quarter_label:O", sort=quarters, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12)),
+        y=alt.Y("axis_label:N", sort=order, title=None,
+                axis=alt.Axis(labelExpr="split(datum.value, '|')", labelLimit=0, labelFontSize=11, labelLineHeight=12)),
     )
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=_status_color(),
@@ -238,7 +241,7 @@ def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
                  alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")])
     text = base.mark_text(fontSize=12).encode(text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None))
     year = Period.parse(rows["period"].iloc[0]).year
-    chart = alt.layer(rect, text).properties(width=alt.Step(70), height=alt.Step(16),
+    chart = alt.layer(rect, text).properties(width=alt.Step(70), height=alt.Step(27),
                                              title=f"Đánh giá từng chỉ tiêu theo quý, năm {year}")
     return _finish(chart)
 
