@@ -146,7 +146,7 @@ def test_refused_recipient_does_not_stop_the_others(mail_env, smtp_server, capsy
 def test_server_down_gives_a_clear_error_and_loses_nothing(mail_env):
     result = send_period("2026-Q3", settings_file=recipients(mail_env, free_port()))
     assert {i.outcome for i in result.items} == {"failed"}
-    assert "Cannot reach the mail server 127.0.0.1" in result.items[0].error
+    assert "Không kết nối được máy chủ thư 127.0.0.1" in result.items[0].error
     assert not send_log_path(Period.parse("2026-Q3")).exists()  # nothing is marked as sent
 
 
@@ -155,7 +155,7 @@ def test_authentication_failure(mail_env, smtp_server, monkeypatch, caplog):
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", "sai-mat-khau")
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port))
     assert {i.outcome for i in result.items} == {"failed"} and handler.messages == []
-    assert "refused the login of vanphong@phuong.vn" in result.items[0].error
+    assert "từ chối đăng nhập của vanphong@phuong.vn" in result.items[0].error
     assert "sai-mat-khau" not in result.items[0].error and "sai-mat-khau" not in caplog.text
 
 
@@ -163,19 +163,19 @@ def test_non_ascii_password_is_explained(mail_env, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", "mật-khẩu")
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port))
-    assert "contains characters outside ASCII" in result.items[0].error and "mật-khẩu" not in result.items[0].error
+    assert "có ký tự ngoài bảng ASCII" in result.items[0].error and "mật-khẩu" not in result.items[0].error
 
 
 def test_missing_password_says_where_to_put_it(mail_env, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.delenv("KEHOACH_SMTP_PASSWORD")
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port))
-    assert "set the environment variable KEHOACH_SMTP_PASSWORD" in result.items[0].error
+    assert "đặt biến môi trường KEHOACH_SMTP_PASSWORD" in result.items[0].error
 
 
 def test_message_over_the_size_limit(mail_env, smtp_server):
     controller, handler = smtp_server
-    with pytest.raises(MailError, match=r"over the limit of 0\.5 MB .*Try --zip"):
+    with pytest.raises(MailError, match=r"vượt giới hạn 0,5 MB .*Thử --zip"):
         send_period("2026-Q3", settings_file=recipients(mail_env, controller.port, limit_mb=0.5))
     assert handler.messages == [] and not send_log_path(Period.parse("2026-Q3")).exists()
 
@@ -206,5 +206,5 @@ def test_dry_run_writes_eml_and_sends_nothing(mail_env, smtp_server):
 
 def test_no_reports_yet(mail_env, smtp_server):
     controller, _ = smtp_server
-    with pytest.raises(MailError, match="No reports for 2026-Q4 .* Run `kehoach run --period 2026-Q4` first"):
+    with pytest.raises(MailError, match="Chưa có báo cáo kỳ 2026-Q4 .* Chạy `kehoach run --period 2026-Q4` trước"):
         send_period("2026-Q4", settings_file=recipients(mail_env, controller.port))

@@ -111,3 +111,10 @@ def read_text(path: Path, what: str = "tệp") -> str:
         raise KehoachError(f"{path}: {what} chứa ký tự NUL, không phải văn bản UTF-8 hay UTF-16 có BOM. "
                            "Mở tệp và lưu lại với mã hóa UTF-8.")
     return text
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A YAML syntax error in Vietnamese, with its line and column."""
+    mark = getattr(exc, "problem_mark", None)
+    at = f" ở dòng {mark.line + 1}, cột {mark.column + 1}" if mark else ""
+    return f"YAML sai cú pháp{at} ({getattr(exc, 'problem', None) or exc})"
