@@ -101,7 +101,10 @@ def read_text(path: Path, what: str = "tệp") -> str:
         data = path.read_bytes()
     except OSError as exc:
         raise KehoachError(f"{path}: không đọc được {what} ({exc.strerror}). Kiểm tra đường dẫn và quyền đọc tệp.") from None
-    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    if encoding is None and b"\x00" in data[:4096]:
+        raise KehoachError(f"{path}: {what} có vẻ mã hóa UTF-16 nhưng không có BOM. Mở tệp và lưu lại với mã hóa UTF-8.")
+    encoding = encoding or "utf-8"
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:

@@ -43,9 +43,11 @@ def csv_text(value: object) -> object:
 
 def write_csv(frame: "pd.DataFrame", path: Path) -> Path:
     """Write ``frame`` as CSV (UTF-8 with BOM, for Excel) with every text cell made safe."""
+    import pandas as pd
+
     safe = frame.copy()
     for col in safe.columns:
-        if safe[col].dtype == object or str(safe[col].dtype) == "string":
+        if pd.api.types.is_object_dtype(safe[col]) or pd.api.types.is_string_dtype(safe[col]):
             safe[col] = safe[col].map(csv_text)
     safe.columns = [csv_text(str(c)) for c in safe.columns]
     safe.to_csv(path, index=False, encoding="utf-8-sig")

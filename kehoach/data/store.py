@@ -23,7 +23,6 @@ note reads back exactly as written (line breaks, quotes, commas, NUL, "NA"; up t
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 from collections.abc import Iterator
 from pathlib import Path
@@ -247,9 +246,20 @@ def _to_csv(records: pd.DataFrame, header: bool) -> bytes:
     frame["illustrative"] = frame["illustrative"].fillna("false")
     frame["submitted_at_source"] = frame["submitted_at_source"].fillna("import")
     frame["value"] = frame["value"].map(lambda v: "" if pd.isna(v) else repr(float(v)))
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False, header=header, lineterminator="\n")
-    return buffer.getvalue().encode("utf-8")
+    lines = [",".join(COLUMNS)] if header else []
+    for row in frame.astype(object).itertuples(index=False, name=None):
+        lines.append(",".join(_field(v) for v in row))
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b""
+
+
+def _field(value: object) -> str:
+    """One CSV field: empty for missing; quoted when it holds a comma, quote, CR or LF (the csv module leaves CR bare)."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    text = str(value)
+    if any(c in text for c in ',"\r\n') or text != text.strip(" "):
+        return '"' + text.replace('"', '""') + '"'
+    return text
 
 
 def latest(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
