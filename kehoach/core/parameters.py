@@ -73,6 +73,7 @@ def validation_summary(exc: ValidationError) -> str:
     parts = []
     for error in exc.errors(include_input=False, include_url=False):
         where = ".".join(str(p) for p in error["loc"]) or "(tệp)"
-        reason = {"missing": "thiếu trường này", "extra_forbidden": "trường không được phép"}.get(error["type"], error["msg"])
+        reason = {"missing": "thiếu trường này", "extra_forbidden": "trường không được phép"}.get(
+            error["type"], error["msg"].removeprefix("Value error, "))
         parts.append(f"{where}: {reason}")
     return "; ".join(parts)

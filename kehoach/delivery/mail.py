@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import make_msgid, parseaddr
+from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from typing import Literal
 
@@ -72,6 +72,14 @@ def _address(name: str, email: str) -> Address:
     return address
 
 
+def _sender_address(value: str) -> Address:
+    """"Name <addr>" or "addr": exactly one address, no control character."""
+    found = getaddresses([value])
+    if re.search(r"[\x00-\x1f\x7f]", value) or len(found) != 1 or not found[0][1]:
+        raise ValueError("người gửi phải có dạng “Tên <dia.chi@donvi.gov.vn>” hoặc một địa chỉ email")
+    return _address(*found[0])
+
+
 class SmtpSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -89,16 +97,12 @@ class SmtpSettings(BaseModel):
     @field_validator("sender")
     @classmethod
     def _sender(cls, value: str) -> str:
-        name, email = parseaddr(value, strict=True)
-        if not email:
-            raise ValueError("người gửi phải có dạng “Tên <dia.chi@donvi.gov.vn>” hoặc một địa chỉ email")
-        _address(name, email)
+        _sender_address(value)
         return value
 
     @property
     def sender_address(self) -> Address:
-        name, email = parseaddr(self.sender, strict=True)
-        return _address(name, email)
+        return _sender_address(self.sender)
 
     @property
     def loopback(self) -> bool:
