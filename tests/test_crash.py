@@ -69,11 +69,15 @@ def test_killed_imports_never_tear_the_store(tmp_path):
     full = time.monotonic() - start
 
     outcomes = {"before": 0, "after": 0}
-    for i in range(1, KILLS + 1):
+    attempts = 0
+    # KILLS kills spread from start-up to past the write; on a loaded machine, more until both sides were hit
+    while attempts < KILLS or (min(outcomes.values()) == 0 and attempts < 3 * KILLS):
+        attempts += 1
+        i = attempts
         old = records.read_bytes()
         rows_before = len(store.read(WARD, YEAR))
         proc = _import(root, _csv(tmp_path, i))
-        time.sleep(full * (0.3 + 0.8 * i / KILLS))  # from start-up to just past the write
+        time.sleep(full * (0.2 + 1.0 * ((i - 1) % KILLS + 1) / KILLS))
         sig = signal.SIGKILL if i % 2 else signal.SIGTERM
         proc.send_signal(sig)
         code = proc.wait(timeout=60)
@@ -89,7 +93,7 @@ def test_killed_imports_never_tear_the_store(tmp_path):
             assert proc.stderr.read().decode().endswith("Đã dừng (SIGTERM); dữ liệu đã lưu không bị thay đổi, tệp tạm đã được dọn.\n")
             assert not list(records.parent.rglob("*.tmp"))
         else:
-            assert code in (0, -signal.SIGKILL, -signal.SIGTERM, 143), code
+            assert code in (0, -signal.SIGKILL, -signal.SIGTERM), (code, proc.stderr.read().decode())
 
     # the next command works without any manual cleanup, and removes what the kills left
     last = _import(root, _csv(tmp_path, 99))
@@ -98,6 +102,7 @@ def test_killed_imports_never_tear_the_store(tmp_path):
     stored = set(store.read(WARD, YEAR)["source_sha256"].str[:16])
     assert {p.name[:16] for p in (records.parent / "archive").iterdir()} <= stored
     assert outcomes["before"] > 0 and outcomes["after"] > 0, outcomes  # the kills did land on both sides of the write
+    print(f"{attempts} kills: {outcomes['before']} before the write, {outcomes['after']} after it; records.csv never torn")
 
 
 def test_sigkill_at_the_rename_leaves_only_what_the_next_command_removes(tmp_path):

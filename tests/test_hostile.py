@@ -1,6 +1,6 @@
 """Hostile and careless input, met the way a user meets it: through `kehoach` commands on real files.
 
-Every test here is one or more attacks (see ``ATTACKS`` at the end, counted in the README's
+Every test case here is an attack (counted in the README's
 reliability section). Each must be refused with a clear Vietnamese message, or handled, and
 never change a byte of what was stored before. The crash-injection loop is in test_crash.py,
 the mail attacks in test_mail.py, the store's round trip in test_store.py.

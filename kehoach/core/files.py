@@ -37,8 +37,9 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> Path:
     a SIGKILL may leave the temporary file, which :func:`remove_leftovers` deletes later.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:_NAME_ROOM]}.", suffix=TMP_SUFFIX)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:_NAME_ROOM]}.", suffix=TMP_SUFFIX)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -46,7 +47,8 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> Path:
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return path
 
