@@ -409,7 +409,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; every error ends in a short Vietnamese message and an exit status, never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(args.verbose)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
         return int(args.func(args) or 0)
@@ -434,6 +434,24 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+class _EscapingFormatter(logging.Formatter):
+    """Log lines carry file names and notes too: escape their control characters like everything else printed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().format(record))
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Like ``logging.basicConfig`` (a no-op when logging is already set up, as under pytest), escaping."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(_EscapingFormatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
 
 
 def _main_thread() -> bool:
