@@ -54,5 +54,5 @@ def default_plan_file() -> Path:
     if not files:
         from kehoach.core.errors import PlanError
 
-        raise PlanError(f"No plan file in {plan_dir()}. Add the ward's plan as YAML there.")
+        raise PlanError(f"Không có tệp kế hoạch nào trong {plan_dir()}. Đặt kế hoạch của phường (tệp YAML) vào thư mục đó.")
     return files[-1]
