@@ -142,6 +142,9 @@ def _history(args: argparse.Namespace) -> int:
     from kehoach.data.store import history
 
     plan = load_plan(args.plan)
+    if args.indicator not in {i.number for i in plan.indicator_list}:
+        raise UsageError(f"Không có chỉ tiêu ({args.indicator}) trong kế hoạch năm {plan.year}; các chỉ tiêu từ (1) đến "
+                         f"({max(i.number for i in plan.indicator_list)}) (xem `kehoach plan show`).")
     ind = plan.indicator(args.indicator)
     rows = history(args.indicator, plan.ward, plan.year)
     say(f"({ind.number}) {ind.name} — {plan.unit(ind.unit_code).name}")

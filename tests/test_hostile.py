@@ -570,3 +570,9 @@ def test_explorer_export_is_formula_safe(plan, tmp_path, monkeypatch):
     assert pd.read_csv(csv, encoding="utf-8-sig")["Chỉ tiêu"].iloc[0] == "'=1+1"
     cell = load_workbook(ex.export("xlsx"))["Chỉ tiêu"]["B2"]
     assert cell.value == "=1+1" and cell.data_type == "s"
+
+
+def test_unknown_indicator_is_a_usage_error(wb, capsys):
+    assert main(["history", "--indicator", "99"]) == 2
+    assert capsys.readouterr().err == ("Lỗi: Không có chỉ tiêu (99) trong kế hoạch năm 2026; các chỉ tiêu từ (1) đến (36) "
+                                       "(xem `kehoach plan show`).\n")
