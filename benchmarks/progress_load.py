@@ -18,7 +18,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from kehoach.data.store import VN_TZ, ProgressStore, load_progress
+from kehoach.core.period import VN_TZ
+from kehoach.data.store import ProgressStore, load_progress
 
 PERIODS = [f"{y}-Q{q}" for y in (2025, 2026) for q in range(1, 5)]
 

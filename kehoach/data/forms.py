@@ -8,7 +8,7 @@ A submitted file is untrusted. Before openpyxl parses it, :func:`check_archive` 
 archive whose parts would expand beyond :data:`MAX_UNCOMPRESSED` bytes, or whose sheets
 declare or hold more rows, columns or cells than a form can have (zip bombs, a lone cell at
 row 1.048.576); defusedxml, which openpyxl uses when it is installed, refuses XML entity
-bombs. Text written into a form never becomes a live formula (:func:`kehoach.core.sheets.as_text`).
+bombs. Text written into a form never becomes a live formula (:func:`kehoach.core.sheets.text_cell`).
 """
 
 from __future__ import annotations
