@@ -75,3 +75,8 @@ def test_missing_markers_of_pandas_format_empty():
     from kehoach.core.formatting import fmt_number, fmt_value
 
     assert fmt_number(pd.NA) == "" and fmt_value(pd.NaT, "%") == ""
+
+
+@pytest.mark.parametrize("text, expected", [("0.001", 0.001), ("0.250", 0.25), ("-0.005", -0.005), ("1.001", 1001.0)])
+def test_a_number_starting_with_zero_is_never_grouped(text, expected):
+    assert parse_number(text) == expected

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+
+import pandas as pd
 from pathlib import Path
 
 import pytest
@@ -284,3 +286,33 @@ def test_concurrent_import_refused(plan, store, tmp_path):
     # the holder died without releasing anything: the lock file is still there, and it is simply taken over
     assert lock.exists()
     assert _import(path, plan, store).indicator_records == 1
+
+
+# -- property: any note a CSV can carry is stored and read back as the import normalized it -------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(note=st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300),
+       value=st.decimals(min_value=0, max_value=10**12, places=3, allow_nan=False))
+def test_any_note_and_value_survive_the_import(plan, tmp_path_factory, note, value):
+    import csv
+    import io
+    import unicodedata
+
+    folder = tmp_path_factory.mktemp("prop")
+    store = ProgressStore(folder / "store")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["ward", "year", "unit_code", "indicator", "period", "value", "is_estimate", "note"])
+    writer.writerow(["phan-dinh-phung", 2026, "KTHT", 1, "2026-Q3", str(value).replace(".", ","), "false", note])
+    path = folder / "p.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    expected = unicodedata.normalize("NFC", note).strip().replace("\r\n", "\n").strip() or None
+    if expected is not None and len(expected) > 2000:  # pragma: no cover - max_size keeps notes short
+        return
+    _import(path, plan, store)
+    stored = store.read().iloc[0]
+    assert (None if pd.isna(stored["note"]) else stored["note"]) == expected
+    assert stored["value"] == float(value)

@@ -7,7 +7,8 @@ Official documents write 869.532 (dot groups thousands) and 0,02 (comma marks de
 * with a comma present, dots group thousands (``1.234.567,9``);
 * with dots only, a dot followed by groups of exactly three digits groups thousands
   (``869.532`` is 869532, ``1.234`` is 1234); any other dot is a decimal point
-  (``1.14``, ``0.02``, ``1.2345``).
+  (``1.14``, ``0.02``, ``1.2345``), and so is the dot of a number that starts with 0
+  (``0.001`` is one thousandth: no grouped number starts with 0).
 
 So "1.234" always means one thousand two hundred thirty-four; write "1,234" for the decimal.
 """
@@ -25,7 +26,8 @@ from kehoach.core.errors import FormatError
 
 LOCALE = "vi"
 
-_GROUPED_DOTS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+_GROUPED_DOTS = re.compile(r"^[+-]?(0|[1-9]\d{0,2})(\.\d{3})+$")
+_GROUPED_DOTS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # with dots only, "0.001" is a decimal
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -119,7 +121,7 @@ def parse_number(raw: object) -> float:
         if "." in whole and not _GROUPED_DOTS.match(whole):
             raise FormatError(f"“{raw}” viết sai nhóm nghìn; viết như 1.234.567,9")
         text = whole.replace(".", "") + "." + frac
-    elif _GROUPED_DOTS.match(text):
+    elif _GROUPED_DOTS_ONLY.match(text):
         text = text.replace(".", "")
     if not _PLAIN.match(text):
         raise FormatError(f"“{raw}” không phải là số (ví dụ hợp lệ: 869.532; 1,14; 75,5%)")
