@@ -304,7 +304,7 @@ def test_any_note_and_value_survive_the_import(plan, tmp_path_factory, note, val
     folder = tmp_path_factory.mktemp("prop")
     store = ProgressStore(folder / "store")
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)  # a bare CR would end the row
     writer.writerow(["ward", "year", "unit_code", "indicator", "period", "value", "is_estimate", "note"])
     writer.writerow(["phan-dinh-phung", 2026, "KTHT", 1, "2026-Q3", str(value).replace(".", ","), "false", note])
     path = folder / "p.csv"
