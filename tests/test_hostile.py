@@ -576,3 +576,10 @@ def test_unknown_indicator_is_a_usage_error(wb, capsys):
     assert main(["history", "--indicator", "99"]) == 2
     assert capsys.readouterr().err == ("Lỗi: Không có chỉ tiêu (99) trong kế hoạch năm 2026; các chỉ tiêu từ (1) đến (36) "
                                        "(xem `kehoach plan show`).\n")
+
+
+def test_a_huge_file_is_refused_before_it_is_read(wb, tmp_path, capsys):
+    path = tmp_path / "khong-lo.xlsx"
+    with path.open("wb") as handle:  # sparse: 30 MB that take no disk
+        handle.truncate(30 * 1024 * 1024)
+    refused(wb, capsys, ["import", str(path)], f"{path}: tệp quá lớn (30 MB, tối đa 20 MB), không phải một báo cáo của đơn vị")

@@ -34,8 +34,8 @@ import pandas as pd
 
 from kehoach.core.errors import FormatError, OutlierError, PeriodError, Problem, SubmissionError
 from kehoach.core.formatting import fmt_number, nfc, parse_number
-from kehoach.data.forms import (ACTUAL, BANNER, BANNER_CELL, ESTIMATE, NOTE_COL, TASK_NOTE_COL, TITLE_CELL, FormContent, FormLayoutError, FormRow,
-                                read_form, title_text)
+from kehoach.data.forms import (ACTUAL, BANNER, BANNER_CELL, ESTIMATE, NOTE_COL, TASK_NOTE_COL, TITLE_CELL, FormContent,
+                                FormLayoutError, FormRow, read_form, title_text)
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan
 from kehoach.data.store import NOTE_MAX_CHARS, TASK_STATUSES, ProgressStore, latest
@@ -49,8 +49,8 @@ _STATUS_BY_LABEL = {label.lower(): key for key, label in TASK_STATUSES.items()} 
 VALUE_LIMIT = 1e15
 #: A value this many times larger (or smaller) than the last stored one needs ``accept_outliers``.
 OUTLIER_FACTOR = 100
-#: A CSV larger than this is not a unit's submission.
-CSV_MAX_BYTES = 20 * 1024 * 1024
+#: A file larger than this is not a unit's submission (a form is about 20 KB, a CSV of a whole year well under 1 MB).
+FILE_MAX_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -138,9 +138,10 @@ def import_file(path: str | Path, plan: Plan, store: ProgressStore | None = None
 def _read(path: Path) -> bytes:
     try:
         size = path.stat().st_size
-        if path.suffix.lower() == ".csv" and size > CSV_MAX_BYTES:
-            raise SubmissionError([Problem(str(path), f"tệp CSV quá lớn ({fmt_number(size / 1024 / 1024, 1)} MB, tối đa "
-                                                      f"{fmt_number(CSV_MAX_BYTES / 1024 / 1024)} MB); tách thành nhiều tệp")])
+        if size > FILE_MAX_BYTES:
+            raise SubmissionError([Problem(str(path), f"tệp quá lớn ({fmt_number(size / 1024 / 1024)} MB, tối đa "
+                                                      f"{fmt_number(FILE_MAX_BYTES / 1024 / 1024)} MB), không phải một báo cáo "
+                                                      "của đơn vị; kiểm tra lại tệp, hoặc tách CSV thành nhiều tệp")])
         return path.read_bytes()
     except OSError as exc:
         raise SubmissionError([Problem(str(path), f"không đọc được tệp ({exc.strerror}); kiểm tra tên tệp và quyền đọc")]) from None
