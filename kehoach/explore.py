@@ -19,6 +19,7 @@ from kehoach.analysis.evaluation import STATUS_LABELS, STATUSES, evaluate, requi
 from kehoach.core.formatting import fmt_value
 from kehoach.core.parameters import load_parameters
 from kehoach.core.period import VN_TZ, Period
+from kehoach.core.sheets import write_csv, write_xlsx
 from kehoach.data.plan import Plan, load_plan
 from kehoach.data.store import ProgressStore, latest
 from kehoach.analysis import charts
@@ -241,10 +242,10 @@ class Explorer:
         self.export_dir.mkdir(parents=True, exist_ok=True)
         stamp = dt.datetime.now(VN_TZ).strftime("%Y%m%d-%H%M%S")
         path = self.export_dir / f"kham-pha_{self.period.value}_{stamp}.{kind}"
-        if kind == "csv":
-            frame.to_csv(path, index=False, encoding="utf-8-sig")
+        if kind == "csv":  # text from data never becomes a live formula (kehoach.core.sheets)
+            write_csv(frame, path)
         else:
-            frame.to_excel(path, index=False, sheet_name="Chỉ tiêu")
+            write_xlsx(frame, path, "Chỉ tiêu")
         self.export_html.value = "<p>" + esc(f"Đã xuất {len(frame)} dòng: {path}") + "</p>"
         return path
 
