@@ -41,7 +41,8 @@ lab: $(STAMP) git-filter
 # The explorer as an app for leaders: Voilà on this machine only, code hidden (PORT=8866 by default).
 EXPLORE_PORT ?= 8866
 explore: $(STAMP)
-	$(BIN)/voila notebooks/explore.ipynb --Voila.ip=127.0.0.1 --port=$(EXPLORE_PORT) --no-browser --strip_sources=True
+	JUPYTER_PATH=$(CURDIR)/kehoach/explore/share $(BIN)/voila notebooks/explore.ipynb --template=kehoach \
+	  --Voila.ip=127.0.0.1 --port=$(EXPLORE_PORT) --no-browser --strip_sources=True
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/progress_load.py

@@ -37,7 +37,7 @@ log = logging.getLogger(__name__)
 ALL = "(Tất cả)"
 BANNER = "SỐ LIỆU MINH HỌA – Số liệu trong màn hình này là số liệu minh họa, không phải số liệu chính thức của đơn vị."
 TABLE_OPTIONS: dict[str, Any] = {
-    "classes": "display compact", "paging": False, "scrollY": "420px", "scrollCollapse": True, "showIndex": False,
+    "classes": "display compact", "paging": False, "autoWidth": False, "showIndex": False, "style": "width:100%;margin:0",
     "order": [], "language": {"decimal": ",", "thousands": ".", "search": "Tìm:", "info": "_TOTAL_ chỉ tiêu",
                               "infoEmpty": "Không có chỉ tiêu nào", "infoFiltered": "(lọc từ _MAX_)",
                               "zeroRecords": "Không có chỉ tiêu nào khớp bộ lọc.", "emptyTable": "Không có chỉ tiêu nào khớp bộ lọc."},
@@ -60,7 +60,8 @@ class Explorer:
         self.seq = 0
         self._quiet = False
         self._build_widgets()
-        self.refresh()
+        with self._busy():
+            self.refresh()
 
     # -- data ---------------------------------------------------------------------------
     def _periods(self) -> list[Period]:

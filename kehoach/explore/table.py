@@ -72,10 +72,15 @@ def frame(rows: pd.DataFrame, precision: dict[int, int]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
+#: The columns shown on screen (compact: one or two lines a row on a 1366×768 laptop); exports have them all.
+SCREEN = {"indicator": "TT", "label": "Chỉ tiêu", "unit": "ĐVT", "target": "Kế hoạch năm", "value": "Thực hiện",
+          "projection": "Ước cả năm", "achievement_pct": "% kế hoạch", "status_text": "Đánh giá"}
+
+
 def display(table: pd.DataFrame) -> pd.DataFrame:
     """The table as text for the screen: Vietnamese number formats, headings in Vietnamese."""
-    out = table[list(COLUMNS)].copy()
+    out = table[list(SCREEN)].copy()
     for column in ("target", "value", "projection"):
         out[column] = [fmt(v, d) for v, d in zip(table[column], table["decimals"])]
     out["achievement_pct"] = [fmt(v, 1) for v in table["achievement_pct"]]
-    return out.rename(columns=COLUMNS)
+    return out.rename(columns=SCREEN)
