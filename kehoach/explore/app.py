@@ -59,6 +59,7 @@ class Explorer:
         self.precision = table.precisions(self.plan.indicators, self.progress)
         self.seq = 0
         self._quiet = False
+        self._stale: set[str] = set()  # charts of hidden tabs, drawn when their tab is opened
         self._build_widgets()
         with self._busy():
             self.refresh()
@@ -146,6 +147,7 @@ class Explorer:
         self.indicator.observe(lambda change: self._update(self.refresh_indicator), names="value")
         self.assumed.observe(self._on_slider, names="value")
         self.assumed_text.observe(self._on_text, names="value")
+        self.tabs.observe(lambda change: self._update(self._draw_stale), names="selected_index")
         self.csv_button.on_click(lambda _: self.export("csv"))
         self.excel_button.on_click(lambda _: self.export("xlsx"))
 
@@ -226,15 +228,33 @@ class Explorer:
     def _show_charts(self, rows: pd.DataFrame) -> None:
         from kehoach.analysis import charts
 
-        if rows.empty:
-            self.overview_chart.show(None)
-            self.heatmap_chart.show(None)
-            return
-        self.overview_chart.show(with_pick(charts.status_overview(rows), ["group"]))
-        numbers = set(rows["indicator"])
-        upto = self.evaluated[self.evaluated["indicator"].isin(numbers)
+        self.overview_chart.show(None if rows.empty else with_pick(charts.status_overview(rows), ["group"]))
+        self._stale.add("heatmap")
+        self._draw_stale()
+
+    def _draw_stale(self) -> None:
+        """Draw the charts of the open tab that changed while it was hidden (Altair specs cost ~0,1 s each)."""
+        if self.tabs.selected_index == 1 and "heatmap" in self._stale:
+            self._stale.discard("heatmap")
+            self._show_heatmap(self.view())
+        if self.tabs.selected_index == 2 and "trend" in self._stale:
+            self._stale.discard("trend")
+            self._show_trend(self.current())
+
+    def _show_heatmap(self, rows: pd.DataFrame) -> None:
+        from kehoach.analysis import charts
+
+        upto = self.evaluated[self.evaluated["indicator"].isin(set(rows["indicator"]))
                               & (self.evaluated["period"] <= self.period.value)]
-        self.heatmap_chart.show(with_pick(charts.heatmap(upto), ["indicator"]))
+        self.heatmap_chart.show(None if rows.empty else with_pick(charts.heatmap(upto), ["indicator"]))
+
+    def _show_trend(self, row: dict) -> None:
+        from kehoach.analysis import charts
+        from kehoach.explore.charts import as_chart
+
+        has_values = (self.progress["indicator"] == row["indicator"]).any()
+        self.detail_chart.show(as_chart(charts.trend(self.progress, {**row, "number": row["indicator"]}, self.plan.year))
+                               if has_values else None)
 
     def current(self) -> dict:
         """The evaluated row of the selected indicator in the selected period."""
@@ -243,14 +263,10 @@ class Explorer:
 
     def refresh_indicator(self) -> None:
         """Redraw the drill-down of the selected indicator and reset the what-if to its value."""
-        from kehoach.analysis import charts
-        from kehoach.explore.charts import as_chart
-
         row = self.current()
         self.detail_html.value = self._detail(row)
-        has_values = (self.progress["indicator"] == row["indicator"]).any()
-        self.detail_chart.show(as_chart(charts.trend(self.progress, {**row, "number": row["indicator"]}, self.plan.year))
-                               if has_values else None)
+        self._stale.add("trend")
+        self._draw_stale()
         self.pace_html.value = self._pace(row)
         self._set_slider(row)
         self.refresh_whatif()
