@@ -80,6 +80,12 @@ class Session:
         except Exception:
             self.shot("failed.png")
             raise
+        settled = self.seq()
+        while True:  # a change may set off another (a chart click sets a filter): wait until the view is quiet
+            self.page.wait_for_timeout(250)
+            if self.seq() == settled:
+                return
+            settled = self.seq()
 
     def choose(self, select, label: str) -> None:
         """Pick the option whose text is ``label`` (ipywidgets writes spaces as no-break spaces) and wait for the view."""
@@ -206,7 +212,7 @@ def test_analyst_in_jupyterlab(servers, browser, shots):
     assert download.value.suggested_filename == "kham-pha_2026-Q3.csv"
     assert data.startswith(b"\xef\xbb\xbf") and b"1;Thu ng\xc3\xa2n s\xc3\xa1ch" in data and b";888613;" in data
     # the drill-down: the slider follows the indicator, typed Vietnamese numbers are read as such
-    page.get_by_role("tab", name="Chi tiết chỉ tiêu").click()
+    s.after(lambda: page.get_by_role("tab", name="Chi tiết chỉ tiêu").click())
     indicator = page.locator(".kh-explorer .widget-dropdown select").nth(3)
     s.choose(indicator, "(19) Tỷ lệ cặp nam, nữ thanh niên được tư vấn, khám sức khỏe trước khi kết hôn")
     s.choose(indicator, "(20) Tỷ lệ phụ nữ mang thai được sàng lọc trước sinh đủ 4 bệnh")
@@ -224,7 +230,8 @@ def test_analyst_in_jupyterlab(servers, browser, shots):
     assert "đạt 45,5%" in page.locator(".kh-whatif").inner_text()
     s.shot("lab-drilldown-1366x768.png")
     # a heatmap cell opens its indicator
-    page.get_by_role("tab", name="Theo quý").click()
+    s.after(lambda: page.get_by_role("tab", name="Theo quý").click())
+    page.wait_for_selector(".kh-chart >> nth=1 >> svg")
     cell = page.locator(".kh-chart").nth(1).locator("path[aria-label*='(22) ']").first
     s.after(lambda: cell.click())
     assert indicator.evaluate("e => e.options[e.selectedIndex].text").replace("\xa0", " ").startswith("(22) ")
