@@ -158,6 +158,18 @@ def test_analyst_in_jupyterlab(servers, browser, shots):
     s.shot("lab-table-1366x768.png")
     assert "SỐ LIỆU MINH HỌA" in page.locator(".kh-banner").inner_text()
     assert len(s.rows()) == 36
+    # sorting by a column of Vietnamese numbers sorts by value (652.149 > 4.330 > 100 > 94,6)
+    header = page.locator(".kh-explorer table.dataTable thead th", has_text="Thực hiện")
+    orders = []
+    for _ in range(3):
+        header.locator(".dt-column-order").click()  # itables sorts on the arrows (the heading text stays selectable)
+        page.wait_for_timeout(600)  # two quick clicks would be a double click
+        orders.append(header.get_attribute("aria-sort"))
+        if orders[-1] == "descending":
+            break
+    assert orders[-1] == "descending", orders
+    assert s.rows()[:2] == ["1", "18"] and s.rows()[2] in ("8", "10", "17")
+    s.shot("lab-sorted-1366x768.png")
     # the filters stay in view while the page scrolls
     page.locator(".kh-filters").scroll_into_view_if_needed()
     page.mouse.move(800, 400)
