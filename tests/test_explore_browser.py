@@ -205,6 +205,7 @@ def test_analyst_in_jupyterlab(servers, browser, shots):
     bar.hover()
     page.wait_for_selector("#vg-tooltip-element.visible")
     assert "chỉ tiêu" in page.locator("#vg-tooltip-element").inner_text()
+    s.shot("lab-tooltip-1366x768.png")
     # clicking a group bar selects that group in the widgets
     s.after(lambda: page.locator(".kh-chart").first.locator("path[aria-label*='Y tế']").first.click(), updates=1)
     assert s.selected(1) == "Y tế"
@@ -240,6 +241,7 @@ def test_analyst_in_jupyterlab(servers, browser, shots):
     assert text.input_value() == "45,5"
     assert float(handle.get_attribute("aria-valuenow")) == pytest.approx(45.5)
     assert "đạt 45,5%" in page.locator(".kh-whatif").inner_text()
+    page.locator(".kh-whatif").scroll_into_view_if_needed()
     s.shot("lab-drilldown-1366x768.png")
     # a heatmap cell opens its indicator
     s.after(lambda: page.get_by_role("tab", name="Theo quý").click())
@@ -263,4 +265,6 @@ def test_leader_in_voila(servers, browser, shots):
         s.select(1, "Quốc phòng, an ninh")
         assert s.rows() == ["34", "35", "36"]
         s.shot(name)
+        page.locator(".kh-explorer table.dataTable").scroll_into_view_if_needed()
+        s.shot(name.replace(".png", "-table.png"))
         s.close()
