@@ -76,8 +76,7 @@ RECIPIENTS_TITLE = "Nơi nhận:"
 BANNER_RED = RGBColor(0xC0, 0x00, 0x00)
 NOTE_GREY = RGBColor(0x59, 0x59, 0x59)
 TABLE_TEXT_STYLE = "Table Text"
-CHAR_MM = 2.5                           # a character of Times New Roman 12 pt, bold capitals and diacritics included
-CELL_PADDING_MM = 6.0                   # Word's default cell margins (1,9 mm each side) and some air
+CELL_PADDING_MM = 6.0                   # Word's default cell margins (1,9 mm each side) and room for the estimate's error
 SIGNATURE_LINES = 4                     # blank 14 pt lines left for the signature and seal
 
 
@@ -181,9 +180,13 @@ def _setup_styles(doc: DocxDocument) -> None:
         _fonts(rpr)
     for color in list(root.iter(qn("w:color"))):
         color.getparent().remove(color)
+    for element in root.iter():                              # theme colours of borders and shading too
+        for attribute in [a for a in element.attrib if a.startswith(qn("w:theme"))]:
+            del element.attrib[attribute]
     normal = doc.styles["Normal"]
     normal.font.size = Pt(BODY_PT)
     normal.font.color.rgb = RGBColor(0, 0, 0)
+    _fonts(normal.element.get_or_add_rPr())
     _language(normal.element.get_or_add_rPr())
     fmt = normal.paragraph_format
     fmt.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
@@ -334,8 +337,23 @@ def _table(doc: DocxDocument, block: Table) -> DocxTable:
             continue
         for j, (text, cell) in enumerate(zip(rows[i - 1], cells)):
             _cell_text(cell, text, WD_ALIGN_PARAGRAPH.RIGHT if j in numeric else WD_ALIGN_PARAGRAPH.LEFT)
-    doc.add_paragraph().paragraph_format.space_after = Pt(0)   # Word needs a paragraph between two tables
+    _spacer(doc)
     return table
+
+
+def _spacer(doc: DocxDocument) -> None:
+    """A 6 pt empty paragraph after a table: a little air, and Word merges two tables with nothing between."""
+    spacer = doc.add_paragraph()
+    spacer.paragraph_format.space_after = Pt(0)
+    _mark_size(spacer, 6)
+
+
+def _mark_size(paragraph: DocxParagraph, points: float) -> None:
+    """The size of an empty paragraph's mark, which sets the paragraph's height."""
+    rpr, size = OxmlElement("w:rPr"), OxmlElement("w:sz")
+    size.set(qn("w:val"), str(int(points * 2)))
+    rpr.append(size)
+    paragraph._p.get_or_add_pPr().append(rpr)
 
 
 def _column_widths(columns: list[str], rows: list[list[str]], total: Length) -> list[int]:
@@ -356,16 +374,25 @@ def _column_widths(columns: list[str], rows: list[list[str]], total: Length) -> 
 
 
 def _text_width(text: str) -> int:
-    """The width of ``text`` on one line of a table cell, with the cell's margins (Times New Roman 12 pt)."""
-    return int(Mm(len(text) * CHAR_MM + CELL_PADDING_MM))
+    """The width of ``text`` on one line of a table cell, with the cell's margins (Times New Roman 12 pt, bold).
+
+    Estimated from the widths of the font's letters (in em): capitals about 0,72, small letters
+    and digits about 0,5, a space 0,25; symbols such as the status marks about 1.
+    """
+    ems = 0.0
+    for char in text:
+        base = unicodedata.normalize("NFD", char)[0]
+        ems += (0.25 if base.isspace() else 0.72 if base.isupper() else 0.5 if base.isalnum()
+                else 0.35 if base.isascii() else 1.0)
+    return int(Pt(ems * TABLE_PT)) + int(Mm(CELL_PADDING_MM))
 
 
 def _widths(table: DocxTable, widths: list[int]) -> None:
-    """Fixed column widths, written both in the grid (LibreOffice reads it) and in each cell (Word does)."""
-    table.autofit = False
-    layout = OxmlElement("w:tblLayout")
-    layout.set(qn("w:type"), "fixed")
-    table._tbl.tblPr.append(layout)
+    """Fixed column widths, written in the table, its grid (LibreOffice reads it) and each cell (Word does)."""
+    table.autofit = False                                    # <w:tblLayout w:type="fixed"/>
+    total = table._tbl.tblPr.find(qn("w:tblW"))
+    total.set(qn("w:type"), "dxa")
+    total.set(qn("w:w"), str(sum(Length(w).twips for w in widths)))
     for column, width in zip(table._tbl.tblGrid.findall(qn("w:gridCol")), widths):
         column.set(qn("w:w"), str(Length(width).twips))
     for row in table.rows:
@@ -489,10 +516,7 @@ def _rule(paragraph: DocxParagraph, width: Length, length: Length, edge: str = "
         line.set(qn(key), value)
     border.append(line)
     ppr.insert_element_before(border, "w:shd", "w:tabs", "w:spacing", "w:ind", "w:jc", "w:rPr")
-    tiny, size = OxmlElement("w:rPr"), OxmlElement("w:sz")   # the empty line itself as low as possible
-    size.set(qn("w:val"), "4")
-    tiny.append(size)
-    ppr.append(tiny)
+    _mark_size(paragraph, 2)                                 # the empty line itself as low as possible
     return paragraph
 
 
@@ -547,6 +571,6 @@ def _closing(doc: DocxDocument, block: Closing) -> None:
     _line(right, getattr(block, "signer_name", "") or "", BODY_PT, bold=True)
     if getattr(block, "build_note", ""):
         note = doc.add_paragraph()
-        note.paragraph_format.space_before = Pt(18)
+        note.paragraph_format.space_before, note.paragraph_format.first_line_indent = Pt(18), Mm(0)
         _run(note, block.build_note, NOTE_PT, italic=True, color=NOTE_GREY)
 
