@@ -176,6 +176,14 @@ def test_closing_is_a_borderless_table_with_recipients_and_signature():
     assert note.text == "Lập bằng kehoach." and note.runs[0].font.size.pt == 10
 
 
+def test_a_table_just_before_the_signature_stays_on_its_page():
+    document = docx.Document(io.BytesIO(word.render_docx(
+        [Section("x", [Table(["Mục", "Nhiệm vụ"], [["II.1", "Thương mại"], ["II.2", "An ninh"]]), SIGNATURE])], "x")))
+    rows = document.tables[0].rows
+    assert [p.paragraph_format.keep_with_next for c in rows[-1].cells for p in c.paragraphs] == [True, True]
+    assert not any(p.paragraph_format.keep_with_next for c in rows[1].cells for p in c.paragraphs)
+
+
 def test_signer_name_left_blank_when_unset():
     blank = Closing(recipients=["- Lưu: VT."], signer_authority="TM. ỦY BAN NHÂN DÂN", signer_title="CHỦ TỊCH")
     document = docx.Document(io.BytesIO(word.render_docx([Section("end", [blank])], "x")))
@@ -278,6 +286,13 @@ def test_a_lead_in_stays_with_its_chart_or_table():
     assert kept == {"(1) Chỉ tiêu": None, "Dẫn vào biểu đồ.": True, "Dẫn vào bảng.": True, "Kết.": None}
     assert document.paragraphs[0].style.paragraph_format.keep_with_next          # the heading, by its style
     assert len(document.inline_shapes) == 1                  # drawn from the spec when the block has no SVG
+
+
+def test_a_cell_of_several_lines_keeps_its_line_breaks():
+    document = docx.Document(io.BytesIO(word.render_docx(
+        [Section("x", [Table(["Kỳ", "Ghi chú"], [["Quý I", "Dòng một\nDòng hai"]])])], "x")))
+    cell = document.tables[0].rows[1].cells[1]
+    assert cell.text == "Dòng một\nDòng hai" and len(cell._tc.xpath(".//w:r/w:br")) == 1
 
 
 def test_column_widths_fill_the_text_width_and_keep_words_whole():

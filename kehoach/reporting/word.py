@@ -30,7 +30,7 @@ import json
 import logging
 import struct
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import nbformat
@@ -239,31 +239,34 @@ def _no_contextual_spacing(style: Any) -> None:
 # -- blocks -----------------------------------------------------------------------------------
 @dataclass
 class _Writer:
-    """Appends blocks to a document; remembers the last body paragraph to keep it with the signature."""
+    """Appends blocks to a document; keeps what came last on the page of the signature."""
 
     doc: DocxDocument
-    last: DocxParagraph | None = None
+    tail: list[DocxParagraph] = field(default_factory=list)
 
     def add(self, block: Block, following: Block | None) -> None:
         keep = isinstance(following, (Chart, Table, Closing))   # a lead-in stays with its chart or table
-        if isinstance(block, DocumentHeader):
-            self.last = _header(self.doc, block)
-        elif isinstance(block, Heading):
-            self.last = _heading(self.doc, block)
-        elif isinstance(block, Paragraph):
-            self.last = _paragraph(self.doc, block, keep)
-        elif isinstance(block, Bullets):
-            self.last = _bullets(self.doc, block, keep)
-        elif isinstance(block, Table):
-            _table(self.doc, block)
-        elif isinstance(block, Chart):
-            self.last = _chart(self.doc, block, keep)
-        elif isinstance(block, Closing):
-            if self.last is not None:
-                self.last.paragraph_format.keep_with_next = True
+        if isinstance(block, Closing):
+            for paragraph in self.tail:
+                paragraph.paragraph_format.keep_with_next = True
             _closing(self.doc, block)
+            return
+        if isinstance(block, DocumentHeader):
+            last = _header(self.doc, block)
+        elif isinstance(block, Heading):
+            last = _heading(self.doc, block)
+        elif isinstance(block, Paragraph):
+            last = _paragraph(self.doc, block, keep)
+        elif isinstance(block, Bullets):
+            last = _bullets(self.doc, block, keep)
+        elif isinstance(block, Table):
+            self.tail = _table(self.doc, block)
+            return
+        elif isinstance(block, Chart):
+            last = _chart(self.doc, block, keep)
         else:
-            self.last = _unknown(self.doc, block)
+            last = _unknown(self.doc, block)
+        self.tail = [last] if last is not None else []
 
 
 def _run(paragraph: DocxParagraph, text: str, size: float | None = None, bold: bool = False, italic: bool = False,
@@ -315,7 +318,9 @@ def _unknown(doc: DocxDocument, block: Any) -> DocxParagraph | None:
 
 
 # -- tables -------------------------------------------------------------------------------------
-def _table(doc: DocxDocument, block: Table) -> DocxTable:
+def _table(doc: DocxDocument, block: Table) -> list[DocxParagraph]:
+    """A Word table with grid borders, its header row bold and repeated on each page; returns its last
+    row and the paragraph after it (what must stay with a following signature)."""
     columns = [_nfc(c) for c in block.columns]
     rows = [[_nfc(v) for v in row] for row in block.rows]
     numeric = set(getattr(block, "numeric", []) or [])
@@ -337,15 +342,15 @@ def _table(doc: DocxDocument, block: Table) -> DocxTable:
             continue
         for j, (text, cell) in enumerate(zip(rows[i - 1], cells)):
             _cell_text(cell, text, WD_ALIGN_PARAGRAPH.RIGHT if j in numeric else WD_ALIGN_PARAGRAPH.LEFT)
-    _spacer(doc)
-    return table
+    return [p for cell in table.rows[-1].cells for p in cell.paragraphs] + [_spacer(doc)]
 
 
-def _spacer(doc: DocxDocument) -> None:
+def _spacer(doc: DocxDocument) -> DocxParagraph:
     """A 6 pt empty paragraph after a table: a little air, and Word merges two tables with nothing between."""
     spacer = doc.add_paragraph()
     spacer.paragraph_format.space_after = Pt(0)
     _mark_size(spacer, 6)
+    return spacer
 
 
 def _mark_size(paragraph: DocxParagraph, points: float) -> None:
@@ -420,9 +425,10 @@ def _cell_text(cell: _Cell, text: str, align: WD_ALIGN_PARAGRAPH, bold: bool = F
     paragraph.style = TABLE_TEXT_STYLE
     paragraph.alignment = align
     for k, line in enumerate(text.split("\n")):
-        run = _run(paragraph, line, bold=bold)
+        run = _run(paragraph, "", bold=bold)
         if k:
-            run._r.addprevious(OxmlElement("w:br"))
+            run.add_break()
+        run.add_text(_nfc(line))
 
 
 # -- charts -------------------------------------------------------------------------------------
@@ -473,18 +479,29 @@ def _png_size(png: bytes) -> tuple[int, int]:
 def _frame(doc: DocxDocument, widths: tuple[Length, Length], rows: int = 1, shift: Length = Mm(0)) -> DocxTable:
     """A borderless two-column table with narrow cell margins, ``shift`` from the left margin."""
     table = doc.add_table(rows=rows, cols=2)
-    properties = table._tbl.tblPr
-    properties.append(_edges("w:tblBorders", ("top", "left", "bottom", "right", "insideH", "insideV"), val="nil"))
-    properties.append(_edges("w:tblCellMar", ("left", "right"), w=str(Mm(1).twips), type="dxa"))
+    _widths(table, [int(w) for w in widths])
+    _table_property(table, _edges("w:tblBorders", ("top", "left", "bottom", "right", "insideH", "insideV"), val="nil"))
+    _table_property(table, _edges("w:tblCellMar", ("left", "right"), w=str(Mm(1).twips), type="dxa"))
     if shift:
         indent = OxmlElement("w:tblInd")
         indent.set(qn("w:w"), str(Length(shift).twips))
         indent.set(qn("w:type"), "dxa")
-        properties.append(indent)
-    _widths(table, [int(w) for w in widths])
+        _table_property(table, indent)
     for row in table.rows:
         _cant_split(row)
     return table
+
+
+#: the order of a table's properties in WordprocessingML (CT_TblPr); Word refuses another order
+TABLE_PROPERTIES = ("w:tblStyle", "w:tblpPr", "w:tblOverlap", "w:bidiVisual", "w:tblStyleRowBandSize",
+                    "w:tblStyleColBandSize", "w:tblW", "w:jc", "w:tblCellSpacing", "w:tblInd", "w:tblBorders", "w:shd",
+                    "w:tblLayout", "w:tblCellMar", "w:tblLook", "w:tblCaption", "w:tblDescription", "w:tblPrChange")
+
+
+def _table_property(table: DocxTable, element: Any) -> None:
+    """Add a table property in its schema place."""
+    name = element.tag.replace(qn("w:"), "w:")
+    table._tbl.tblPr.insert_element_before(element, *TABLE_PROPERTIES[TABLE_PROPERTIES.index(name) + 1:])
 
 
 def _edges(name: str, sides: tuple[str, ...], **attributes: str) -> Any:
