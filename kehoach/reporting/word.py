@@ -62,7 +62,6 @@ NOTE_PT = 10
 PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Mm(20), Mm(20), Mm(30), Mm(15)
 TEXT_WIDTH = Mm(210 - 30 - 15)
-TEXT_HEIGHT = Mm(297 - 20 - 20)
 FIRST_LINE = Mm(10)
 PARAGRAPH_GAP = Pt(6)
 CHART_MAX_HEIGHT = Mm(200)
@@ -174,7 +173,7 @@ def _page_field(run: Any) -> None:
 
 # -- styles -----------------------------------------------------------------------------------
 def _setup_styles(doc: DocxDocument) -> None:
-    """Times New Roman everywhere (theme fonts removed), black, Vietnamese; body, heading and list styles."""
+    """Times New Roman everywhere (theme fonts and colours removed), black, Vietnamese; the styles used."""
     root = doc.styles.element
     for rpr in root.iter(qn("w:rPr")):
         _fonts(rpr)
@@ -183,6 +182,20 @@ def _setup_styles(doc: DocxDocument) -> None:
     for element in root.iter():                              # theme colours of borders and shading too
         for attribute in [a for a in element.attrib if a.startswith(qn("w:theme"))]:
             del element.attrib[attribute]
+    _body_style(doc)
+    _heading_styles(doc)
+    listed = doc.styles["List Paragraph"]
+    listed.paragraph_format.left_indent, listed.paragraph_format.first_line_indent = Mm(0), FIRST_LINE
+    _no_contextual_spacing(listed.element)
+    cell = doc.styles.add_style(TABLE_TEXT_STYLE, 1)
+    cell.base_style = doc.styles["Normal"]
+    cell.font.size = Pt(TABLE_PT)
+    fmt = cell.paragraph_format
+    fmt.alignment, fmt.first_line_indent, fmt.space_before, fmt.space_after = WD_ALIGN_PARAGRAPH.LEFT, Mm(0), Pt(2), Pt(2)
+
+
+def _body_style(doc: DocxDocument) -> None:
+    """Normal: 14 pt, black, Vietnamese, justified, first line indented, 6 pt between paragraphs."""
     normal = doc.styles["Normal"]
     normal.font.size = Pt(BODY_PT)
     normal.font.color.rgb = RGBColor(0, 0, 0)
@@ -192,6 +205,10 @@ def _setup_styles(doc: DocxDocument) -> None:
     fmt.alignment = WD_ALIGN_PARAGRAPH.JUSTIFY
     fmt.first_line_indent, fmt.space_before, fmt.space_after, fmt.line_spacing = FIRST_LINE, Pt(0), PARAGRAPH_GAP, 1.0
     fmt.widow_control = True
+
+
+def _heading_styles(doc: DocxDocument) -> None:
+    """Headings 1-4: 14 pt bold (3 and 4 italic too), black, kept with the next paragraph."""
     for level, italic in ((1, False), (2, False), (3, True), (4, True)):
         heading = doc.styles[f"Heading {level}"]
         heading.font.size, heading.font.bold, heading.font.italic = Pt(BODY_PT), True, italic
@@ -199,15 +216,6 @@ def _setup_styles(doc: DocxDocument) -> None:
         fmt = heading.paragraph_format
         fmt.space_before, fmt.space_after, fmt.keep_with_next, fmt.keep_together = Pt(6), Pt(6), True, True
         fmt.first_line_indent, fmt.alignment = FIRST_LINE, WD_ALIGN_PARAGRAPH.JUSTIFY
-    listed = doc.styles["List Paragraph"].paragraph_format
-    listed.left_indent, listed.first_line_indent = Mm(0), FIRST_LINE
-    _no_contextual_spacing(doc.styles["List Paragraph"].element)
-    cell = doc.styles.add_style(TABLE_TEXT_STYLE, 1)
-    cell.base_style = normal
-    cell.font.size = Pt(TABLE_PT)
-    fmt = cell.paragraph_format
-    fmt.alignment, fmt.first_line_indent = WD_ALIGN_PARAGRAPH.LEFT, Mm(0)
-    fmt.space_before, fmt.space_after = Pt(2), Pt(2)
 
 
 def _fonts(rpr: Any) -> None:
@@ -451,8 +459,8 @@ def _chart(doc: DocxDocument, block: Chart, keep: bool) -> DocxParagraph:
 def _png(block: Chart) -> bytes:
     """The PNG of the very drawing the HTML shows (its SVG), or drawn again from the spec when the block has none.
 
-    Rasterising the stored SVG gives the same bytes as :func:`kehoach.analysis.charts.draw_png` in a
-    third of the time: the overview has ten charts, the indicator report forty.
+    Rasterising the stored SVG gives the same bytes as :func:`kehoach.analysis.charts.draw_png` (with
+    the same fonts installed) in a third of the time: a report has up to forty charts.
     """
     import vl_convert as vlc
 
@@ -537,7 +545,23 @@ def _rule(paragraph: DocxParagraph, width: Length, length: Length, edge: str = "
     return paragraph
 
 
-def _header(doc: DocxDocument, block: DocumentHeader) -> DocxParagraph:
+def _header(doc: DocxDocument, block: DocumentHeader) -> DocxParagraph | None:
+    """The header table, then the document type and title, the addressee, the banner, basis and cut-off."""
+    _header_table(doc, block)
+    last = _title(doc, block) if getattr(block, "doc_type", "") else None
+    if getattr(block, "addressee", ""):
+        last = _centred(doc.add_paragraph(), before=12, after=12)
+        _run(last, block.addressee, BODY_PT)
+    for text, banner in ((getattr(block, "banner", ""), True), (getattr(block, "basis", ""), False),
+                         (getattr(block, "cutoff", ""), False)):
+        if text:
+            last = doc.add_paragraph()
+            _run(last, text, bold=banner, color=BANNER_RED if banner else None)
+    return last
+
+
+def _header_table(doc: DocxDocument, block: DocumentHeader) -> None:
+    """Issuer, rule and number on the left; Quốc hiệu, tiêu ngữ, rule, place and date on the right; a letter's V/v."""
     subject = _nfc(getattr(block, "subject", ""))
     table = _frame(doc, HEADER_COLUMNS, rows=2 if subject else 1, shift=HEADER_SHIFT)
     left, right = table.rows[0].cells
@@ -550,29 +574,23 @@ def _header(doc: DocxDocument, block: DocumentHeader) -> DocxParagraph:
     _rule(_centred(right.add_paragraph(), after=2), HEADER_COLUMNS[1], Mm(60))
     _line(right, getattr(block, "place_date", "") or "", HEADER_PT, italic=True)
     if subject:
-        below = table.rows[1].cells[0]
-        _line(below, subject, HEADER_PT - 1, first=True).paragraph_format.space_before = Pt(4)
-    last = None
-    if getattr(block, "doc_type", ""):
-        kind = _centred(doc.add_paragraph(), before=18)
-        _run(kind, block.doc_type, BODY_PT, bold=True)
-        last = _centred(doc.add_paragraph())
-        _run(last, block.title, BODY_PT, bold=True)
-        rule = _rule(_centred(doc.add_paragraph(), after=12), TEXT_WIDTH, Mm(50), edge="top")
-        for paragraph in (kind, last, rule):
-            paragraph.paragraph_format.keep_with_next = True
-    if getattr(block, "addressee", ""):
-        last = _centred(doc.add_paragraph(), before=12, after=12)
-        _run(last, block.addressee, BODY_PT)
-    for text, banner in ((getattr(block, "banner", ""), True), (getattr(block, "basis", ""), False),
-                         (getattr(block, "cutoff", ""), False)):
-        if text:
-            last = doc.add_paragraph()
-            _run(last, text, bold=banner, color=BANNER_RED if banner else None)
-    return last
+        _line(table.rows[1].cells[0], subject, HEADER_PT - 1, first=True).paragraph_format.space_before = Pt(4)
+
+
+def _title(doc: DocxDocument, block: DocumentHeader) -> DocxParagraph:
+    """"BÁO CÁO", the title under it and a short rule, centred bold, kept with what follows."""
+    kind = _centred(doc.add_paragraph(), before=18)
+    _run(kind, block.doc_type, BODY_PT, bold=True)
+    title = _centred(doc.add_paragraph())
+    _run(title, block.title, BODY_PT, bold=True)
+    rule = _rule(_centred(doc.add_paragraph(), after=12), TEXT_WIDTH, Mm(50), edge="top")
+    for paragraph in (kind, title, rule):
+        paragraph.paragraph_format.keep_with_next = True
+    return title
 
 
 def _closing(doc: DocxDocument, block: Closing) -> None:
+    """Nơi nhận on the left; the signer's authority, title, space for the signature and name on the right."""
     table = _frame(doc, CLOSING_COLUMNS)
     left, right = table.rows[0].cells
     title = _line(left, RECIPIENTS_TITLE, RECIPIENTS_TITLE_PT, bold=True, italic=True, first=True,
