@@ -332,6 +332,14 @@ def test_a_damaged_section_output_names_its_cell():
         word.sections_of(nb)
 
 
+def test_export_refuses_a_damaged_notebook_file_and_writes_nothing(tmp_path):
+    broken = tmp_path / "overview.ipynb"
+    broken.write_text("{ not json", encoding="utf-8")
+    with pytest.raises(KehoachError, match="overview.ipynb: không đọc được sổ tay đã chạy để lập bản Word"):
+        word.export_docx(broken, tmp_path / "bao-cao-tong-hop.docx", "Báo cáo tổng hợp")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["overview.ipynb"]
+
+
 def test_an_unknown_block_is_written_as_its_text():
     @dataclass
     class Note:
@@ -365,3 +373,6 @@ def test_unit_letter_from_a_real_executed_notebook(tmp_path):
     assert "Ban Quản lý dự án phường" in in_docx
     assert Counter(FIGURE.findall(html_words(parts))) == Counter(FIGURE.findall(in_docx))
     assert cell_lines(document.tables[-1].rows[0].cells[1])[:2] == ["TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH"]
+    written = word.export_docx(out, tmp_path / "don-vi-BQLDA.docx", "Báo cáo Ban Quản lý dự án phường 2026-Q3")
+    assert written.read_bytes()[:2] == b"PK" and docx.Document(written).tables[0].rows[0].cells[0].text == \
+        document.tables[0].rows[0].cells[0].text

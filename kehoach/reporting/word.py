@@ -4,7 +4,8 @@ A ward office edits a report in Word before the Chủ tịch signs it. The draft
 copy of the text: each report notebook cell returns a :class:`~kehoach.reporting.blocks.Section`
 whose blocks travel in the executed notebook as JSON (:data:`~kehoach.reporting.blocks.SECTION_MIME`),
 next to the HTML rendered from the same blocks. :func:`sections_of` reads them back in cell
-order, :func:`render_docx` writes them with python-docx, :func:`notebook_to_docx` does both.
+order, :func:`render_docx` writes them with python-docx, :func:`notebook_to_docx` does both and
+:func:`export_docx` writes the draft of an executed notebook file beside its HTML.
 
 The layout follows Nghị định 30/2020/NĐ-CP, Phụ lục I (thể thức và kỹ thuật trình bày văn bản
 hành chính):
@@ -31,6 +32,7 @@ import logging
 import struct
 import unicodedata
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import nbformat
@@ -46,6 +48,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from kehoach.analysis import charts
 from kehoach.core.errors import KehoachError
+from kehoach.core.files import atomic_write
 from kehoach.reporting.blocks import (SECTION_MIME, Block, Bullets, Chart, Closing, DocumentHeader, Heading, Paragraph,
                                       Section, Table)
 
@@ -112,6 +115,16 @@ def notebook_to_docx(nb: nbformat.NotebookNode, title: str) -> bytes:
         raise KehoachError(f"Sổ tay của báo cáo \"{title}\" không có phần báo cáo nào (sổ tay chưa được chạy, hoặc "
                            "chạy lỗi): không lập được bản Word. Chạy lại kỳ báo cáo bằng kehoach run.")
     return render_docx(sections, title)
+
+
+def export_docx(notebook_path: Path, docx_path: Path, title: str) -> Path:
+    """Write the Word draft of the executed notebook ``notebook_path`` to ``docx_path``, atomically."""
+    try:
+        nb = nbformat.read(notebook_path, as_version=4)
+    except (OSError, ValueError) as exc:
+        raise KehoachError(f"{notebook_path}: không đọc được sổ tay đã chạy để lập bản Word ({exc}). "
+                           "Chạy lại kỳ báo cáo bằng kehoach run.") from None
+    return atomic_write(docx_path, notebook_to_docx(nb, title))
 
 
 # -- the document ---------------------------------------------------------------------------
