@@ -181,7 +181,16 @@ def test_a_table_just_before_the_signature_stays_on_its_page():
         [Section("x", [Table(["Mục", "Nhiệm vụ"], [["II.1", "Thương mại"], ["II.2", "An ninh"]]), SIGNATURE])], "x")))
     rows = document.tables[0].rows
     assert [p.paragraph_format.keep_with_next for c in rows[-1].cells for p in c.paragraphs] == [True, True]
-    assert not any(p.paragraph_format.keep_with_next for c in rows[1].cells for p in c.paragraphs)
+
+
+def test_a_small_table_stays_on_one_page_and_a_long_one_may_break_between_rows():
+    def kept(n: int) -> list[bool]:
+        table = Table(["Kỳ", "Giá trị"], [[f"Dòng {i}", str(i)] for i in range(n)])
+        rows = docx.Document(io.BytesIO(word.render_docx([Section("x", [table, Paragraph("Sau bảng.")])], "x"))).tables[0].rows
+        return [bool(r.cells[0].paragraphs[0].paragraph_format.keep_with_next) for r in rows]
+
+    assert kept(word.SMALL_TABLE_ROWS) == [True] * word.SMALL_TABLE_ROWS + [False]
+    assert kept(word.SMALL_TABLE_ROWS + 1) == [False] * (word.SMALL_TABLE_ROWS + 2)
 
 
 def test_signer_name_left_blank_when_unset():
@@ -280,10 +289,15 @@ def test_a_lead_in_stays_with_its_chart_or_table():
             "data": {"values": [{"a": "Quý I", "b": 1}, {"a": "Quý II", "b": 2}]},
             "mark": "bar", "encoding": {"x": {"field": "a", "type": "nominal"}, "y": {"field": "b", "type": "quantitative"}}}
     document = docx.Document(io.BytesIO(word.render_docx([Section("x", [
-        Heading("(1) Chỉ tiêu"), Paragraph("Dẫn vào biểu đồ."), Chart(spec=spec, svg="", title="Hai cột"),
-        Paragraph("Dẫn vào bảng."), Table(["Kỳ", "Giá trị"], [["Quý I", "1"]], numeric=[1]), Paragraph("Kết.")])], "x")))
+        Heading("(1) Chỉ tiêu"), Paragraph("Đơn vị chủ trì."), Paragraph("Dẫn vào biểu đồ."),
+        Chart(spec=spec, svg="", title="Hai cột"), Table(["Kỳ", "Giá trị"], [["Quý I", "1"]], numeric=[1]),
+        Paragraph("Dẫn vào bảng."), Table(["Kỳ", "Giá trị"], [["Quý II", "2"]], numeric=[1]), Paragraph("Kết."),
+        Paragraph("Hết.")])], "x")))
     kept = {p.text: p.paragraph_format.keep_with_next for p in document.paragraphs if p.text}
-    assert kept == {"(1) Chỉ tiêu": None, "Dẫn vào biểu đồ.": True, "Dẫn vào bảng.": True, "Kết.": None}
+    assert kept == {"(1) Chỉ tiêu": None, "Đơn vị chủ trì.": True, "Dẫn vào biểu đồ.": True, "Dẫn vào bảng.": True,
+                    "Kết.": None, "Hết.": None}
+    chart = next(p for p in document.paragraphs if p._p.xpath(".//w:drawing"))
+    assert chart.paragraph_format.keep_with_next                               # the chart with its table
     assert document.paragraphs[0].style.paragraph_format.keep_with_next          # the heading, by its style
     assert len(document.inline_shapes) == 1                  # drawn from the spec when the block has no SVG
 

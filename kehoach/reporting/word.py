@@ -79,6 +79,7 @@ BANNER_RED = RGBColor(0xC0, 0x00, 0x00)
 NOTE_GREY = RGBColor(0x59, 0x59, 0x59)
 TABLE_TEXT_STYLE = "Table Text"
 CELL_PADDING_MM = 6.0                   # Word's default cell margins (1,9 mm each side) and room for the estimate's error
+SMALL_TABLE_ROWS = 8                    # up to this many rows, a table stays on one page
 SIGNATURE_LINES = 4                     # blank 14 pt lines left for the signature and seal
 
 
@@ -264,9 +265,13 @@ class _Writer:
 
     doc: DocxDocument
     tail: list[DocxParagraph] = field(default_factory=list)
+    lead_in: bool = False                                    # in the paragraphs right under a heading
 
     def add(self, block: Block, following: Block | None) -> None:
-        keep = isinstance(following, (Chart, Table, Closing))   # a lead-in stays with its chart or table
+        # a lead-in stays with its chart or table, and the paragraphs under a heading with what they introduce
+        self.lead_in = isinstance(block, Heading) or (self.lead_in and isinstance(block, Paragraph))
+        keep = isinstance(following, (Chart, Table, Closing)) or (
+            self.lead_in and isinstance(block, Paragraph) and isinstance(following, (Paragraph, Bullets)))
         if isinstance(block, Closing):
             for paragraph in self.tail:
                 paragraph.paragraph_format.keep_with_next = True
@@ -363,6 +368,10 @@ def _table(doc: DocxDocument, block: Table) -> list[DocxParagraph]:
             continue
         for j, (text, cell) in enumerate(zip(rows[i - 1], cells)):
             _cell_text(cell, text, WD_ALIGN_PARAGRAPH.RIGHT if j in numeric else WD_ALIGN_PARAGRAPH.LEFT)
+    if len(rows) <= SMALL_TABLE_ROWS:                        # a small table is not split across two pages
+        for row in table.rows[:-1]:
+            for paragraph in (p for cell in row.cells for p in cell.paragraphs):
+                paragraph.paragraph_format.keep_with_next = True
     return [p for cell in table.rows[-1].cells for p in cell.paragraphs] + [_spacer(doc)]
 
 
