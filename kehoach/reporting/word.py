@@ -288,8 +288,8 @@ class _Writer:
         elif isinstance(block, Table):
             self.tail = _table(self.doc, block)
             return
-        elif isinstance(block, Chart):
-            last = _chart(self.doc, block, keep)
+        elif isinstance(block, Chart):                       # not kept with its table: less white space
+            last = _chart(self.doc, block, isinstance(following, Closing))
         else:
             last = _unknown(self.doc, block)
         self.tail = [last] if last is not None else []
