@@ -34,9 +34,8 @@ def ctx():
 
 def overview_sections(ctx) -> list[Section]:
     """The overview's sections, as its notebook calls them."""
-    return [sections.document_header(ctx), sections.summary_section(ctx), sections.status_overview_section(ctx),
-            sections.group_sections(ctx), sections.attention_section(ctx), sections.completeness_section(ctx),
-            sections.tasks_section(ctx), sections.heatmap_section(ctx), sections.closing(ctx)]
+    return [sections.document_header(ctx, "overview"), sections.results_section(ctx), sections.shortcomings_section(ctx),
+            sections.directions_section(ctx), sections.closing(ctx), sections.appendix_section(ctx)]
 
 
 @pytest.fixture(scope="module")
@@ -123,7 +122,7 @@ def test_header_table_holds_issuer_number_national_motto_place_and_date(overview
     for p in (kind, title):
         assert p.alignment == WD_ALIGN_PARAGRAPH.CENTER and p.runs[0].bold
     texts = [p.text for p in document.paragraphs]
-    assert texts.index(header.basis) < texts.index(header.cutoff) < texts.index("I. Đánh giá chung")
+    assert texts.index(header.basis) < texts.index(header.cutoff) < texts.index("I. KẾT QUẢ THỰC HIỆN 9 THÁNG NĂM 2026")
     banner = next(p for p in document.paragraphs if p.text == header.banner)
     assert banner.runs[0].bold and str(banner.runs[0].font.color.rgb) == "C00000"
 
@@ -204,14 +203,14 @@ def test_headings_are_word_headings_in_order(overview):
     parts, _, document = overview
     headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [(f"Heading {b.level - 1}", b.text) for b in blocks_of(parts, Heading)]
-    assert headings[:2] == [("Heading 1", "I. Đánh giá chung"), ("Heading 1", "II. Kết quả theo nhóm chỉ tiêu")]
-    assert headings[2] == ("Heading 2", "1. Nhóm chỉ tiêu về Kinh tế")
+    assert headings[:2] == [("Heading 1", "I. KẾT QUẢ THỰC HIỆN 9 THÁNG NĂM 2026"), ("Heading 2", "1. Nhóm chỉ tiêu về Kinh tế")]
+    assert ("Heading 1", "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN") in headings and headings[-1] == ("Heading 1", "PHỤ LỤC")
 
 
 def test_tables_are_real_word_tables_with_the_blocks_cells(overview):
     parts, _, document = overview
     tables = blocks_of(parts, Table)
-    data_tables = document.tables[1:-1]                      # between the header and the signature
+    data_tables = [tb for tb in document.tables[1:] if not tb.cell(0, 0).text.startswith("Nơi nhận")]  # not header, signature
     assert len(data_tables) == len(tables)
     for block, table in zip(tables, data_tables):
         assert table.style.name == "Table Grid"
@@ -219,29 +218,28 @@ def test_tables_are_real_word_tables_with_the_blocks_cells(overview):
         header = table.rows[0]
         assert header._tr.trPr.find(qn("w:tblHeader")) is not None      # repeated on each page
         assert all(r.bold for c in header.cells for r in c.paragraphs[0].runs)
-    economy = data_tables[1]                                 # group 1's indicator table
-    assert [c.text for c in economy.rows[0].cells] == ["TT", "Chỉ tiêu", "Kế hoạch năm", "Thực hiện", "Ước cả năm",
-                                                       "Đánh giá"]
-    assert [c.text for c in economy.rows[1].cells][:3] == ["(1)", "Thu ngân sách nhà nước trên địa bàn",
-                                                           "869.532 triệu đồng"]
-    assert [c.text for c in economy.rows[4].cells][:3] == ["(4)", "Tốc độ tăng tổng giá trị sản phẩm", "11%"]
+    appendix = data_tables[-1]                               # the phụ lục
+    assert [c.text for c in appendix.rows[0].cells] == ["TT", "Chỉ tiêu", "ĐVT", "KH năm 2026", "TH cùng kỳ 2025",
+                                                        "TH kỳ này", "% so KH", "So cùng kỳ", "Ước cả năm", "Đánh giá"]
+    assert [c.text for c in appendix.rows[2].cells] == ["1", "Thu ngân sách nhà nước trên địa bàn", "triệu đồng", "869.532",
+                                                        "596.400", "652.149 (ước)", "75,0%", "109,3%", "888.613 (ước)",
+                                                        "↗ Đúng tiến độ"]
 
 
 def test_numeric_columns_are_right_aligned(overview):
     parts, _, document = overview
-    block = blocks_of(parts, Table)[0]                       # status counts by group: columns 1-9 are numbers
-    assert block.numeric == list(range(1, 10))
-    row = document.tables[1].rows[1]
-    assert row.cells[0].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
-    assert {c.paragraphs[0].alignment for c in row.cells[1:]} == {WD_ALIGN_PARAGRAPH.RIGHT}
-    assert row.cells[0].text == "Kinh tế" and row.cells[9].text == "5"
+    block = blocks_of(parts, Table)[-1]                      # the phụ lục: columns 4-8 are figures
+    assert block.numeric == [4, 5, 6, 7, 8]
+    row = document.tables[-1].rows[2]
+    assert row.cells[1].paragraphs[0].alignment == WD_ALIGN_PARAGRAPH.LEFT
+    assert {row.cells[i].paragraphs[0].alignment for i in block.numeric} == {WD_ALIGN_PARAGRAPH.RIGHT}
 
 
 def test_each_chart_is_a_png_at_the_text_width(overview):
     parts, _, document = overview
     charts = blocks_of(parts, Chart)
-    # status overview, the 5 groups with figures (Xã hội and Văn hóa - Giáo dục have none yet), scorecard, heatmap
-    assert len(charts) == 8
+    # status overview and the 5 groups with figures (Xã hội and Văn hóa - Giáo dục have none this quarter)
+    assert len(charts) == 6
     pictures = document.inline_shapes
     assert len(pictures) == len(charts)
     for chart, picture in zip(charts, pictures):
