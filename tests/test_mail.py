@@ -103,7 +103,11 @@ def test_messages_arrive_and_parse_back(mail_env, smtp_server):
     # attachments: byte-identical, and who gets what
     assert _attachments(msg) == {"bao-cao-tong-hop.html": (folder / "bao-cao-tong-hop.html").read_bytes()}
     assert set(_attachments(by_to["bqlda@phuong.vn"])) == {"don-vi-BQLDA.html", "bao-cao-tong-hop.html"}
-    assert len(_attachments(by_to["vanphong@phuong.vn"])) == 8
+    office = by_to["vanphong@phuong.vn"]
+    assert len(_attachments(office)) == 9 and "bao-cao-tong-hop.docx" in _attachments(office)  # + the Word draft
+    word = next(p for p in office.iter_attachments() if p.get_filename() == "bao-cao-tong-hop.docx")
+    assert word.get_content_type() == "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    assert _attachments(office)["bao-cao-tong-hop.docx"] == (folder / "bao-cao-tong-hop.docx").read_bytes()
     # the cid: image resolves to the PNG in the same related part; no SVG, data: URI or script
     html_part = msg.get_body(("html",))
     html = html_part.get_content()

@@ -228,6 +228,21 @@ def test_executed_notebooks_rerun_with_plain_papermill_give_the_same_report(runs
         assert _text_of(again) == _text_of((folder / r.html).read_text(encoding="utf-8")), r.name
 
 
+def test_word_drafts_beside_the_overview_and_letters(runs):
+    import docx
+
+    root, results = runs
+    folder = root / "reports" / "2026-Q3"
+    drafts = sorted(p.name for p in folder.glob("*.docx"))
+    assert drafts == ["bao-cao-tong-hop.docx"] + sorted(f"don-vi-{u}.docx" for u in
+                                                       ("BQLDA", "KTHT", "PVHCC", "QSCA", "VHXH", "VP"))
+    text = "\n".join(p.text for p in docx.Document(folder / "bao-cao-tong-hop.docx").paragraphs)
+    assert "I. KẾT QUẢ THỰC HIỆN 9 THÁNG NĂM 2026" in text and "Số liệu tổng hợp đến hết ngày" in text
+    assert 'href="bao-cao-tong-hop.docx"' in (folder / "index.html").read_text(encoding="utf-8")
+    overview = next(r for r in results["2026-Q3"].results if r.name == "overview")
+    assert overview.docx == "bao-cao-tong-hop.docx"
+
+
 def test_run_passes_data_and_leaves_nothing_in_tmp(runs):
     import json as _json
     import tempfile

@@ -68,6 +68,7 @@ class Job:
     inputs: dict[str, bytes]
     kehoach_root: str = ""
     run_id: str = ""  # names the worker's temporary folder: kehoach-job-<run_id>-…
+    docx: bool = False  # also write the Word draft (the overview and the unit letters)
 
 
 @dataclass
@@ -81,6 +82,7 @@ class Outcome:
     finished: str
     duration_s: float
     error: str | None = None
+    docx: bytes | None = None
 
 
 @dataclass
@@ -96,6 +98,7 @@ class JobResult:
     outcome: str  # "ok" | "failed"
     error: str | None = None
     html_bytes: int | None = None
+    docx: str | None = None
 
 
 @dataclass
@@ -142,7 +145,8 @@ def plan_jobs(ctx: ReportContext, notebooks_dir: Path, inputs: dict[str, bytes],
     root = str(config.project_root())
 
     def job(name: str, kind: str, title: str, html: str, **extra: Any) -> Job:
-        return Job(name, title, html, NOTEBOOKS[kind], books[kind], {**base, **extra}, inputs, root, run_id)
+        return Job(name, title, html, NOTEBOOKS[kind], books[kind], {**base, **extra}, inputs, root, run_id,
+                   docx=kind in ("overview", "unit"))
 
     jobs = [job("overview", "overview", f"Báo cáo tổng hợp {label}", "bao-cao-tong-hop.html"),
             job("indicators", "indicators", f"Chi tiết từng chỉ tiêu {label}", "chi-tiet-chi-tieu.html")]
@@ -161,10 +165,11 @@ def execute_job(job: Job) -> Outcome:
     from traitlets.config import Config
 
     from kehoach.reporting.export import render_html
+    from kehoach.reporting.word import notebook_to_docx
 
     started = dt.datetime.now().astimezone()
     clock = time.perf_counter()
-    error, html, executed = None, None, b""
+    error, html, executed, docx = None, None, b"", None
     os.environ[startup.ENV_VAR] = "1"  # the kernels this worker starts skip the rfc3987 grammar build
     if job.kehoach_root:
         os.environ.setdefault("KEHOACH_ROOT", job.kehoach_root)
@@ -183,6 +188,8 @@ def execute_job(job: Job) -> Outcome:
                                      kernel_name="python3", cwd=str(folder), request_save_on_cell_execute=False,
                                      config=kernel, extra_arguments=KERNEL_ARGUMENTS)
             html = render_html(nb, job.title)
+            if job.docx:  # the Word draft, from the same section blocks as the HTML
+                docx = notebook_to_docx(nb, job.title)
         except pm.PapermillExecutionError as exc:
             error = f"ô lệnh số {exc.exec_count}: {exc.ename}: {exc.evalue}"
         except Exception as exc:  # noqa: BLE001 - a failed notebook must not stop the batch; reported by the client
@@ -192,7 +199,7 @@ def execute_job(job: Job) -> Outcome:
             executed = out.read_bytes()
     finished = dt.datetime.now().astimezone()
     return Outcome(job.name, executed, html, started.isoformat(timespec="seconds"), finished.isoformat(timespec="seconds"),
-                   round(time.perf_counter() - clock, 2), error)
+                   round(time.perf_counter() - clock, 2), error, docx if not error else None)
 
 
 @contextmanager
@@ -232,12 +239,15 @@ def store_outcome(folder: Path, job: Job, outcome: Outcome) -> JobResult:
     (folder / "notebooks").mkdir(exist_ok=True)
     if outcome.executed:
         atomic_write(folder / executed, outcome.executed)
-    size = None
+    size, docx = None, None
     if outcome.html is not None:
         size = atomic_write(folder / job.html_name, outcome.html).stat().st_size
+    if outcome.docx:
+        docx = str(Path(job.html_name).with_suffix(".docx"))
+        atomic_write(folder / docx, outcome.docx)
     return JobResult(job.name, job.title, job.notebook_name, str(executed), job.html_name if outcome.html else None,
                      outcome.started, outcome.finished, outcome.duration_s,
-                     "failed" if outcome.error else "ok", outcome.error, size)
+                     "failed" if outcome.error else "ok", outcome.error, size, docx)
 
 
 # -- index, summary and manifest ---------------------------------------------------------------
@@ -302,7 +312,7 @@ def write_index(folder: Path, ctx: ReportContext, results: list[JobResult]) -> P
     from kehoach.reporting.blocks import render
     from kehoach.reporting.export import check_self_contained
 
-    rows = [{"title": r.title, "html": r.html, "ok": r.outcome == "ok", "error": r.error, "executed": r.executed,
+    rows = [{"title": r.title, "html": r.html, "docx": r.docx, "ok": r.outcome == "ok", "error": r.error, "executed": r.executed,
              "size": f"{fmt_number(r.html_bytes / 1024, 0)} KB" if r.html_bytes else "—"} for r in results]
     page = render("index.html.j2", title=f"Báo cáo {ctx.period.label()}", issuer=ctx.plan.document.issuing_body,
                   rows=rows, banner=ctx.banner)

@@ -254,8 +254,15 @@ def wanted_reports(recipient: Recipient, folder: Path, manifest: dict) -> tuple[
     else:
         names = ["overview"]
     attached = [folder / entries[n]["html"] for n in names if ok(entries[n])]
+    if recipient.role == "coordinator" and entries["overview"].get("docx"):  # the Word draft, to edit before signing
+        attached.append(folder / entries["overview"]["docx"])
     missing = [entries[n].get("title") or n for n in names if not ok(entries[n])]
     return attached, missing
+
+
+#: MIME types of the files a message may carry.
+ATTACHMENT_TYPES = {".html": ("text", "html"),
+                    ".docx": ("application", "vnd.openxmlformats-officedocument.wordprocessingml.document")}
 
 
 @dataclass
@@ -363,7 +370,8 @@ def build_message(summary: Summary, recipient: Recipient, attachments: list[Path
         msg.add_attachment(data, maintype="application", subtype="zip", filename=zip_name)
     else:
         for path in attachments:
-            msg.add_attachment(path.read_bytes(), maintype="text", subtype="html", filename=path.name)
+            maintype, subtype = ATTACHMENT_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
+            msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
     size = len(msg.as_bytes())
     limit = int(smtp.max_message_mb * 1024 * 1024)
     if size > limit:
