@@ -10,7 +10,7 @@ Measures, in one run and in this project's environment, in a temporary copy of t
     again, and only drawings of unchanged charts come from the cache.
 
 It prints ``ratio = batch wall time / (number of notebook runs x floor)`` for (b) and (c).
-Run (``--smoke``: one floor run and the batch once cold and once cached, to check the script):
+Run (``--smoke``: one floor run and one batch, to check the script):
 
     .venv/bin/python benchmarks/quarterly_run.py [--period 2026-Q3] [--floor-runs 3] [--jobs N] [--smoke]
 """
@@ -90,6 +90,8 @@ def main() -> None:
         print(f"ratio = batch wall / (n x floor) = {wall:.2f} / ({n} x {f:.2f}) = {wall / (n * f):.2f}")
         for r in results:
             print(f"  {r.name:<14} {r.duration_s:6.2f} s  {r.html}: {(r.html_bytes or 0) / 1024:,.0f} KB")
+        if args.smoke:  # one batch is enough to show the script works
+            return
         again, _ = batch(args.period, args.jobs)
         print(f"re-run of {args.period} (cached drawings): wall {again:.2f} s, ratio {again / (n * f):.2f}")
 
