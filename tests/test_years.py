@@ -151,3 +151,18 @@ def test_a_figure_belongs_to_its_own_years_records():
     # 2026-Q1 as the 2026 records hold it, not the comparison figure typed into a 2027 form;
     # 2025-Q4 exists only as a comparison figure, so that one is used.
     assert kept[["year", "period", "value"]].values.tolist() == [[2026, "2026-Q1", 94.9], [2027, "2025-Q4", 95.2]]
+
+
+def test_the_2027_q1_report_compares_with_2026_by_code(workspace):
+    """The report context of the new year: comparisons and baselines from the 2026 records, new indicators said."""
+    from kehoach.reporting import context, sections
+
+    root, *_ = workspace
+    ctx = context.compute("2027-Q1", ward=WARD, data_dir=root / "data", as_of="2027-04-10")
+    rows = sections.assessed(ctx).set_index("indicator")
+    assert rows.loc[17, "same_period_last_year"] == 94.9 and rows.loc[17, "baseline"] == 95.1
+    assert rows.loc[7, "baseline"] == 0.27 and bool(rows.loc[6, "is_new"])
+    table = {r[0]: r for r in sections.appendix_section(ctx).blocks[-1].rows}
+    assert table["1"][4] == "201.500" and table["17"][4] == "94,9" and table["6"][4] == "—"
+    text = sections.results_section(ctx).text()
+    assert "Tỷ lệ hộ kinh doanh sử dụng hóa đơn điện tử (chỉ tiêu mới năm 2027) quý I năm 2027 đạt 60%" in text
