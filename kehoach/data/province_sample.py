@@ -69,6 +69,7 @@ FIRST = ["Tân", "Phúc", "Hòa", "Minh", "Quang", "Đồng", "Thành", "Vạn",
          "Trung", "Văn", "Kim", "Hợp", "Điềm", "Thần"]
 SECOND = ["Cương", "Xuân", "Bình", "Tiến", "Sơn", "Hỷ", "Lạc", "Phú", "Thịnh", "Lợi", "An", "Khánh", "Thái", "Hà",
           "Long", "Mỹ", "Trạch", "Hưng", "Thuận", "Vinh"]
+MAX_COMMUNES = 300
 DEADLINES = {1: dt.date(2026, 4, 5), 2: dt.date(2026, 7, 5), 3: dt.date(2026, 10, 5), 4: dt.date(2027, 1, 5)}
 REPORT_DATES = {1: dt.date(2026, 4, 10), 2: dt.date(2026, 7, 10), 3: dt.date(2026, 10, 10), 4: dt.date(2027, 1, 10)}
 
@@ -89,11 +90,13 @@ def _slug(text: str) -> str:
 
 def communes(count: int) -> list[Commune]:
     """``count`` communes with distinct names, about one in six a ward (phường), deterministic."""
-    if not 1 <= count <= len(FIRST) * len(SECOND):
-        raise StoreError(f"Số xã, phường minh họa phải từ 1 đến {len(FIRST) * len(SECOND)}; đã nhập {count}.")
+    if not 1 <= count <= MAX_COMMUNES:
+        raise StoreError(f"Số xã, phường minh họa phải từ 1 đến {MAX_COMMUNES}; đã nhập {count}.")
     rng = random.Random(17)
     names = [f"{a} {b}" for a in FIRST for b in SECOND if a != b]
     rng.shuffle(names)
+    unique = {_slug(n): n for n in reversed(names)}  # names whose letters differ only by their marks: keep one
+    names = [n for n in names if unique[_slug(n)] == n]
     out = []
     for i, name in enumerate(names[:count]):
         kind = "phường" if i % 6 == 0 else "xã"

@@ -73,6 +73,8 @@ ROLLUP_COLUMNS = ["Chỉ tiêu", "Số xã có chỉ tiêu", "Số xã báo cáo
 
 
 def _province_figure(r: Any) -> str:
+    if not r.reported:
+        return "Chưa có số liệu kỳ này"
     if r.method == "sum":
         return f"{_v(r.total, r.unit)} (kế hoạch {_v(r.total_target, r.unit)})"
     if r.method == "weighted_mean":
@@ -92,7 +94,7 @@ def rollup_section(pctx: ProvinceContext) -> Section:
         Table(ROLLUP_COLUMNS, rows, numeric=[1, 2, 4, 5, 6])])
     if not table.empty:
         out.add(_chart(charts.province_distribution(pctx.frame[pctx.frame["code"].isin(table["code"])], table["code"].tolist())))
-    for i, r in enumerate(table.itertuples(), start=1):
+    for i, r in enumerate(table[table["reported"] > 0].itertuples(), start=1):
         out.add(Heading(f"{i}. {r.label}", 3), Paragraph(_indicator_text(r)), ranking_table(pctx, r.code))
     return out
 
