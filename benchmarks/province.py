@@ -13,7 +13,7 @@ period's inputs). It prints, from the measured wall times:
 
     .venv/bin/python benchmarks/province.py [--communes 92] [--workers 1 2] [--smoke]
 
-``--smoke`` builds 2 communes and runs them once per worker count: it checks the script, its
+``--smoke`` builds 1 commune and runs them once per worker count: it checks the script, its
 figures mean nothing.
 """
 
@@ -52,10 +52,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--communes", type=int, default=92)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
-    parser.add_argument("--smoke", action="store_true", help="2 communes: checks that the script works")
+    parser.add_argument("--smoke", action="store_true", help="1 commune: checks that the script works")
     args = parser.parse_args()
     if args.smoke:
-        args.communes = 2
+        args.communes = 1
     with tempfile.TemporaryDirectory(prefix="kehoach-province-bench-") as tmp:
         root = Path(tmp) / "tinh"
         start = time.perf_counter()
