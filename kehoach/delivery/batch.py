@@ -464,7 +464,7 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
     left out); by default the cut-off is the time of the run. ``executor`` runs the notebooks
     (any ``concurrent.futures`` executor, e.g. Dask's); by default a local pool of ``jobs`` processes.
     With one ward in the workspace the reports go to ``reports/<period>/``; with several, each
-    ward's to ``reports/<period>/<ward>/``. ``ward="all"``: see :mod:`kehoach.delivery.province`.
+    ward's to ``reports/<period>/<ward>/``. Every ward at once: :func:`kehoach.delivery.province.run_all_wards`.
     """
     p = resolve_period(str(period), today)
     notebooks_dir = notebooks_dir or config.notebooks_dir()

@@ -167,8 +167,10 @@ def _prepare_rerun(p: Period, final: Path, previous: dict, notebooks_dir: Path, 
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return WardRun(p, ctx, final, staging, [j for j in jobs if j.name in failed], previous["inputs_sha256"], started,
-                   kept=kept, order=[n["name"] for n in previous["notebooks"]])
+    again = [j for j in jobs if j.name in failed]
+    known = {j.name for j in again} | set(kept)  # a failed notebook the plan no longer has is dropped
+    return WardRun(p, ctx, final, staging, again, previous["inputs_sha256"], started, kept=kept,
+                   order=[n["name"] for n in previous["notebooks"] if n["name"] in known])
 
 
 def _execute(p: Period, params: PeriodParameters, runs: list[WardRun], kept: dict[str, context.ReportContext],
