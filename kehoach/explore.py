@@ -255,7 +255,7 @@ def _v(value: float, unit: str) -> str:
 
 def explorer(data_dir: str = "") -> w.Widget:
     """The notebook's one call: build the explorer on the data (default: the project's) and return its layout."""
-    from kehoach.reporting.context import resolve
+    from kehoach.core.config import resolve
 
     return Explorer(data_dir=resolve(data_dir) if data_dir else None).layout()
 

@@ -80,7 +80,7 @@ def test_tooltips_are_vietnamese_and_formatted(built):
     spec = charts.spec(built["Nhóm Kinh tế: thực hiện, kế hoạch và ước cả năm – 9 tháng năm 2026"])
     data = next(iter(spec["datasets"].values()))
     row = next(r for r in data if r["indicator"] == 1)
-    assert row["value_text"] == "652.149 triệu đồng" and row["projection_text"] == "888.613,15 triệu đồng"
+    assert row["value_text"] == "652.149 triệu đồng" and row["projection_text"] == "888.613 triệu đồng"
     text = str(spec)
     for label in ("Chỉ tiêu", "Thực hiện", "Kế hoạch năm", "Ước cả năm", "Đánh giá"):
         assert f"'title': '{label}'" in text

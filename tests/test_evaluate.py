@@ -177,7 +177,9 @@ def test_output_columns_and_labels():
     required = {"ward", "indicator", "period", "value", "is_estimate", "baseline", "same_period_last_year", "target",
                 "comparison", "projection", "ratio", "achievement_pct", "yoy_pct", "yoy_pp", "status", "status_label"}
     assert required <= set(out.columns)
-    assert STATUS_LABELS["regressing"] == "Giảm so với đầu năm" and len(STATUSES) == 8
+    row = out.iloc[0]
+    assert (row["status"], row["status_label"]) == ("at_risk", "Có nguy cơ không đạt")
+    assert row["status_label"] == STATUS_LABELS[row["status"]]
 
 
 def test_rollups_on_the_sample(plan):

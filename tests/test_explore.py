@@ -17,7 +17,7 @@ def ex(plan, tmp_path):
 def test_defaults_show_the_latest_period(ex):
     assert ex.period.value == "2026-Q3" and [o[1] for o in ex.period.options] == ["2026-Q1", "2026-Q2", "2026-Q3"]
     assert len(ex.view()) == 36
-    assert "Trong 36 chỉ tiêu, có 5 chỉ tiêu đã đạt" in ex.summary_html.value
+    assert "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt" in ex.summary_html.value
     assert ex.chart is not None and ex.chart.title == "Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"
 
 

@@ -114,7 +114,7 @@ def test_messages_arrive_and_parse_back(mail_env, smtp_server):
     assert "<svg" not in html and "data:" not in html and "<script" not in html.lower() and 'style="' in html
     assert len(html.encode()) < BODY_LIMIT
     text = msg.get_body(("plain",)).get_content()
-    assert "Trong 36 chỉ tiêu, có" in text and "SỐ LIỆU MINH HỌA" in text
+    assert "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026" in text and "SỐ LIỆU MINH HỌA" in text
     assert "Đã đạt" in html and "Ban Quản lý dự án phường gửi báo cáo" in html
 
 

@@ -50,9 +50,9 @@ def test_inputs_round_trip_gives_the_same_sections(ctx, tmp_path):
         "completeness.parquet", "evaluated.parquet", "inputs.json", "plan.yaml", "progress.parquet",
         "records.parquet", "tasks.parquet"]
     back = context.read(folder)
-    for call in (lambda c: sections.summary_section(c), lambda c: sections.group_sections(c),
-                 lambda c: sections.completeness_section(c), lambda c: sections.indicator_details(c),
-                 lambda c: sections.unit_actions_section(c, "BQLDA")):
+    for call in (lambda c: sections.results_section(c), lambda c: sections.shortcomings_section(c),
+                 lambda c: sections.directions_section(c), lambda c: sections.appendix_section(c),
+                 lambda c: sections.indicator_details(c), lambda c: sections.unit_next_section(c, "BQLDA")):
         assert call(back).html() == call(ctx).html()
     manifest = json.loads((folder / "inputs.json").read_text(encoding="utf-8"))
     assert manifest["period"] == "2026-Q3" and manifest["plan_sha256"] == ctx.plan_sha256
@@ -112,21 +112,165 @@ def test_notebooks_only_call_package_sections(name):
 
 
 def test_section_shows_as_html_and_carries_its_blocks(ctx):
-    section = sections.summary_section(ctx)
+    section = sections.results_section(ctx)
     bundle = section._repr_mimebundle_()
-    assert bundle["text/html"].startswith('<section class="part part-summary">\n<h2 id="i-danh-gia-chung">I. Đánh giá chung</h2>')
+    assert bundle["text/html"].startswith(
+        '<section class="part part-results">\n<h2 id="i-ket-qua-thuc-hien-9-thang-nam-2026">I. KẾT QUẢ THỰC HIỆN 9 THÁNG NĂM 2026</h2>')
     assert Section.from_json(bundle[SECTION_MIME]) == section
-    assert "Trong 36 chỉ tiêu, có 5 chỉ tiêu đã đạt" in section.text()
+    assert "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt" in section.text()
 
 
 def test_chart_blocks_hold_spec_and_drawing(ctx):
-    chart = sections.status_overview_section(ctx).blocks[1]
+    chart = next(b for b in sections.results_section(ctx).blocks if b.kind == "chart")
     assert chart.kind == "chart" and chart.svg.lstrip().startswith("<svg")
     assert chart.title == "Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"
     assert chart.spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
 
 
-def test_empty_notes_are_blank_not_na(ctx):
-    table = sections.tasks_section(ctx).blocks[-1]
-    assert table.columns[-1] == "Ghi chú"
-    assert not any(cell in ("<NA>", "nan", "None") for row in table.rows for cell in row)
+def test_no_missing_value_marker_reaches_a_report(ctx):
+    for section in (sections.results_section(ctx), sections.appendix_section(ctx), sections.indicator_details(ctx),
+                    sections.directions_section(ctx), sections.unit_results_section(ctx, "VHXH")):
+        text = section.text()
+        assert "<NA>" not in text and " nan" not in text and "None" not in text, section.name
+
+
+# -- the report a Chủ tịch signs (issue 13): exact sentences and the document's form ----------------
+def _sentences(ctx) -> dict[int, str]:
+    rows = sections.assessed(ctx)
+    return {int(r["indicator"]): s for r, s in zip(rows.to_dict("records"), sections.narrative.indicator_sentences(rows))}
+
+
+def test_estimates_keep_the_precision_of_the_figures(ctx):
+    s = _sentences(ctx)
+    assert "ước cả năm đạt khoảng 888.613 triệu đồng" in s[1] and "889.000" not in s[1]
+    assert "ước cả năm đạt khoảng 4.384 người" in s[18]
+    row4 = next(r for r in sections.appendix_section(ctx).blocks[-1].rows if r[0] == "4")
+    assert row4[5] == "10,95 (ước)" and row4[8] == "10,95 (ước)"
+
+
+def test_shares_are_never_projected_above_100(ctx):
+    s = _sentences(ctx)
+    assert "dự kiến đạt 100%" in s[2] and "dự kiến đạt 100%" in s[35] and "dự kiến đạt 100%" in s[36]
+    shares = ctx.current[(ctx.current["unit"] == "%") & (ctx.current["kind"] != "annual_estimate")]
+    assert shares["projection"].dropna().max() == 100.0
+    assert set(shares.loc[shares["projection_capped"], "indicator"]) >= {2, 8, 10, 35, 36}
+
+
+def test_semi_annual_indicators_show_their_latest_figure_and_status(ctx):
+    s = _sentences(ctx)
+    assert "kết quả 6 tháng đầu năm 2026: 66% (có nguy cơ không đạt)" in s[14]
+    assert "kết quả 6 tháng đầu năm 2026: 44% (có nguy cơ không đạt)" in s[31]
+    rows = {r[0]: r for r in sections.appendix_section(ctx).blocks[-1].rows}
+    assert rows["14"][5] == "66 (6 tháng đầu năm)"
+    assert rows["14"][9] == "· Chưa đến kỳ đánh giá (6 tháng đầu năm: có nguy cơ không đạt)"
+    assert any("(14) Tỷ lệ dân số phủ sóng 5G" in item for item in sections.shortcomings_section(ctx).blocks[2].items)
+
+
+def test_reduction_indicator_reads_as_a_rate_and_its_reduction(ctx):
+    assert _sentences(ctx)[6] == (
+        "Tỷ lệ hộ nghèo theo chuẩn nghèo đa chiều cuối năm 2025 là 0,31%; kế hoạch năm 2026 giảm 0,02 điểm phần trăm "
+        "(còn 0,29%); chỉ tiêu đánh giá cả năm, vào quý IV.")
+
+
+def test_growth_estimate_is_a_full_year_figure(ctx):
+    assert _sentences(ctx)[4].startswith("Ước tốc độ tăng tổng giá trị sản phẩm cả năm 2026 đạt 10,95%")
+
+
+def test_a_level_reached_before_year_end_must_be_held(ctx):
+    assert _sentences(ctx)[21].endswith("; đạt mức kế hoạch tại thời điểm báo cáo, cần duy trì đến cuối năm.")
+
+
+def test_official_phrasing_of_allocations_and_ceilings(ctx):
+    s = _sentences(ctx)
+    assert s[2].startswith("Chi ngân sách nhà nước đến 30/9 đạt 71,8% dự toán giao")
+    assert s[3].startswith("Giải ngân vốn đầu tư công đến 30/9 đạt 38,2% kế hoạch vốn")
+    q2 = context.compute("2026-Q2", data_dir=PROJECT / "data", as_of="2026-11-29")
+    rows = sections.assessed(q2)
+    seven = rows[rows["indicator"] == 7].iloc[0].to_dict()
+    assert "ở mức 2,7%, đạt chỉ tiêu (dưới 3%)" in sections.narrative.indicator_sentence(seven)
+    actions = sections.directions_section(q2).blocks[2].items
+    assert ("(15) Tỷ lệ tham gia bảo hiểm y tế: đến hết năm cần đạt 96%, trong đó đến hết quý III/2026 cần đạt 95,4% "
+            "(hiện 94,7%) (cùng kỳ năm 2025: 95%); Phòng Văn hóa - Xã hội phường chủ trì.") in actions
+
+
+def test_next_quarter_needs_against_the_same_quarter_last_year(ctx):
+    actions = sections.directions_section(ctx).blocks[2].items
+    assert ("(3) Giải ngân vốn đầu tư công: quý IV cần tăng thêm 61,8 điểm phần trăm để cả năm đạt 100% "
+            "(quý IV/2025 tăng 42,4 điểm phần trăm); Ban Quản lý dự án phường chủ trì.") in actions
+    assert ("(4) Tốc độ tăng tổng giá trị sản phẩm: cần có giải pháp thúc đẩy tăng trưởng quý IV để cả năm đạt "
+            "11% trở lên; Phòng Kinh tế, Hạ tầng và Đô thị phường chủ trì.") in actions
+
+
+def test_reporting_sentences_name_dates_and_delays(ctx):
+    items = sections.shortcomings_section(ctx).blocks[-2].items
+    assert items == ["Phòng Văn hóa - Xã hội phường đã gửi báo cáo ngày 2/10/2026, đúng hạn, còn thiếu chỉ tiêu (19).",
+                     "Ban Quản lý dự án phường gửi báo cáo chậm 9 ngày (ngày 14/10/2026)."]
+    table = sections.shortcomings_section(ctx).blocks[-1]
+    assert "Văn phòng HĐND và UBND phường" not in [r[0] for r in table.rows]  # no "0/0" row
+
+
+def test_summary_counts_due_indicators_and_gives_the_others_latest_results(ctx):
+    text = sections.results_section(ctx).blocks[1].text
+    assert text.startswith("Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 8 chỉ tiêu dự kiến đạt")
+    assert "16 chỉ tiêu còn lại đánh giá 6 tháng hoặc cả năm; theo kết quả 6 tháng đầu năm 2026, 3 chỉ tiêu đã đạt" in text
+    assert sections.results_section(ctx).blocks[3].items[0] == (
+        "(15) Tỷ lệ tham gia bảo hiểm y tế: 94,6%, giảm so với đầu năm – Phòng Văn hóa - Xã hội phường")
+
+
+def test_appendix_has_the_conventional_columns(ctx):
+    table = sections.appendix_section(ctx).blocks[-1]
+    assert table.columns == ["TT", "Chỉ tiêu", "ĐVT", "KH năm 2026", "TH cùng kỳ 2025", "TH kỳ này", "% so KH",
+                             "So cùng kỳ", "Ước cả năm", "Đánh giá"]
+    assert len([r for r in table.rows if r[0].isdigit()]) == 36 and len(table.emphasis) == 7
+    one = next(r for r in table.rows if r[0] == "1")
+    assert one == ["1", "Thu ngân sách nhà nước trên địa bàn", "triệu đồng", "869.532", "596.400", "652.149 (ước)",
+                   "75,0%", "109,3%", "888.613 (ước)", "↗ Đúng tiến độ"]
+
+
+def test_nghi_dinh_30_elements(ctx):
+    header = sections.document_header(ctx, "overview").blocks[0]
+    assert (header.issuer_parent, header.issuer, header.number) == ("ỦY BAN NHÂN DÂN", "PHƯỜNG PHAN ĐÌNH PHÙNG",
+                                                                    "Số: …/BC-UBND")
+    assert header.place_date == "Phường Phan Đình Phùng, ngày 14 tháng 10 năm 2026"  # never before the newest record (14/10)
+    assert header.title == ("Tình hình thực hiện nhiệm vụ phát triển kinh tế - xã hội 9 tháng, "
+                            "phương hướng, nhiệm vụ quý IV năm 2026")
+    assert header.cutoff == "Số liệu tổng hợp đến hết ngày 29/11/2026."
+    assert "Quyết định số 477/QĐ-UBND ngày 13/3/2026" in header.basis and header.basis.endswith("báo cáo như sau:")
+    closing = sections.closing(ctx).blocks[0]
+    assert closing.recipients[0] == "- UBND tỉnh Thái Nguyên (b/c);" and closing.recipients[-1] == "- Lưu: VT, VP."
+    assert (closing.signer_authority, closing.signer_title, closing.signer_name) == ("TM. ỦY BAN NHÂN DÂN", "CHỦ TỊCH", "")
+    html = sections.closing(ctx).html()
+    assert "<strong><em>Nơi nhận:</em></strong>" in html
+    letter = sections.document_header(ctx, "unit", "BQLDA").blocks[0]
+    assert letter.subject == "V/v đôn đốc thực hiện các chỉ tiêu kế hoạch phát triển kinh tế - xã hội quý IV năm 2026"
+    assert letter.addressee == "Kính gửi: Ban Quản lý dự án phường." and letter.number == "Số: …/UBND-VP"
+
+
+def test_report_date_left_blank_for_signing(ctx):
+    blank = ctx.params.model_copy(update={"report_date": None})
+    header = sections.document_header(context.ReportContext(**{**ctx.__dict__, "params": blank}), "overview").blocks[0]
+    assert header.place_date == "Phường Phan Đình Phùng, ngày … tháng … năm 2026"
+
+
+def test_q4_title_looks_to_the_next_year():
+    from kehoach.core.period import Period
+
+    assert sections.overview_title(Period(2026, 4)) == (
+        "Tình hình thực hiện nhiệm vụ phát triển kinh tế - xã hội năm 2026, phương hướng, nhiệm vụ năm 2027")
+
+
+def test_coordinator_letter_lists_who_to_chase(ctx):
+    text = sections.unit_reporting_section(ctx, "VP").text()
+    assert ("Phòng Văn hóa - Xã hội phường đã gửi báo cáo ngày 2/10/2026, đúng hạn, còn thiếu chỉ tiêu (19). "
+            "Đề nghị đôn đốc gửi bổ sung số liệu chỉ tiêu (19).") in text
+    assert ("Ban Quản lý dự án phường gửi báo cáo chậm 9 ngày (ngày 14/10/2026). "
+            "Đề nghị nhắc nhở đơn vị gửi báo cáo đúng hạn các kỳ sau.") in text
+
+
+def test_unit_letter_has_table_chart_and_numbering(ctx):
+    results = sections.unit_results_section(ctx, "KTHT")
+    kinds = [b.kind for b in results.blocks]
+    assert kinds[:4] == ["heading", "paragraph", "table", "chart"]
+    headings = [b.text for s in (results, sections.unit_reporting_section(ctx, "KTHT"), sections.unit_next_section(ctx, "KTHT"))
+                for b in s.blocks if b.kind == "heading"]
+    assert [h.split(".")[0] for h in headings] == ["1", "2", "3"]

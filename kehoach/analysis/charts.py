@@ -16,6 +16,7 @@ import copy
 import functools
 import hashlib
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +25,7 @@ from kehoach.core import startup
 startup.apply_requested()  # only in processes that kehoach's run started (see kehoach.core.startup)
 
 import altair as alt  # noqa: E402
+import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from kehoach.core import config  # noqa: E402
@@ -87,30 +89,46 @@ def _value_tooltips() -> list[alt.Tooltip]:
 
 
 def bullet(evaluated: pd.DataFrame, group: str) -> dict[str, Any]:
-    """Value (bar), target (black tick) and year-end projection (diamond) per indicator of a group.
-
-    Each indicator has its own scale, fitted to its unit; rates run from 0 to at least 100%.
-    """
-    rows = _with_status(evaluated[(evaluated["group"] == group) & evaluated["value"].notna()])
+    """Value (bar), target (black tick) and year-end projection (diamond) per indicator of a group."""
     period = Period.parse(evaluated["period"].iloc[0])
     group_name = evaluated.loc[evaluated["group"] == group, "group_name"].iloc[0]
+    rows = evaluated[(evaluated["group"] == group) & evaluated["value"].notna()]
     if rows.empty:
         return _empty(f"Nhóm {group_name}: chưa có số liệu {period.label()}")
+    return bullet_rows(rows, f"Nhóm {group_name}: thực hiện, kế hoạch và ước cả năm – {period.label()}")
+
+
+def bullet_rows(rows: pd.DataFrame, title: str) -> dict[str, Any]:
+    """Value (bar), target (black tick) and year-end projection (diamond) for each row with a value.
+
+    Each indicator has its own scale, fitted to its unit; shares run from 0 to at least 100%. A
+    growth rate (an ``annual_estimate`` in %) starts near its figures, not at 0, so that 10,95
+    against 11 shows the gap.
+    """
+    rows = _with_status(rows[rows["value"].notna()])
+    if rows.empty:
+        return _empty(f"{title}: chưa có số liệu")
     rows["title"] = "(" + rows["indicator"].astype(str) + ") " + rows["label"] + " (" + rows["unit"] + ")"
     rows["value_text"] = [fmt_value(v, u) for v, u in zip(rows["value"], rows["unit"])]
-    rows["projection_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["projection"], rows["unit"])]
+    rows["projection_text"] = [fmt_value(round(v, _decimals(r)), u) if v == v else "—"
+                               for v, u, r in zip(rows["projection"], rows["unit"], rows.to_dict("records"))]
     rows["target_line"] = rows["target"].where(rows["kind"] != "reduction", rows["baseline"] - rows["target"])
     rows["projection_line"] = rows["projection"].where(rows["kind"] != "reduction", rows["baseline"] - rows["projection"])
-    rows["domain_max"] = rows[["value", "target_line", "projection_line"]].max(axis=1) * 1.08
+    points = rows[["value", "target_line", "projection_line"]]
+    rows["domain_max"] = points.max(axis=1) * 1.08
     shares = (rows["unit"] == "%") & (rows["kind"] != "annual_estimate")  # a growth rate is not a share
     rows.loc[shares, "domain_max"] = rows.loc[shares, "domain_max"].clip(lower=100)
+    low = points.min(axis=1)
+    spread = (points.max(axis=1) - low).where(lambda s: s > 0, low.abs() * 0.1 + 1)
+    rows["domain_min"] = np.where(rows["kind"] == "annual_estimate", (low - spread * 2).clip(lower=0).round(0), 0.0)
     rows["caption"] = rows["title"] + " – " + rows["symbol"] + " " + rows["status"].map(STATUS_LABELS)
     tooltip = _value_tooltips()
-    x = alt.X("value:Q", title=None, axis=alt.Axis(tickCount=5, format=",.4~f"))
+    x = alt.X("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=5, format=",.4~f"))
     base = alt.Chart()
     layers = alt.layer(
-        base.mark_point(opacity=0).encode(x=alt.X("domain_max:Q")),  # stretches each scale to its domain
-        base.mark_bar(height=14).encode(x=x, color=_status_color(), tooltip=tooltip),
+        base.mark_point(opacity=0).encode(x=alt.X("domain_max:Q", scale=alt.Scale(zero=False))),  # stretches each scale
+        base.mark_point(opacity=0).encode(x=alt.X("domain_min:Q", scale=alt.Scale(zero=False))),
+        base.mark_bar(height=14).encode(x=x, x2="domain_min:Q", color=_status_color(), tooltip=tooltip),
         base.mark_tick(color="black", thickness=3, size=26).encode(x="target_line:Q", tooltip=tooltip),
         base.mark_point(shape="diamond", filled=True, size=90, color="#333333").encode(x="projection_line:Q", tooltip=tooltip),
     ).properties(width=460, height=30)
@@ -120,9 +138,21 @@ def bullet(evaluated: pd.DataFrame, group: str) -> dict[str, Any]:
                                       labelFontSize=12, labelLimit=560)),
         data=rows, spacing=8,
     ).resolve_scale(x="independent").properties(
-        title=alt.Title(f"Nhóm {group_name}: thực hiện, kế hoạch và ước cả năm – {period.label()}",
-                        subtitle="Thanh: thực hiện; vạch đen: kế hoạch năm; hình thoi: ước thực hiện cả năm"))
+        title=alt.Title(title, subtitle="Thanh: thực hiện; vạch đen: kế hoạch năm; hình thoi: ước thực hiện cả năm"))
     return _finish(chart)
+
+
+def _decimals(row: dict) -> int:
+    """Decimals of an indicator's figures (the estimate keeps their precision): 652149 → 0, 10,95 → 2."""
+    from decimal import Decimal
+
+    places = 0
+    for key in ("value", "target"):
+        v = row.get(key)
+        if v is not None and v == v:
+            exponent = Decimal(repr(round(float(v), 6))).normalize().as_tuple().exponent
+            places = max(places, -exponent if isinstance(exponent, int) and exponent < 0 else 0)
+    return min(places, 2)
 
 
 def trend(progress: pd.DataFrame, indicator: pd.Series | dict, year: int) -> dict[str, Any]:
@@ -194,14 +224,16 @@ def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
     """Indicators × quarters, coloured by status and marked with its symbol."""
     rows = _with_status(evaluated)
     rows["title"] = "(" + rows["indicator"].astype(str) + ") " + rows["label"]
+    rows["axis_label"] = rows["title"].map(lambda s: "|".join(textwrap.wrap(s, 46)))  # wrapped, never cut off
     rows["quarter_label"] = rows["period"].map(_quarter_axis_label)
     rows["value_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["value"], rows["unit"])]
     rows["text_color"] = rows["status"].map(TEXT_ON)
-    order = rows.sort_values("indicator")["title"].unique().tolist()
+    order = rows.sort_values("indicator")["axis_label"].unique().tolist()
     quarters = [_quarter_axis_label(p) for p in sorted(rows["period"].unique(), key=Period.parse)]
     base = alt.Chart(rows).encode(
-        x=alt.X("quarter_label:O", sort=quarters, title=None, axis=alt.Axis(orient="top", labelAngle=0)),
-        y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=330)),
+        x=alt.X("quarter_label:O", sort=quarters, title=None, axis=alt.Axis(orient="top", labelAngle=0, labelFontSize=12)),
+        y=alt.Y("axis_label:N", sort=order, title=None,
+                axis=alt.Axis(labelExpr="split(datum.value, '|')", labelLimit=0, labelFontSize=11, labelLineHeight=12)),
     )
     rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
         color=_status_color(),
@@ -209,7 +241,7 @@ def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
                  alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")])
     text = base.mark_text(fontSize=12).encode(text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None))
     year = Period.parse(rows["period"].iloc[0]).year
-    chart = alt.layer(rect, text).properties(width=alt.Step(70), height=alt.Step(16),
+    chart = alt.layer(rect, text).properties(width=alt.Step(70), height=alt.Step(27),
                                              title=f"Đánh giá từng chỉ tiêu theo quý, năm {year}")
     return _finish(chart)
 

@@ -140,8 +140,10 @@ def _cap(projection: pd.Series, frame: pd.DataFrame) -> tuple[pd.Series, pd.Seri
     For a ``reduction`` indicator the projection is a reduction, so the level it implies
     (baseline − reduction) is what must stay in range.
     """
-    low = pd.to_numeric(frame["value_min"], errors="coerce") if "value_min" in frame else pd.Series(np.nan, frame.index)
-    high = pd.to_numeric(frame["value_max"], errors="coerce") if "value_max" in frame else pd.Series(np.nan, frame.index)
+    share = frame["unit"] == "%"  # the plan's default range (Indicator.bounds): a share 0-100, else not negative
+    low = pd.to_numeric(frame["value_min"], errors="coerce") if "value_min" in frame else pd.Series(0.0, frame.index)
+    high = (pd.to_numeric(frame["value_max"], errors="coerce") if "value_max" in frame
+            else pd.Series(np.where(share, 100.0, np.nan), frame.index))
     reduction = frame["kind"] == "reduction"
     level = projection.where(~reduction, frame["baseline"] - projection)
     capped_level = level.clip(lower=low, upper=high)
@@ -280,3 +282,42 @@ def task_status(plan_tasks: pd.DataFrame, tasks: pd.DataFrame, period: str | Per
     merged["status"] = merged["status"].fillna("not_reported").astype("string")
     merged["status_label"] = merged["status_label"].fillna("Chưa báo cáo").astype("string")
     return merged
+
+
+def with_latest_assessment(year_evaluated: pd.DataFrame, period: str | Period) -> pd.DataFrame:
+    """``period``'s rows, each with its latest earlier assessment of the year (for indicators not due now).
+
+    Adds ``last_period``, ``last_value``, ``last_status`` and ``last_is_estimate``: the most recent
+    quarter of the year before ``period`` in which the indicator was due and had a figure, so a
+    semi-annual indicator at Q3 still shows "6 tháng đầu năm: 66% (có nguy cơ không đạt)".
+    """
+    p = str(Period.parse(period))
+    current = year_evaluated[year_evaluated["period"] == p].reset_index(drop=True)
+    earlier = year_evaluated[(year_evaluated["period"] < p) & year_evaluated["due"] & year_evaluated["value"].notna()]
+    last = (earlier.sort_values("period").drop_duplicates(["ward", "year", "indicator"], keep="last")
+            [["ward", "year", "indicator", "period", "value", "status", "is_estimate"]]
+            .rename(columns={"period": "last_period", "value": "last_value", "status": "last_status",
+                             "is_estimate": "last_is_estimate"}))
+    return current.merge(last, on=["ward", "year", "indicator"], how="left", validate="one_to_one")
+
+
+def with_last_year_next(paced: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
+    """Add what happened in the next quarter of last year: ``last_year_next_value`` and ``last_year_next_gain``.
+
+    ``progress`` holds the latest values of both years with their ``code`` (as the report context
+    keeps them); the gain is last year's next-quarter value minus its value a quarter earlier,
+    so "quý IV cần tăng thêm 61,8 điểm phần trăm" can be set against "quý IV/2025 tăng 42,4".
+    """
+    out = paced.copy()
+    if out.empty:
+        return out.assign(last_year_next_value=pd.Series(dtype="float64"), last_year_next_gain=pd.Series(dtype="float64"))
+    periods = [Period.parse(p) for p in out["period"]]
+    out["_ly_now"] = [str(p.same_period_last_year) for p in periods]
+    out["_ly_next"] = [str(p.shift(1).same_period_last_year) for p in periods]
+    key = "code" if "code" in out.columns and "code" in progress.columns else "indicator"
+    values = progress.drop_duplicates([key, "period"])[[key, "period", "value"]]
+    for col, name in (("_ly_next", "last_year_next_value"), ("_ly_now", "_ly_now_value")):
+        right = values.rename(columns={"period": col, "value": name})
+        out = out.merge(right, on=[key, col], how="left", validate="many_to_one")
+    out["last_year_next_gain"] = out["last_year_next_value"] - out["_ly_now_value"]
+    return out.drop(columns=["_ly_now", "_ly_next", "_ly_now_value"])

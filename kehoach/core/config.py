@@ -19,6 +19,12 @@ def project_root() -> Path:
     return Path(env).resolve() if env else PACKAGE_DIR.parent
 
 
+def resolve(path: str | Path) -> Path:
+    """A path from parameters or notebooks: absolute as given, otherwise relative to the project root."""
+    path = Path(path)
+    return path if path.is_absolute() else project_root() / path
+
+
 def data_dir() -> Path:
     return project_root() / "data"
 

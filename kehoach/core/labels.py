@@ -25,10 +25,11 @@ SYMBOLS = {
     "achieved": "✓", "on_track": "↗", "behind": "→", "at_risk": "!", "regressing": "↓",
     "missed": "✗", "no_data": "?", "not_due": "·",
 }
-#: Okabe–Ito colours, one per status (distinguishable with common colour-vision deficiencies).
+#: Colours, one per status: Okabe–Ito hues (distinguishable with common colour-vision deficiencies), the most
+#: severe statuses the strongest: black for "Không đạt", a deep crimson for "Giảm so với đầu năm".
 PALETTE = {
     "achieved": "#009E73", "on_track": "#56B4E9", "behind": "#E69F00", "at_risk": "#D55E00",
-    "regressing": "#CC79A7", "missed": "#000000", "no_data": "#999999", "not_due": "#E0E0E0",
+    "regressing": "#9E0142", "missed": "#000000", "no_data": "#999999", "not_due": "#E0E0E0",
 }
 #: Text colour readable on each status colour.
 TEXT_ON = {s: ("white" if s in ("achieved", "at_risk", "missed", "regressing") else "black") for s in STATUSES}

@@ -6,11 +6,16 @@ import datetime as dt
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kehoach.core import config
 from kehoach.core.errors import KehoachError
 from kehoach.core.period import Period
+
+
+#: "Nơi nhận" of the overview report, before "- Lưu: VT, VP." (set `recipients` in parameters/<period>.yaml).
+DEFAULT_RECIPIENTS = ("UBND tỉnh Thái Nguyên (b/c)", "Thường trực Đảng ủy phường (b/c)", "Thường trực HĐND phường",
+                      "Chủ tịch, các Phó Chủ tịch UBND phường", "Các đơn vị chủ trì")
 
 
 class PeriodParameters(BaseModel):
@@ -21,9 +26,20 @@ class PeriodParameters(BaseModel):
     period: str = Field(pattern=r"^\d{4}-Q[1-4]$")
     ward: str | None = None
     year: int | None = None
-    report_date: dt.date
+    report_date: dt.date | None = None  # empty: "ngày … tháng … năm", left for the date of signing
     deadline: dt.date
     behind_threshold: float = Field(default=0.8, gt=0, le=1)
+    # The document (Nghị định 30/2020): number, recipients, who signs. Empty values are left blank to fill in.
+    document_number: str = ""
+    recipients: list[str] = Field(default_factory=lambda: list(DEFAULT_RECIPIENTS))
+    signer_authority: str = "TM. ỦY BAN NHÂN DÂN"
+    signer_title: str = "CHỦ TỊCH"
+    signer_name: str = ""
+
+    @field_validator("report_date", mode="before")
+    @classmethod
+    def _blank_date(cls, value: object) -> object:
+        return None if value in ("", None) else value
     data_dir: str = "data"
     output_dir: str | None = None
 

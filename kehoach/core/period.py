@@ -61,6 +61,14 @@ class Period:
         """The year-to-date name reports use: "9 tháng năm 2026"."""
         return _CUMULATIVE[self.quarter].format(y=self.year)
 
+    def title_label(self) -> str:
+        """The period in a report's title, the year left for the end: "9 tháng", "6 tháng đầu năm", "quý I"."""
+        return {1: "quý I", 2: "6 tháng đầu năm", 3: "9 tháng", 4: f"năm {self.year}"}[self.quarter]
+
+    def next_label(self) -> str:
+        """What the next part of a report plans for: "quý IV năm 2026", or "năm 2027" after Q4."""
+        return f"năm {self.year + 1}" if self.quarter == 4 else f"quý {_ROMAN[self.quarter + 1]} năm {self.year}"
+
     def quarter_label(self) -> str:
         """The quarter alone: "quý III/2026"."""
         return f"quý {_ROMAN[self.quarter]}/{self.year}"

@@ -67,6 +67,7 @@ class Job:
     parameters: dict[str, Any]
     inputs: dict[str, bytes]
     kehoach_root: str = ""
+    run_id: str = ""  # names the worker's temporary folder: kehoach-job-<run_id>-…
 
 
 @dataclass
@@ -128,7 +129,8 @@ def resolve_period(text: str, today: dt.date | None = None, store: ProgressStore
 
 
 # -- the jobs ------------------------------------------------------------------------------------
-def plan_jobs(ctx: ReportContext, notebooks_dir: Path, inputs: dict[str, bytes], report_folder: str) -> list[Job]:
+def plan_jobs(ctx: ReportContext, notebooks_dir: Path, inputs: dict[str, bytes], report_folder: str,
+              run_id: str = "") -> list[Job]:
     """The overview, the indicator detail, and one unit report per reporting unit."""
     missing = [n for n in NOTEBOOKS.values() if not (notebooks_dir / n).exists()]
     if missing:
@@ -140,7 +142,7 @@ def plan_jobs(ctx: ReportContext, notebooks_dir: Path, inputs: dict[str, bytes],
     root = str(config.project_root())
 
     def job(name: str, kind: str, title: str, html: str, **extra: Any) -> Job:
-        return Job(name, title, html, NOTEBOOKS[kind], books[kind], {**base, **extra}, inputs, root)
+        return Job(name, title, html, NOTEBOOKS[kind], books[kind], {**base, **extra}, inputs, root, run_id)
 
     jobs = [job("overview", "overview", f"Báo cáo tổng hợp {label}", "bao-cao-tong-hop.html"),
             job("indicators", "indicators", f"Chi tiết từng chỉ tiêu {label}", "chi-tiet-chi-tieu.html")]
@@ -166,7 +168,7 @@ def execute_job(job: Job) -> Outcome:
     os.environ[startup.ENV_VAR] = "1"  # the kernels this worker starts skip the rfc3987 grammar build
     if job.kehoach_root:
         os.environ.setdefault("KEHOACH_ROOT", job.kehoach_root)
-    with tempfile.TemporaryDirectory(prefix="kehoach-job-") as tmp:
+    with tempfile.TemporaryDirectory(prefix=f"kehoach-job-{job.run_id}-") as tmp:
         folder = Path(tmp)
         (folder / context.INPUTS_DIR).mkdir()
         for name, data in job.inputs.items():
@@ -298,11 +300,11 @@ def write_summary(folder: Path, ctx: ReportContext) -> Path:
 
 
 def write_manifest(folder: Path, ctx: ReportContext, checksums: dict[str, str], results: list[JobResult],
-                   started: dt.datetime) -> Path:
+                   started: dt.datetime, run_id: str = "") -> Path:
     from kehoach import __version__
 
     manifest = {
-        "period": str(ctx.period), "ward": ctx.plan.ward, "year": ctx.plan.year,
+        "period": str(ctx.period), "ward": ctx.plan.ward, "year": ctx.plan.year, "run_id": run_id,
         "parameters": json.loads(ctx.params.model_dump_json()), "cutoff": ctx.cutoff.isoformat(),
         "inputs_sha256": checksums, "illustrative_data": ctx.illustrative,
         "kehoach_version": __version__, "python": sys.version.split()[0],
@@ -399,6 +401,7 @@ class WardRun:
     kept: dict[str, JobResult] = field(default_factory=dict)
     results: dict[str, JobResult] = field(default_factory=dict)
     order: list[str] = field(default_factory=list)
+    run_id: str = ""
 
     def keep(self, outcome: Outcome) -> None:
         """Store one returned outcome into the staging folder."""
@@ -423,18 +426,19 @@ def prepare_ward(p: Period, params: PeriodParameters, ward: str | None, notebook
     final = output_folder(params, p, ctx.plan.ward if several else None)
     if ctx.records.empty:
         raise RunError(f"Chưa có số liệu của {ctx.plan.ward} năm {ctx.plan.year}. Nhập biểu báo cáo của các đơn vị trước.")
-    checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, context.resolve(params.data_dir))
-    staging = final.parent / f".staging-{p}-{uuid.uuid4().hex[:8]}"
+    checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, config.resolve(params.data_dir))
+    run_id = uuid.uuid4().hex[:8]
+    staging = final.parent / f".staging-{p}-{run_id}"
     staging.mkdir(parents=True)
     try:
         (staging / MARKER).write_text(f"{p}\n", encoding="utf-8")
         inputs = context.write(ctx, staging / context.INPUTS_DIR)
         report_folder = str(final.relative_to(config.project_root())) if final.is_relative_to(config.project_root()) else str(final)
-        jobs = plan_jobs(ctx, notebooks_dir, _inputs_bytes(inputs), report_folder)
+        jobs = plan_jobs(ctx, notebooks_dir, _inputs_bytes(inputs), report_folder, run_id)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    return WardRun(p, ctx, final, staging, jobs, checksums, started, order=[j.name for j in jobs])
+    return WardRun(p, ctx, final, staging, jobs, checksums, started, order=[j.name for j in jobs], run_id=run_id)
 
 
 def finish_ward(run: WardRun) -> list[JobResult]:
@@ -442,7 +446,7 @@ def finish_ward(run: WardRun) -> list[JobResult]:
     try:
         ordered = run.ordered()
         write_summary(run.staging, run.ctx)
-        write_manifest(run.staging, run.ctx, run.checksums, ordered, run.started)
+        write_manifest(run.staging, run.ctx, run.checksums, ordered, run.started, run.run_id)
         write_index(run.staging, run.ctx, ordered)
         publish(run.staging, run.final)
     finally:
@@ -471,7 +475,7 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
     started = dt.datetime.now().astimezone()
     params = load_parameters(p, required=True)
     year = params.year or p.year
-    wards = wards_of_year(year, context.resolve(params.data_dir))
+    wards = wards_of_year(year, config.resolve(params.data_dir))
     ward = ward or (params.ward if len(wards) < 2 or params.ward in wards else None)
     ctx = context.compute(p, ward=ward, year=year, data_dir=params.data_dir, params=params, as_of=as_of)
     several = len(wards) > 1

@@ -91,9 +91,9 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: cf.Ex
         raise RunError(f"Thiếu sổ tính {PROVINCE_NOTEBOOK} trong {notebooks_dir}. Lấy lại từ bản gốc của dự án.")
     params = load_parameters(p, required=True)
     started = dt.datetime.now().astimezone()
-    wards = batch.wards_of_year(params.year or p.year, context.resolve(params.data_dir))
+    wards = batch.wards_of_year(params.year or p.year, config.resolve(params.data_dir))
     if not wards:
-        raise RunError(f"Không có kế hoạch năm {params.year or p.year} nào trong {context.resolve(params.data_dir) / 'plan'}.")
+        raise RunError(f"Không có kế hoạch năm {params.year or p.year} nào trong {config.resolve(params.data_dir) / 'plan'}.")
     top = province_folder(params, p, wards)
     result = ProvinceResult(str(p), top.parent)
     with ExitStack() as stack:
@@ -156,11 +156,12 @@ def _previous(final: Path) -> dict | None:
 def _prepare_rerun(p: Period, final: Path, previous: dict, notebooks_dir: Path, started: dt.datetime) -> WardRun:
     """A WardRun that re-executes only the failed notebooks, from the inputs the previous run saved."""
     ctx = context.read(final / context.INPUTS_DIR)
-    staging = final.parent / f".staging-{p}-{uuid.uuid4().hex[:8]}"
+    run_id = uuid.uuid4().hex[:8]
+    staging = final.parent / f".staging-{p}-{run_id}"
     shutil.copytree(final, staging)
     try:
         report_folder = str(final.relative_to(config.project_root()))
-        jobs = batch.plan_jobs(ctx, notebooks_dir, batch._inputs_bytes(staging / context.INPUTS_DIR), report_folder)
+        jobs = batch.plan_jobs(ctx, notebooks_dir, batch._inputs_bytes(staging / context.INPUTS_DIR), report_folder, run_id)
         failed = set(previous["failed"])
         results = {n["name"]: JobResult(**n) for n in previous["notebooks"]}
         kept = {name: r for name, r in results.items() if name not in failed}
@@ -170,7 +171,7 @@ def _prepare_rerun(p: Period, final: Path, previous: dict, notebooks_dir: Path, 
     again = [j for j in jobs if j.name in failed]
     known = {j.name for j in again} | set(kept)  # a failed notebook the plan no longer has is dropped
     return WardRun(p, ctx, final, staging, again, previous["inputs_sha256"], started, kept=kept,
-                   order=[n["name"] for n in previous["notebooks"] if n["name"] in known])
+                   order=[n["name"] for n in previous["notebooks"] if n["name"] in known], run_id=run_id)
 
 
 def _execute(p: Period, params: PeriodParameters, runs: list[WardRun], kept: dict[str, context.ReportContext],

@@ -62,6 +62,7 @@ class Table:
     numeric: list[int] = field(default_factory=list)
     css: str = "data"
     caption: str = ""
+    emphasis: list[int] = field(default_factory=list)   # rows shown in bold (a group's name in the phụ lục)
     kind: str = "table"
 
 

@@ -62,12 +62,6 @@ class ReportContext:
         return self.evaluated[self.evaluated["period"] == str(self.period)].reset_index(drop=True)
 
 
-def resolve(path: str | Path) -> Path:
-    """A path from parameters: absolute as given, otherwise relative to the project root."""
-    path = Path(path)
-    return path if path.is_absolute() else config.project_root() / path
-
-
 def cutoff_of(as_of: str | dt.date | dt.datetime | None) -> dt.datetime:
     """The data cut-off: the end of ``as_of`` (a date, Vietnam time), or now when empty."""
     if as_of in (None, ""):
@@ -88,7 +82,7 @@ def compute(period: str | Period, ward: str | None = None, year: int | None = No
     from kehoach.data.sample import is_illustrative  # imports openpyxl: not needed by a notebook given inputs
 
     p = Period.parse(period)
-    data = resolve(data_dir)
+    data = config.resolve(data_dir)
     plan = find_plan(ward, year or p.year, data / "plan")
     params = params or load_parameters(p)
     store = ProgressStore(data / "progress")
@@ -192,4 +186,4 @@ def _inputs_folder(inputs: str, report_folder: str) -> Path:
     here = Path.cwd() / path
     if (here / "inputs.json").exists():
         return here
-    return resolve(report_folder or ".") / path
+    return config.resolve(report_folder or ".") / path

@@ -17,11 +17,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from kehoach.core import config
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters
 from kehoach.core.period import Period
-from kehoach.reporting.context import ReportContext, resolve
+from kehoach.reporting.context import ReportContext
 
 FRAMES = ("frame", "communes", "completeness")
 #: Commune table columns: identity, weight, and where its reports are relative to the province report.
@@ -125,7 +126,7 @@ def load(period: str, inputs: str = "inputs", report_folder: str = "") -> Provin
     path = Path(inputs)
     if not path.is_absolute():
         here = Path.cwd() / path
-        path = here if (here / "inputs.json").exists() else resolve(report_folder or ".") / path
+        path = here if (here / "inputs.json").exists() else config.resolve(report_folder or ".") / path
     pctx = read(path)
     if str(pctx.period) != str(Period.parse(period)):
         raise KehoachError(f"Số liệu đầu vào ở {path} là của kỳ {pctx.period}, không phải {period}.")
