@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import concurrent.futures as cf
+import shutil
 import socket
 import sys
 
@@ -11,6 +12,7 @@ import pytest
 from kehoach.cli import main
 from kehoach.core.errors import RunError
 from kehoach.delivery import executors
+from tests.conftest import PROJECT
 
 
 def _square(x: int) -> int:
@@ -64,3 +66,15 @@ def test_a_one_ward_run_never_imports_dask():
             "print('distributed' in sys.modules or 'dask' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
     assert out == "False"
+
+
+def test_ward_all_never_replaces_a_one_ward_report_folder(workbench, capsys):
+    shutil.rmtree(workbench / "data")
+    shutil.copytree(PROJECT / "data", workbench / "data")
+    folder = workbench / "reports" / "2026-Q3"
+    folder.mkdir(parents=True)
+    (folder / ".kehoach-report").write_text("2026-Q3\n", encoding="utf-8")
+    (folder / "index.html").write_text("một phường", encoding="utf-8")
+    assert main(["run", "--period", "2026-Q3", "--ward", "all", "-q"]) == 2
+    assert "--ward all dùng cho không gian làm việc của tỉnh" in capsys.readouterr().err
+    assert (folder / "index.html").read_text(encoding="utf-8") == "một phường"

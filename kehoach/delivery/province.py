@@ -95,6 +95,9 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: cf.Ex
     if not wards:
         raise RunError(f"Không có kế hoạch năm {params.year or p.year} nào trong {config.resolve(params.data_dir) / 'plan'}.")
     top = province_folder(params, p, wards)
+    if (top.parent / batch.MARKER).exists():  # reports/<period>/ holds a one-ward run: its index must not be replaced
+        raise RunError(f"{top.parent} đang chứa báo cáo của một lần chạy cho một phường (không chia theo xã, phường). "
+                       "--ward all dùng cho không gian làm việc của tỉnh (--root); chạy báo cáo một phường bằng --ward MÃ.")
     result = ProvinceResult(str(p), top.parent)
     with ExitStack() as stack:
         stack.enter_context(batch.period_lock(top, p))
