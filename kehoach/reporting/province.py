@@ -68,7 +68,7 @@ def summary_section(pctx: ProvinceContext) -> Section:
     return out
 
 
-ROLLUP_COLUMNS = ["Chỉ tiêu", "Số xã có chỉ tiêu", "Số xã báo cáo", "Cách tổng hợp", "Toàn tỉnh", "Trung vị",
+ROLLUP_COLUMNS = ["Chỉ tiêu", "Số xã báo cáo / có chỉ tiêu", "Toàn tỉnh", "Cách tổng hợp", "Trung vị",
                   "Thấp nhất – cao nhất"]
 
 
@@ -85,13 +85,13 @@ def _province_figure(r: Any) -> str:
 def rollup_section(pctx: ProvinceContext) -> Section:
     """II. The shared indicators: province figure, distribution, and each indicator's ranking."""
     table = rollup_.rollup(pctx.frame, pctx.communes)
-    rows = [[r.label, str(r.communes), str(r.reported), r.method_label, _province_figure(r), _v(r.median, r.unit),
-             f"{_v(r.min, r.unit)} – {_v(r.max, r.unit)}"] for r in table.itertuples()]
+    rows = [[r.label, f"{r.reported}/{r.communes}", _province_figure(r), r.method_label, _v(r.median, r.unit),
+             f"{_v(r.min, r.unit)} – {_v(r.max, r.unit)}" if r.reported else "—"] for r in table.itertuples()]
     out = Section("rollup", [
         Heading("II. Các chỉ tiêu chung của các xã, phường"),
         Paragraph("Số lượng, giá trị tiền được cộng cho toàn tỉnh; tỷ lệ (%) được tính bình quân gia quyền theo dân số "
                   "khi kế hoạch của mọi xã, phường báo cáo đều ghi dân số, nếu không thì nêu trung vị và khoảng giá trị."),
-        Table(ROLLUP_COLUMNS, rows, numeric=[1, 2, 4, 5, 6])])
+        Table(ROLLUP_COLUMNS, rows, numeric=[1])])
     if not table.empty:
         out.add(_chart(charts.province_distribution(pctx.frame[pctx.frame["code"].isin(table["code"])], table["code"].tolist())))
     for i, r in enumerate(table[table["reported"] > 0].itertuples(), start=1):
