@@ -7,9 +7,17 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PERIOD ?= data-latest
 
-.PHONY: install report test lab data benchmark clean
+.PHONY: install git-filter report test lab explore data benchmark clean
 
-install: $(STAMP)
+install: $(STAMP) git-filter
+
+# Notebooks are committed without outputs: nbstripout cleans them on `git add` (.gitattributes names
+# the filter; the command is relative, so it runs each work tree's own .venv).
+git-filter:
+	-@git rev-parse --git-dir >/dev/null 2>&1 && \
+	 git config filter.nbstripout.clean '.venv/bin/python -m nbstripout' && \
+	 git config filter.nbstripout.smudge cat && \
+	 git config diff.ipynb.textconv '.venv/bin/python -m nbstripout -t'
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,11 +31,18 @@ report: $(STAMP)
 data: $(STAMP)
 	$(BIN)/kehoach sample-data --force
 
-test: $(STAMP)
+test: $(STAMP) git-filter
 	$(BIN)/python -m pytest
 
-lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+# --allow-root only when run as root (containers, servers), where JupyterLab refuses to start otherwise.
+lab: $(STAMP) git-filter
+	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
+
+# The explorer as an app for leaders: Voilà on this machine only, code hidden (PORT=8866 by default).
+EXPLORE_PORT ?= 8866
+explore: $(STAMP)
+	JUPYTER_PATH=$(CURDIR)/kehoach/explore/share $(BIN)/voila notebooks/explore.ipynb --template=kehoach \
+	  --Voila.ip=127.0.0.1 --port=$(EXPLORE_PORT) --no-browser --strip_sources=True
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/progress_load.py

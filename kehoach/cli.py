@@ -1,21 +1,72 @@
-"""The ``kehoach`` command line. The only module that prints."""
+"""The ``kehoach`` command line. The only module that prints.
+
+Everything it prints goes through :func:`say`, which escapes control characters (terminal
+escape sequences, bidirectional overrides) so that text from data — a unit's note, a file
+name — cannot drive the terminal. One handler in :func:`main` turns every error into a short
+Vietnamese message: exit status 2 for a usage mistake, 1 for a failure, 130 after Ctrl-C and
+143 after SIGTERM (handled like Ctrl-C: temporary files are removed, locks released). The
+traceback of an unexpected error goes to a log file (``logs/kehoach-errors.log`` in the
+workbench, else the temporary folder) and, with ``-v``, to the screen.
+"""
 
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import errno
 import logging
 import os
+import re
+import signal
 import sys
+import tempfile
+import traceback
 from pathlib import Path
 
 import pandas as pd
 
 from kehoach import __version__
-from kehoach.core.errors import KehoachError
+from kehoach.core.errors import KehoachError, SubmissionError, UsageError
 from kehoach.core.startup import skip_rfc3987_grammar
 from kehoach.data.plan import Plan, find_plan, load_plan
 
 log = logging.getLogger("kehoach")
+
+# C0 and C1 controls except tab and newline, DEL, and the bidirectional and line/paragraph separators.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
+
+
+def escape_controls(text: object, keep_newlines: bool = True) -> str:
+    """``text`` with control characters written as escapes (ESC → ``\\x1b``), safe for a terminal."""
+    def sub(match: re.Match) -> str:
+        code = ord(match.group())
+        return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+    out = _CONTROL.sub(sub, str(text))
+    return out if keep_newlines else out.replace("\n", "\\n").replace("\t", "\\t")
+
+
+def say(*parts: object, err: bool = False) -> None:
+    """Print one line to stdout (or stderr) with control characters escaped."""
+    print(" ".join(escape_controls(p) for p in parts), file=sys.stderr if err else sys.stdout)
+
+
+def _field(text: object) -> str:
+    """A value shown inside one line (a note, a file name): newlines escaped too."""
+    return escape_controls(text, keep_newlines=False)
+
+
+def _warn_outside_plan_year(plan, period, command: str) -> None:
+    if period.year == plan.year:
+        return
+    if period.year == plan.year - 1:
+        say(f"Lưu ý: kỳ {period} thuộc năm {period.year}, trước năm kế hoạch {plan.year}; "
+            "số liệu kỳ này chỉ dùng để so sánh cùng kỳ.", err=True)
+        return
+    after = {"template": "biểu mẫu này sẽ bị từ chối khi nhập",
+             "status": "không có số liệu nào được nhận cho kỳ này"}[command]
+    say(f"Cảnh báo: kỳ {period} nằm ngoài năm kế hoạch {plan.year} (nhận các quý năm {plan.year} và "
+        f"năm {plan.year - 1} để so sánh); {after}. Kiểm tra lại --period.", err=True)
 
 
 def _plan(args: argparse.Namespace, period: str | None = None) -> Plan:
@@ -40,19 +91,19 @@ def _plan(args: argparse.Namespace, period: str | None = None) -> Plan:
 def _plan_show(args: argparse.Namespace) -> int:
     plan = _plan(args)
     doc = plan.document
-    print(f"{doc.title}")
-    print(f"(Quyết định số {doc.decision_number} ngày {doc.decision_date:%d/%m/%Y} của {doc.issuing_body})")
+    say(f"{doc.title}")
+    say(f"(Quyết định số {doc.decision_number} ngày {doc.decision_date:%d/%m/%Y} của {doc.issuing_body})")
     frame = plan.indicators
     for group in plan.groups:
         rows = frame[frame["group"] == group.code]
-        print(f"\n{group.section}. {group.name} ({len(rows)} chỉ tiêu)")
+        say(f"\n{group.section}. {group.name} ({len(rows)} chỉ tiêu)")
         for row in rows.itertuples():
-            print(f"  ({row.number}) {row.name}: {row.target_text}  [{row.unit_code}]")
-    print("\nĐơn vị chủ trì:")
+            say(f"  ({row.number}) {row.name}: {row.target_text}  [{row.unit_code}]")
+    say("\nĐơn vị chủ trì:")
     for unit in plan.units:
         owned = frame.loc[frame["unit_code"] == unit.code, "number"].tolist()
         numbers = ", ".join(f"({n})" for n in owned) or "—"
-        print(f"  {unit.code:<6} {unit.name}: {numbers}")
+        say(f"  {unit.code:<6} {unit.name}: {numbers}")
     return 0
 
 
@@ -63,19 +114,46 @@ def _template(args: argparse.Namespace) -> int:
 
     plan = _plan(args, args.period)
     period = Period.parse(args.period)
+    if args.unit not in {u.code for u in plan.units}:
+        raise UsageError(f"Không có đơn vị “{args.unit}” trong kế hoạch. Các mã đơn vị: "
+                         f"{', '.join(u.code for u in plan.reporting_units)} (xem `kehoach plan show`).")
+    _warn_outside_plan_year(plan, period, "template")
     out = args.output or Path.cwd() / f"bieu-bao-cao_{args.unit}_{period}.xlsx"
     write_template(plan, args.unit, period, out, progress=progress_across_years(plan))
-    print(f"Đã tạo biểu mẫu cho {plan.unit(args.unit).name}, kỳ {period.label()}: {out}")
+    say(f"Đã tạo biểu mẫu cho {plan.unit(args.unit).name}, kỳ {period.label()}: {out}")
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
+    """Each file on its own, all or nothing: a refused file writes nothing and does not stop the others."""
     from kehoach.data.submission import file_key, import_file
 
+    refused = 0
     for path in args.files:
-        plan = _plan(args) if args.plan else _plan_for_file(args, path, file_key(path))
-        print(import_file(path, plan).summary())
-    return 0
+        try:
+            plan = _plan(args) if args.plan else _plan_for_file(args, path, file_key(path))
+            result = import_file(path, plan, submitted_at=args.submitted_at, accept_outliers=args.accept_outliers)
+        except SubmissionError as exc:
+            refused += 1
+            say(f"✗ {path.name}: {exc}", err=True)
+            continue
+        say(f"✓ {result.summary()}")
+        for notice in result.notices:
+            say(f"  Lưu ý: {notice}")
+    if len(args.files) > 1 or refused:
+        stored = len(args.files) - refused
+        say(f"Kết quả: {stored} tệp đã nhập, {refused} tệp bị từ chối (tệp bị từ chối không ghi gì; "
+            "sửa rồi nhập lại riêng tệp đó).", err=bool(refused))
+    return 1 if refused else 0
+
+
+def _date_arg(text: str) -> dt.date:
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise argparse.ArgumentTypeError(f"“{text}” không phải ngày; viết 03/10/2026 hoặc 2026-10-03")
 
 
 def _plan_for_file(args: argparse.Namespace, path: Path, key: tuple[str | None, int | None]) -> Plan:
@@ -89,11 +167,11 @@ def _plan_list(args: argparse.Namespace) -> int:
 
     entries = list_plans()
     if not entries:
-        print("Chưa có kế hoạch nào trong data/plan/. Nhập kế hoạch bằng `kehoach plan import TỆP`.")
+        say("Chưa có kế hoạch nào trong data/plan/. Nhập kế hoạch bằng `kehoach plan import TỆP`.")
         return 0
-    print(f"{'Địa bàn':<20} {'Năm':<5} {'Số chỉ tiêu':>11}  Quyết định        Tệp")
+    say(f"{'Địa bàn':<20} {'Năm':<5} {'Số chỉ tiêu':>11}  Quyết định        Tệp")
     for e in entries:
-        print(f"{e.ward:<20} {e.year:<5} {e.indicators:>11}  {e.decision_number:<17} {e.path.name}")
+        say(f"{e.ward:<20} {e.year:<5} {e.indicators:>11}  {e.decision_number:<17} {e.path.name}")
     return 0
 
 
@@ -102,8 +180,8 @@ def _plan_import(args: argparse.Namespace) -> int:
 
     reference = None if args.no_reference else "auto"
     report = import_plan(args.file, output=args.output, reference=reference, force=args.force)
-    print(report.summary())
-    print("Bước tiếp theo: xem lại các dòng “# KIỂM TRA:”, chuyển tệp vào data/plan/, "
+    say(report.summary())
+    say("Bước tiếp theo: xem lại các dòng “# KIỂM TRA:”, chuyển tệp vào data/plan/, "
           "rồi chạy `kehoach plan diff` để so với năm trước.")
     return 0
 
@@ -112,7 +190,7 @@ def _plan_diff(args: argparse.Namespace) -> int:
     from kehoach.data.plandiff import diff_plans
 
     old, new = find_plan(args.ward, args.old_year), find_plan(args.ward, args.new_year)
-    print(diff_plans(old, new).text())
+    say(diff_plans(old, new).text())
     return 0
 
 
@@ -122,16 +200,23 @@ def _history(args: argparse.Namespace) -> int:
     from kehoach.data.store import history
 
     plan = _plan(args)
+    if args.indicator not in {i.number for i in plan.indicator_list}:
+        raise UsageError(f"Không có chỉ tiêu ({args.indicator}) trong kế hoạch năm {plan.year}; các chỉ tiêu từ (1) đến "
+                         f"({max(i.number for i in plan.indicator_list)}) (xem `kehoach plan show`).")
     ind = plan.indicator(args.indicator)
     rows = history(args.indicator, plan.ward, plan.year)
-    print(f"({ind.number}) {ind.name} — {plan.unit(ind.unit_code).name}")
+    say(f"({ind.number}) {ind.name} — {plan.unit(ind.unit_code).name}")
     if rows.empty:
-        print("  Chưa có số liệu nào.")
+        say("  Chưa có số liệu nào.")
     for r in rows.itertuples():
         kind = "ước thực hiện" if r.is_estimate else "thực hiện"
         sent = r.submitted_at.astimezone(VN_TZ).strftime("%d/%m/%Y %H:%M")
-        note = f" — {r.note}" if isinstance(r.note, str) else ""
-        print(f"  {r.period} lần {r.revision}: {fmt_value(r.value, ind.unit)} ({kind}), {r.unit_code} gửi {sent}, tệp {r.source_file}{note}")
+        if r.submitted_at_source == "manual":
+            sent = f"{r.submitted_at.astimezone(VN_TZ):%d/%m/%Y} (ngày gửi do văn phòng nhập tay)"
+        note = f" — {_field(r.note)}" if isinstance(r.note, str) else ""
+        mark = " [minh họa]" if r.illustrative is True else ""
+        say(f"  {r.period} lần {r.revision}: {fmt_value(r.value, ind.unit)} ({kind}), {r.unit_code} gửi {sent}, "
+            f"tệp {_field(r.source_file)}{mark}{note}")
     return 0
 
 
@@ -144,14 +229,15 @@ def _status(args: argparse.Namespace) -> int:
 
     plan = _plan(args, args.period)
     period = Period.parse(args.period)
+    _warn_outside_plan_year(plan, period, "status")
     params = load_parameters(period)
     records = ProgressStore().read(plan.ward, plan.year)
     table = completeness(plan, records, period, params.deadline)
-    print(f"Tình hình gửi báo cáo {period.label()} (hạn gửi {params.deadline:%d/%m/%Y}):")
+    say(f"Tình hình gửi báo cáo {period.label()} (hạn gửi {params.deadline:%d/%m/%Y}):")
     for r in table.itertuples():
         sent = "" if r.timeliness == "not_submitted" else f", gửi {r.first_submitted_at.astimezone(VN_TZ):%d/%m/%Y}"
         missing = f"; còn thiếu chỉ tiêu {', '.join(f'({n})' for n in r.missing)}" if r.missing else ""
-        print(f"  {r.unit_code:<6} {r.unit_name}: {r.timeliness_label}{sent}; {r.submitted}/{r.due} chỉ tiêu đến kỳ{missing}")
+        say(f"  {r.unit_code:<6} {r.unit_name}: {r.timeliness_label}{sent}; {r.submitted}/{r.due} chỉ tiêu đến kỳ{missing}")
     for hook in _STATUS_HOOKS:
         hook(plan, records, period, params)
     return 0
@@ -164,11 +250,11 @@ def _print_indicator_status(plan, records, period, params) -> None:
 
     values = progress_across_years(plan)  # last year's figures by code, for a plan that renumbered
     evaluated = evaluate(indicators_across_years(plan, previous_plan(plan)), values, period, params.behind_threshold)
-    print(f"\nĐánh giá các chỉ tiêu {period.label()}:")
+    say(f"\nĐánh giá các chỉ tiêu {period.label()}:")
     for r in evaluated.itertuples():
         shown = fmt_value(r.value, r.unit) if r.value == r.value else "—"
         estimate = " (ước)" if pd.notna(r.is_estimate) and r.is_estimate else ""
-        print(f"  ({r.indicator}) {r.label}: {shown}{estimate} / {r.target_text} — {r.status_label} [{r.unit_code}]")
+        say(f"  ({r.indicator}) {r.label}: {shown}{estimate} / {r.target_text} — {r.status_label} [{r.unit_code}]")
 
 
 #: Extra sections of ``kehoach status``, each ``fn(plan, records, period, params)``.
@@ -183,7 +269,7 @@ def _sample(args: argparse.Namespace) -> int:
     plan = _plan(args)
     messages = build_sample(plan, force=args.force)
     for message in messages:
-        print(message)
+        say(message)
     return 0
 
 
@@ -246,18 +332,18 @@ def _run_all(args: argparse.Namespace) -> int:
 def _report_result(result) -> int:
     for r in result.results:
         if r.outcome == "ok":
-            print(f"  ✓ {r.title}: {result.folder / r.html} ({r.duration_s:.1f} s)")
+            say(f"  ✓ {r.title}: {result.folder / r.html} ({r.duration_s:.1f} s)")
         else:
-            print(f"  ✗ {r.title} ({r.notebook}) LỖI ở {r.error}; notebook đã chạy: {result.folder / r.executed}",
-                  file=sys.stderr)
-    print(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
+            say(f"  ✗ {r.title} ({r.notebook}) LỖI ở {r.error}; notebook đã chạy: {result.folder / r.executed}",
+                  err=True)
+    say(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
     return _exit_status(len(result.failed), "báo cáo bị lỗi; xem các dòng ✗ ở trên.")
 
 
 def _exit_status(failed: int, message: str) -> int:
     """0 when nothing failed; otherwise say how many failed and return 1."""
     if failed:
-        print(f"{failed} {message}", file=sys.stderr)
+        say(f"{failed} {message}", err=True)
         return 1
     return 0
 
@@ -270,12 +356,14 @@ def _send(args: argparse.Namespace) -> int:
     for item in result.items:
         files = ", ".join(p.name for p in item.attachments)
         if item.outcome == "failed":
-            print(f"  ✗ {item.recipient.email}: {item.error}", file=sys.stderr)
+            say(f"  ✗ {item.recipient.email}: {item.error}", err=True)
         else:
             label = {"sent": "đã gửi", "skipped": "đã gửi trước đây, bỏ qua", "written": "đã ghi .eml"}[item.outcome]
-            print(f"  {'✓' if item.outcome != 'skipped' else '·'} {item.recipient.email}: {label} ({files})")
+            say(f"  {'✓' if item.outcome != 'skipped' else '·'} {item.recipient.email}: {label} ({files})")
+    for warning in result.warnings:
+        say(warning, err=True)
     if result.outbox:
-        print(f"Thư chưa gửi, xem tại: {result.outbox}")
+        say(f"Thư chưa gửi, xem tại: {result.outbox}")
     return _exit_status(len(result.failed), "thư gửi không thành công; chạy lại lệnh để gửi các thư còn lại.")
 
 
@@ -287,7 +375,7 @@ def _report(args: argparse.Namespace) -> int:
 
     plan = _plan(args, args.period)
     if not ProgressStore().records_path(plan.ward, plan.year).exists():
-        print("Chưa có số liệu; đang tạo bộ số liệu minh họa (Số liệu minh họa)...")
+        say("Chưa có số liệu; đang tạo bộ số liệu minh họa (Số liệu minh họa)...")
         build_sample(plan)
     _plan_summary(plan)
     return _report_result(run_period(args.period, jobs=args.jobs, show_progress=True, as_of=args.as_of, ward=args.ward))
@@ -295,12 +383,12 @@ def _report(args: argparse.Namespace) -> int:
 
 def _plan_summary(plan) -> None:
     doc = plan.document
-    print(f"{doc.title} (Quyết định số {doc.decision_number}): {len(plan.indicator_list)} chỉ tiêu, "
+    say(f"{doc.title} (Quyết định số {doc.decision_number}): {len(plan.indicator_list)} chỉ tiêu, "
           f"{len(plan.groups)} nhóm, {len(plan.reporting_units)} đơn vị báo cáo.")
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="kehoach",
         description="Track the ward's yearly socio-economic plan: import unit reports, evaluate, build quarterly reports.",
     )
@@ -335,8 +423,12 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("-o", "--output", type=Path, help="output .xlsx (default: bieu-bao-cao_UNIT_PERIOD.xlsx here)")
     template.set_defaults(func=_template)
 
-    imp = sub.add_parser("import", help="import filled forms or CSV files; nothing is written if any check fails")
+    imp = sub.add_parser("import", help="import filled forms or CSV files; each file all or nothing, reported one by one")
     imp.add_argument("files", nargs="+", type=Path)
+    imp.add_argument("--submitted-at", type=_date_arg, default=None, metavar="DATE",
+                     help="back-fill the date the unit sent the files (03/10/2026); default: now. Kept as set by hand")
+    imp.add_argument("--accept-outliers", action="store_true",
+                     help="store values over 100x (or under 1/100 of) the last reported one, after checking them")
     imp.set_defaults(func=_import)
 
     hist = sub.add_parser("history", help="every stored revision of one indicator")
@@ -395,24 +487,134 @@ def _plan_options_everywhere(sub: argparse._SubParsersAction) -> None:
                     target.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C so that every ``finally`` runs (temporary files removed, locks released)."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated()
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # argparse's own wording, with a Vietnamese lead
+        self.print_usage(sys.stderr)
+        say(f"Lỗi cú pháp lệnh: {message}. Xem `{self.prog} --help`.", err=True)
+        raise SystemExit(2)
+
+
+def error_log_path() -> Path:
+    """Where tracebacks of unexpected errors go: ``logs/kehoach-errors.log`` in the workbench, else the temp folder."""
+    from kehoach.core import config
+
+    override = os.environ.get("KEHOACH_ERROR_LOG")
+    if override:
+        return Path(override)
+    folder = config.project_root() / "logs"
+    try:
+        folder.mkdir(exist_ok=True)
+        if os.access(folder, os.W_OK):
+            return folder / "kehoach-errors.log"
+    except OSError:
+        pass
+    return Path(tempfile.gettempdir()) / f"kehoach-errors-{os.getuid() if hasattr(os, 'getuid') else 'user'}.log"
+
+
+def _log_traceback(argv: list[str] | None) -> Path | None:
+    path = error_log_path()
+    try:
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"--- {dt.datetime.now().isoformat(timespec='seconds')} kehoach {' '.join(argv or sys.argv[1:])}\n")
+            handle.write(traceback.format_exc())
+        return path
+    except OSError:
+        return None
+
+
+_OS_ERRORS = {
+    errno.ENOSPC: "ổ đĩa đã đầy; giải phóng dung lượng rồi chạy lại (dữ liệu đã lưu không bị thay đổi)",
+    errno.EDQUOT: "đã hết hạn mức dung lượng; giải phóng dung lượng rồi chạy lại",
+    errno.EACCES: "không có quyền ghi hoặc đọc; kiểm tra quyền của thư mục/tệp",
+    errno.EPERM: "không được phép thao tác; kiểm tra quyền của thư mục/tệp",
+    errno.EROFS: "thư mục chỉ đọc; chọn thư mục khác hoặc cấp quyền ghi",
+    errno.ENAMETOOLONG: "tên tệp quá dài; đổi tên tệp ngắn hơn",
+    errno.ENOENT: "không tìm thấy tệp hoặc thư mục; kiểm tra lại đường dẫn",
+    errno.ENOTDIR: "đường dẫn không phải thư mục; kiểm tra lại đường dẫn",
+    errno.EISDIR: "đường dẫn là một thư mục, cần một tệp",
+}
+
+
+def _os_message(exc: OSError) -> str:
+    what = _OS_ERRORS.get(exc.errno, f"lỗi hệ thống tệp ({exc.strerror or type(exc).__name__})")
+    where = f" {exc.filename}" if exc.filename else ""
+    return f"Không thực hiện được thao tác với tệp{where}: {what}."
+
+
 def main(argv: list[str] | None = None) -> int:
+    """Run one command; every error ends in a short Vietnamese message and an exit status, never a traceback."""
     skip_rfc3987_grammar()  # kehoach's own process: see kehoach.core.startup
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.root:  # every path of the package derives from the root (kehoach.core.config)
         os.environ["KEHOACH_ROOT"] = str(args.root.expanduser().resolve())
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    _configure_logging(args.verbose)
+    previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
         return int(args.func(args) or 0)
     except KehoachError as exc:
-        print(f"Lỗi: {exc}", file=sys.stderr)
-        return 2
-    except BrokenPipeError:  # the output was piped into a command that stopped reading (`| head`)
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter from failing at exit
-        return 0
+        _details(args, argv, log_it=False)
+        say(f"Lỗi: {exc}", err=True)
+        return exc.exit_code
+    except Terminated:
+        say("Đã dừng (SIGTERM); dữ liệu đã lưu không bị thay đổi, tệp tạm đã được dọn.", err=True)
+        return 143
     except KeyboardInterrupt:
-        print("Đã dừng theo yêu cầu; dữ liệu đã lưu không bị thay đổi.", file=sys.stderr)
+        say("Đã dừng theo yêu cầu; dữ liệu đã lưu không bị thay đổi.", err=True)
         return 130
+    except OSError as exc:
+        where = _details(args, argv)
+        say(f"Lỗi: {_os_message(exc)}{where}", err=True)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the one top-level handler: no traceback reaches the user
+        where = _details(args, argv)
+        say(f"Lỗi không mong đợi ({type(exc).__name__}: {_field(exc)}). Dữ liệu đã lưu không bị thay đổi.{where}", err=True)
+        return 1
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _EscapingFormatter(logging.Formatter):
+    """Log lines carry file names and notes too: escape their control characters like everything else printed."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return escape_controls(super().format(record))
+
+
+def _configure_logging(verbose: bool) -> None:
+    """Like ``logging.basicConfig`` (a no-op when logging is already set up, as under pytest), escaping."""
+    root = logging.getLogger()
+    if root.handlers:
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(_EscapingFormatter("%(levelname)s %(name)s: %(message)s"))
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def _main_thread() -> bool:
+    import threading
+
+    return threading.current_thread() is threading.main_thread()
+
+
+def _details(args: argparse.Namespace, argv: list[str] | None, log_it: bool = True) -> str:
+    """Log the current traceback; show it with -v. Returns the sentence saying where it is."""
+    if args.verbose:
+        say(traceback.format_exc(), err=True)
+    if not log_it:
+        return ""
+    path = _log_traceback(argv)
+    return f" Chi tiết kỹ thuật ghi tại {path}; chạy lại với -v để xem." if path else " Chạy lại với -v để xem chi tiết."
 
 
 if __name__ == "__main__":  # pragma: no cover

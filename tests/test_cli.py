@@ -40,22 +40,23 @@ def test_template_import_history_status(workbench, capsys, tmp_path):
     form = tmp_path / "ktht.xlsx"
     assert main(["template", "--unit", "KTHT", "--period", "2026-Q3", "-o", str(form)]) == 0
     fill_form(form, {1: (652149, ESTIMATE, None), 29: (91.2, ACTUAL, None)}, submitted_on=dt.date(2026, 10, 2))
-    assert main(["import", str(form)]) == 0
+    assert main(["import", "--submitted-at", "02/10/2026", str(form)]) == 0
     assert main(["import", str(form)]) == 0
     assert main(["history", "--indicator", "1"]) == 0
     assert main(["status", "--period", "2026-Q3"]) == 0
     out = capsys.readouterr().out
     assert "đã nhập 2 số liệu chỉ tiêu" in out and "đã được nhập trước đây" in out
-    assert "2026-Q3 lần 1: 652.149 triệu đồng (ước thực hiện), KTHT gửi 02/10/2026" in out
+    assert ("2026-Q3 lần 1: 652.149 triệu đồng (ước thực hiện), KTHT gửi 02/10/2026 (ngày gửi do văn phòng nhập tay), "
+            "tệp ktht.xlsx") in out
     assert "KTHT   Phòng Kinh tế, Hạ tầng và Đô thị phường: Đúng hạn, gửi 02/10/2026; 2/6 chỉ tiêu đến kỳ; còn thiếu chỉ tiêu (2), (4), (30), (33)" in out
     assert "BQLDA  Ban Quản lý dự án phường: Chưa gửi" in out
 
 
-def test_rejected_import_exits_2_with_locations(workbench, capsys, tmp_path):
+def test_rejected_import_exits_1_with_locations(workbench, capsys, tmp_path):
     form = tmp_path / "bad.xlsx"
     main(["template", "--unit", "KTHT", "--period", "2026-Q3", "-o", str(form)])
     fill_form(form, {1: ("abc", ACTUAL, None)})
-    assert main(["import", str(form)]) == 2
+    assert main(["import", str(form)]) == 1
     err = capsys.readouterr().err
     assert "bad.xlsx, sheet “Chỉ tiêu”, dòng 9, cột H" in err
     assert not (workbench / "data" / "progress").exists()
@@ -63,7 +64,8 @@ def test_rejected_import_exits_2_with_locations(workbench, capsys, tmp_path):
 
 def test_unknown_unit(workbench, capsys):
     assert main(["template", "--unit", "XYZ", "--period", "2026-Q3"]) == 2
-    assert "Unknown unit code 'XYZ'" in capsys.readouterr().err
+    assert capsys.readouterr().err == ("Lỗi: Không có đơn vị “XYZ” trong kế hoạch. Các mã đơn vị: KTHT, VHXH, PVHCC, "
+                                       "BQLDA, QSCA, VP (xem `kehoach plan show`).\n")
 
 
 def test_status_prints_each_indicator(sample_workbench, capsys):

@@ -25,8 +25,8 @@ def test_completeness_on_time_late_missing(plan, tmp_path):
     on_time = make_form(plan, tmp_path, "PVHCC", "2026-Q3", {9: (99, ACTUAL, None), 10: (100, ACTUAL, None)},
                         submitted_on=dt.date(2026, 10, 5))
     late = make_form(plan, tmp_path, "BQLDA", "2026-Q3", {3: (38.2, ACTUAL, None)}, submitted_on=dt.date(2026, 10, 6))
-    for path in (on_time, late):
-        import_file(path, plan, store, today=TODAY, now=NOW)
+    for path, day in ((on_time, 5), (late, 6)):  # the import's clock is the submission time
+        import_file(path, plan, store, today=TODAY, now=dt.datetime(2026, 10, day, 9, 0, tzinfo=NOW.tzinfo))
     table = completeness(plan, store.read(), "2026-Q3", dt.date(2026, 10, 5)).set_index("unit_code")
     assert table.loc["PVHCC", ["due", "submitted", "timeliness", "timeliness_label"]].tolist() == [3, 2, "on_time", "Đúng hạn"]
     assert table.loc["PVHCC", "missing"] == [11] and not table.loc["PVHCC", "complete"]

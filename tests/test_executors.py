@@ -55,7 +55,7 @@ def test_describe():
 
 
 def test_only_failed_needs_ward_all(workbench, capsys):
-    assert main(["run", "--period", "2026-Q3", "--only-failed"]) == 2
+    assert main(["run", "--period", "2026-Q3", "--only-failed"]) == RunError.exit_code
     assert "--only-failed chỉ dùng cùng --ward all" in capsys.readouterr().err
 
 
@@ -75,6 +75,6 @@ def test_ward_all_never_replaces_a_one_ward_report_folder(workbench, capsys):
     folder.mkdir(parents=True)
     (folder / ".kehoach-report").write_text("2026-Q3\n", encoding="utf-8")
     (folder / "index.html").write_text("một phường", encoding="utf-8")
-    assert main(["run", "--period", "2026-Q3", "--ward", "all", "-q"]) == 2
+    assert main(["run", "--period", "2026-Q3", "--ward", "all", "-q"]) == RunError.exit_code
     assert "--ward all dùng cho không gian làm việc của tỉnh" in capsys.readouterr().err
     assert (folder / "index.html").read_text(encoding="utf-8") == "một phường"

@@ -42,3 +42,41 @@ def test_parse_number_rejects(raw):
 def test_round_trip():
     for value in (869532.0, 0.02, 1234567.9, 75.5, 1.14):
         assert parse_number(fmt_number(value, 2)) == value
+
+
+# -- formatting never raises (issue 14, item 14: 1e30 once broke status, history and run) -----------------------------
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(value=st.one_of(st.floats(), st.integers(min_value=-10**400, max_value=10**400), st.none(), st.text(max_size=5)),
+       decimals=st.one_of(st.none(), st.integers(min_value=-3, max_value=30)))
+def test_formatting_never_raises(value, decimals):
+    from kehoach.core.formatting import fmt_number, fmt_percent, fmt_value
+
+    assert isinstance(fmt_number(value, decimals), str)
+    assert isinstance(fmt_percent(value), str) and isinstance(fmt_value(value, "triệu đồng"), str)
+
+
+@pytest.mark.parametrize("value, expected", [
+    (1e30, "1.000.000.000.000.000.000.000.000.000.000"), (-1e26, "-100.000.000.000.000.000.000.000.000"),
+    (float("inf"), "∞"), (float("-inf"), "-∞"), (float("nan"), ""), (None, ""), ("abc", "abc"),
+])
+def test_extreme_values_format(value, expected):
+    from kehoach.core.formatting import fmt_number
+
+    assert fmt_number(value) == expected
+
+
+def test_missing_markers_of_pandas_format_empty():
+    import pandas as pd
+
+    from kehoach.core.formatting import fmt_number, fmt_value
+
+    assert fmt_number(pd.NA) == "" and fmt_value(pd.NaT, "%") == ""
+
+
+@pytest.mark.parametrize("text, expected", [("0.001", 0.001), ("0.250", 0.25), ("-0.005", -0.005), ("1.001", 1001.0)])
+def test_a_number_starting_with_zero_is_never_grouped(text, expected):
+    assert parse_number(text) == expected

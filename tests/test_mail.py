@@ -146,7 +146,7 @@ def test_refused_recipient_does_not_stop_the_others(mail_env, smtp_server, capsy
 def test_server_down_gives_a_clear_error_and_loses_nothing(mail_env):
     result = send_period("2026-Q3", settings_file=recipients(mail_env, free_port()))
     assert {i.outcome for i in result.items} == {"failed"}
-    assert "Cannot reach the mail server 127.0.0.1" in result.items[0].error
+    assert "Không kết nối được máy chủ thư 127.0.0.1" in result.items[0].error
     assert not send_log_path(Period.parse("2026-Q3")).exists()  # nothing is marked as sent
 
 
@@ -155,7 +155,7 @@ def test_authentication_failure(mail_env, smtp_server, monkeypatch, caplog):
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", "sai-mat-khau")
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port))
     assert {i.outcome for i in result.items} == {"failed"} and handler.messages == []
-    assert "refused the login of vanphong@phuong.vn" in result.items[0].error
+    assert "từ chối đăng nhập của vanphong@phuong.vn" in result.items[0].error
     assert "sai-mat-khau" not in result.items[0].error and "sai-mat-khau" not in caplog.text
 
 
@@ -163,19 +163,19 @@ def test_non_ascii_password_is_explained(mail_env, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", "mật-khẩu")
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port))
-    assert "contains characters outside ASCII" in result.items[0].error and "mật-khẩu" not in result.items[0].error
+    assert "có ký tự ngoài bảng ASCII" in result.items[0].error and "mật-khẩu" not in result.items[0].error
 
 
 def test_missing_password_says_where_to_put_it(mail_env, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.delenv("KEHOACH_SMTP_PASSWORD")
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port))
-    assert "set the environment variable KEHOACH_SMTP_PASSWORD" in result.items[0].error
+    assert "đặt biến môi trường KEHOACH_SMTP_PASSWORD" in result.items[0].error
 
 
 def test_message_over_the_size_limit(mail_env, smtp_server):
     controller, handler = smtp_server
-    with pytest.raises(MailError, match=r"over the limit of 0\.5 MB .*Try --zip"):
+    with pytest.raises(MailError, match=r"vượt giới hạn 0,5 MB .*Thử --zip"):
         send_period("2026-Q3", settings_file=recipients(mail_env, controller.port, limit_mb=0.5))
     assert handler.messages == [] and not send_log_path(Period.parse("2026-Q3")).exists()
 
@@ -206,5 +206,149 @@ def test_dry_run_writes_eml_and_sends_nothing(mail_env, smtp_server):
 
 def test_no_reports_yet(mail_env, smtp_server):
     controller, _ = smtp_server
-    with pytest.raises(MailError, match="No reports for 2026-Q4 .* Run `kehoach run --period 2026-Q4` first"):
+    with pytest.raises(MailError, match="Chưa có báo cáo kỳ 2026-Q4 .* Chạy `kehoach run --period 2026-Q4` trước"):
         send_period("2026-Q4", settings_file=recipients(mail_env, controller.port))
+
+
+# -- hostile settings and a failed report, against a minimal reports folder built here (no notebook run) -----------
+REPORTS = {"overview": ("Báo cáo tổng hợp", "bao-cao-tong-hop.html"), "indicators": ("Chi tiết từng chỉ tiêu", "chi-tiet-chi-tieu.html"),
+           "unit-BQLDA": ("Báo cáo Ban Quản lý dự án phường", "don-vi-BQLDA.html")}
+
+
+@pytest.fixture
+def mini_env(workbench, monkeypatch):
+    """The illustrative data and a reports folder for 2026-Q3 whose BQLDA report failed in the run."""
+    import json
+
+    from tests.conftest import PROJECT
+
+    shutil.copytree(PROJECT / "data" / "progress", workbench / "data" / "progress")
+    folder = workbench / "reports" / "2026-Q3"
+    folder.mkdir(parents=True)
+    notebooks = []
+    for name, (title, html) in REPORTS.items():
+        failed = name == "unit-BQLDA"
+        if not failed:
+            (folder / html).write_text(f"<!DOCTYPE html><title>{title}</title><p>{title}</p>", encoding="utf-8")
+        notebooks.append({"name": name, "title": title, "html": None if failed else html,
+                          "outcome": "failed" if failed else "ok", "error": "cell 3: ValueError" if failed else None})
+    (folder / "manifest.json").write_text(json.dumps({"notebooks": notebooks}, ensure_ascii=False), encoding="utf-8")
+    monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", PASSWORD)
+    return workbench
+
+
+def mini_recipients(root: Path, port: int, smtp: dict | None = None, people: list[dict] | None = None) -> Path:
+    data = {"smtp": {"host": "127.0.0.1", "port": port, "security": "none", "user": "vanphong@phuong.vn",
+                     "sender": "Văn phòng UBND phường <vanphong@phuong.vn>", "timeout_s": 10} | (smtp or {}),
+            "recipients": people or [
+                {"name": "Chủ tịch UBND phường", "email": "chutich@phuong.vn", "role": "leadership"},
+                {"name": "Ban Quản lý dự án", "email": "bqlda@phuong.vn", "role": "unit", "unit": "BQLDA"},
+                {"name": "Văn phòng", "email": "vanphong@phuong.vn", "role": "coordinator"}]}
+    path = root / "parameters" / "hostile-recipients.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+def test_failed_report_is_named_in_the_message(mini_env, smtp_server, capsys):
+    controller, handler = smtp_server
+    assert main(["send", "--period", "2026-Q3", "--recipients", str(mini_recipients(mini_env, controller.port))]) == 0
+    err = capsys.readouterr().err
+    assert err == ("1 báo cáo bị lỗi khi lập, không được gửi kèm (thư có ghi rõ): Báo cáo Ban Quản lý dự án phường.\n")
+    by_to = {m["To"].addresses[0].addr_spec: m for m in handler.messages}
+    sentence = ("Các báo cáo sau bị lỗi khi lập nên chưa được gửi kèm thư này: Báo cáo Ban Quản lý dự án phường. "
+                "Văn phòng sẽ gửi bổ sung sau khi lập lại.")
+    for address in ("bqlda@phuong.vn", "vanphong@phuong.vn"):
+        msg = by_to[address]
+        assert sentence in msg.get_body(("plain",)).get_content()
+        assert sentence in msg.get_body(("html",)).get_content()
+    assert set(_attachments(by_to["bqlda@phuong.vn"])) == {"bao-cao-tong-hop.html"}
+    assert "bị lỗi khi lập" not in by_to["chutich@phuong.vn"].get_body(("plain",)).get_content()
+
+
+def test_plaintext_password_to_a_remote_host_is_refused_before_connecting(mini_env, monkeypatch, capsys):
+    import smtplib
+
+    def no_connection(*args, **kwargs):
+        raise AssertionError("connected")
+
+    monkeypatch.setattr(smtplib, "SMTP", no_connection)
+    settings = mini_recipients(mini_env, 25, {"host": "mail.thainguyen.gov.vn"})
+    assert main(["send", "--period", "2026-Q3", "--recipients", str(settings)]) == 1
+    assert capsys.readouterr().err == (
+        "Lỗi: Từ chối gửi: smtp.security là none nên mật khẩu của vanphong@phuong.vn sẽ đi qua mạng không mã hóa tới "
+        "mail.thainguyen.gov.vn. Đặt smtp.security: starttls (cổng 587) hoặc ssl (cổng 465) trong recipients.yaml; chỉ khi "
+        "máy chủ thư không hỗ trợ mã hóa mới đặt allow_plaintext_auth: true.\n")
+    assert not send_log_path(Period.parse("2026-Q3")).exists()
+
+
+def _lan_address() -> str | None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        try:
+            s.connect(("192.0.2.1", 9))  # no packet is sent; this only picks the outgoing interface
+            address = s.getsockname()[0]
+        except OSError:
+            return None
+    return None if address.startswith("127.") else address
+
+
+def test_allowed_plaintext_auth_warns_on_every_send(mini_env, capsys):
+    address = _lan_address()
+    if address is None:
+        pytest.skip("no non-loopback IPv4 address on this machine")
+    handler = Handler()
+    controller = Controller(handler, hostname=address, port=free_port(), authenticator=_authenticator,
+                            auth_require_tls=False, auth_required=True)
+    controller.start()
+    try:
+        settings = mini_recipients(mini_env, controller.port, {"host": address, "allow_plaintext_auth": True})
+        assert main(["send", "--period", "2026-Q3", "--recipients", str(settings)]) == 0
+    finally:
+        controller.stop()
+    err = capsys.readouterr().err
+    assert err.startswith(f"Cảnh báo: mật khẩu thư của vanphong@phuong.vn được gửi tới {address} không mã hóa "
+                          "(allow_plaintext_auth: true). Nên chuyển sang smtp.security: starttls hoặc ssl.\n")
+    assert len(handler.messages) == 3
+
+
+@pytest.mark.parametrize("smtp, expected", [
+    ({"password": "mk-bi-mat-123"}, "không được ghi mật khẩu trong tệp người nhận (khóa “password”)"),
+    ({"port": "mk-bi-mat-123"}, "tệp người nhận không hợp lệ: smtp.port: Input should be a valid integer"),
+    ({"user": ["mk-bi-mat-123"]}, "tệp người nhận không hợp lệ: smtp.user: Input should be a valid string"),
+])
+def test_no_secret_is_ever_echoed(mini_env, capsys, smtp, expected):
+    settings = mini_recipients(mini_env, 25, smtp)
+    assert main(["send", "--period", "2026-Q3", "--recipients", str(settings)]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "mk-bi-mat-123" not in err
+
+
+@pytest.mark.parametrize("name", ['Chủ tịch", <evil@evil.example>, "x', "Chủ tịch\r\nBcc: evil@evil.example", "Chủ tịch\n",
+                                  "Chủ tịch <evil@evil.example>"])
+def test_names_that_would_inject_addresses_are_refused(mini_env, capsys, name):
+    people = [{"name": name, "email": "chutich@phuong.vn", "role": "leadership"}]
+    assert main(["send", "--period", "2026-Q3", "--dry-run", "--recipients", str(mini_recipients(mini_env, 25, people=people))]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Lỗi: ") and "recipients.0: tên hiển thị chứa ký tự xuống dòng, ký tự điều khiển hoặc < > \"" in err
+    assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("email", ["a@b.vn, evil@evil.example", "a@b.vn\r\nBcc: x@y.vn", "<a@b.vn>", "khong-phai-email"])
+def test_malformed_addresses_are_refused(mini_env, capsys, email):
+    people = [{"name": "Chủ tịch", "email": email, "role": "leadership"}]
+    assert main(["send", "--period", "2026-Q3", "--dry-run", "--recipients", str(mini_recipients(mini_env, 25, people=people))]) == 1
+    assert "địa chỉ email không hợp lệ" in capsys.readouterr().err
+
+
+def test_a_name_with_a_comma_stays_one_address(mini_env):
+    people = [{"name": "Phòng Kinh tế, Hạ tầng và Đô thị", "email": "kt@phuong.vn", "role": "unit", "unit": "BQLDA"}]
+    result = send_period("2026-Q3", dry_run=True, settings_file=mini_recipients(mini_env, 25, people=people))
+    parsed = email.message_from_bytes(next(result.outbox.glob("*.eml")).read_bytes(), policy=policy.default)
+    assert [(a.display_name, a.addr_spec) for a in parsed["To"].addresses] == [("Phòng Kinh tế, Hạ tầng và Đô thị", "kt@phuong.vn")]
+
+
+def test_recipients_file_saved_as_utf16(mini_env, smtp_server):
+    controller, handler = smtp_server
+    path = mini_recipients(mini_env, controller.port)
+    path.write_bytes(path.read_text(encoding="utf-8").encode("utf-16"))
+    result = send_period("2026-Q3", settings_file=path)
+    assert [i.outcome for i in result.items] == ["sent"] * 3

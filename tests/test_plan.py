@@ -64,12 +64,12 @@ def test_bad_plan_names_file_indicator_and_field(tmp_path, mutate, expected):
 def test_malformed_yaml_gives_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("document:\n  ward: [unclosed\nindicators: x\n", encoding="utf-8")
-    with pytest.raises(PlanError, match=r"broken.yaml: malformed YAML at line \d+"):
+    with pytest.raises(PlanError, match=r"broken.yaml: YAML sai cú pháp ở dòng \d+, cột \d+"):
         load_plan(path)
 
 
 def test_missing_file(tmp_path):
-    with pytest.raises(PlanError, match="cannot read the plan file"):
+    with pytest.raises(PlanError, match="không đọc được tệp kế hoạch"):
         load_plan(tmp_path / "nope.yaml")
 
 

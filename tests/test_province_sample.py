@@ -9,7 +9,6 @@ from kehoach.cli import main
 from kehoach.core.errors import StoreError
 from kehoach.data.plan import list_plans, load_plan
 from kehoach.data.province_sample import SHARED, build_province, communes
-from kehoach.data.sample import MARKER
 from kehoach.data.store import ProgressStore
 from tests.conftest import PLAN_FILE, PROJECT
 
@@ -48,8 +47,8 @@ def test_quarters_come_through_the_import_path_with_late_missing_and_revised(pro
     store = ProgressStore(root / "data" / "progress")
     records = store.read()
     assert set(records["ward"]) == {e.ward for e in list_plans(root / "data" / "plan")}
-    assert records["source_sha256"].notna().all() and (records["note"].str.contains("Số liệu minh họa")).all()
-    assert all((store.folder(w, 2026) / MARKER).exists() for w in records["ward"].unique())
+    assert records["source_sha256"].notna().all() and records["source_file"].str.endswith(".xlsx").all()
+    assert records["illustrative"].astype(bool).all() and records["note"].str.contains("Số liệu minh họa").all()
     assert sorted(records["period"].unique())[0] == "2025-Q1" and records["period"].max() == "2026-Q3"
     q3 = records[records["period"] == "2026-Q3"]
     late = q3[q3["submitted_at"] > pd.Timestamp("2026-10-05T23:59:59+07:00")]
@@ -61,7 +60,7 @@ def test_refuses_the_project_folder_and_needs_a_workspace(tmp_path, monkeypatch,
     with pytest.raises(StoreError, match="Không tạo tỉnh minh họa trong thư mục dự án"):
         build_province(2, PROJECT, load_plan(PLAN_FILE))
     monkeypatch.delenv("KEHOACH_ROOT", raising=False)
-    assert main(["sample-data", "--province", "2"]) == 2
+    assert main(["sample-data", "--province", "2"]) == StoreError.exit_code
     assert "chọn thư mục bằng --root" in capsys.readouterr().err
     assert main(["--root", str(tmp_path / "w"), "sample-data", "--province", "2"]) == 0
     assert len(list((tmp_path / "w" / "data" / "plan").glob("*.yaml"))) == 2

@@ -8,9 +8,11 @@ import hashlib
 import pytest
 
 from kehoach.analysis.completeness import completeness
-from kehoach.core.errors import StoreError
+from kehoach.data.forms import ACTUAL
 from kehoach.data.store import ProgressStore, history, load_progress, load_tasks
-from kehoach.data.sample import MARKER, build_sample, is_illustrative
+from kehoach.data.sample import build_sample, illustrative_mix, is_illustrative
+from kehoach.data.submission import import_file
+from tests.helpers import NOW, TODAY, make_form
 
 
 @pytest.fixture(scope="module")
@@ -44,7 +46,8 @@ def test_mix(sample_store, plan):
 
 def test_marked_illustrative_and_deterministic(sample_store, plan, tmp_path):
     assert is_illustrative(plan.ward, plan.year, sample_store)
-    assert (sample_store.folder(plan.ward, plan.year) / MARKER).read_text(encoding="utf-8").startswith("# Số liệu minh họa")
+    assert illustrative_mix(plan.ward, plan.year, sample_store) == "all"
+    assert sample_store.read()["illustrative"].all()  # every record carries the mark
     notes = load_progress(root=sample_store.root)["note"]
     assert (notes == "Số liệu minh họa").sum() > 100
     again = ProgressStore(tmp_path / "again")
@@ -61,10 +64,24 @@ def test_committed_dataset_is_current(plan, sample_store):
     assert sample_store.records_path(plan.ward, plan.year).read_bytes() == committed.read_bytes()
 
 
-def test_refuses_to_overwrite_real_data(plan, tmp_path):
-    store = ProgressStore(tmp_path / "real")
-    store.folder(plan.ward, plan.year).mkdir(parents=True)
-    (store.folder(plan.ward, plan.year) / "records.csv").write_text("x", encoding="utf-8")
-    with pytest.raises(StoreError, match="holds real data"):
-        build_sample(plan, store, force=True)
-    assert "already exists" in build_sample(plan, store)[0]
+def test_force_removes_only_illustrative_records(plan, tmp_path):
+    """`make data` on a store holding a real import: the real record survives, and wins over the illustrative one."""
+    store = ProgressStore(tmp_path / "mixed")
+    build_sample(plan, store)
+    real = make_form(plan, tmp_path, "KTHT", "2026-Q3", {1: (700000, ACTUAL, "số thật")}, name="that.xlsx")
+    import_file(real, plan, store, today=TODAY, now=NOW)
+    assert illustrative_mix(plan.ward, plan.year, store) == "mixed"
+    real_rows = store.read().query("illustrative == False")
+    assert len(real_rows) == 1
+    assert build_sample(plan, store)[0].endswith("dùng --force để tạo lại số liệu minh họa "
+                                                 "(chỉ xóa các bản ghi minh họa, không xóa số liệu thật).")
+    messages = build_sample(plan, store, force=True)
+    assert messages[0] == f"Đã xóa {len(store.read()) - 1} bản ghi minh họa; giữ nguyên 1 bản ghi số liệu thật."
+    after = store.read()
+    kept = after[after["illustrative"] == False]  # noqa: E712
+    assert kept.drop(columns="revision").reset_index(drop=True).equals(real_rows.drop(columns="revision").reset_index(drop=True))
+    current = load_progress(root=store.root).set_index(["indicator", "period"])
+    assert current.loc[(1, "2026-Q3"), "value"] == 700000.0 and current.loc[(1, "2026-Q3"), "note"] == "số thật"
+    assert not bool(current.loc[(1, "2026-Q3"), "illustrative"])
+    # the archive keeps the real form; only illustrative copies were removed and rebuilt
+    assert any(p.name.endswith("_that.xlsx") for p in (store.folder(plan.ward, plan.year) / "archive").iterdir())

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+
+import pandas as pd
 from pathlib import Path
 
 import pytest
@@ -42,7 +44,9 @@ def test_round_trip_form_to_load(plan, store, tmp_path):
     assert loaded.loc[1, "value"] == 652149.0 and bool(loaded.loc[1, "is_estimate"]) is True
     assert loaded.loc[4, "value"] == 10.95 and loaded.loc[29, "value"] == 91.2 and loaded.loc[2, "value"] == 71.8
     assert loaded.loc[1, "note"] == "ước" and loaded.loc[1, "unit_code"] == "KTHT"
-    assert loaded.loc[1, "submitted_at"] == dt.datetime(2026, 10, 2, 1, 0, tzinfo=dt.timezone.utc)
+    # the import's own clock, not the date typed into the form
+    assert loaded.loc[1, "submitted_at"] == dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.timezone.utc)
+    assert loaded.loc[1, "submitted_at_source"] == "import" and not loaded["illustrative"].any()
     assert (loaded["revision"] == 1).all() and (loaded["ward"] == "phan-dinh-phung").all()
     tasks = load_tasks(root=store.root).set_index("task")
     assert tasks.loc["II.1.1", "status"] == "in_progress" and tasks.loc["II.1.1", "status_label"] == "Đang thực hiện"
@@ -213,9 +217,11 @@ def test_csv_import(plan, store, tmp_path):
                     + "phan-dinh-phung,2026,KTHT,,2026-Q3,,,,,II.1.4,Hoàn thành\n", encoding="utf-8")
     result = _import(path, plan, store)
     assert (result.indicator_records, result.task_records) == (1, 1)
+    assert result.notices == ["cột submitted_at trong tệp không được dùng: thời điểm gửi là lúc nhập; "
+                              "để ghi ngày gửi khác, dùng --submitted-at NGÀY"]
     loaded = load_progress(root=store.root)
     assert loaded["value"].tolist() == [652149.0]
-    assert loaded["submitted_at"].tolist() == [dt.datetime(2026, 10, 3, 1, 0, tzinfo=dt.timezone.utc)]
+    assert loaded["submitted_at"].tolist() == [dt.datetime(2026, 11, 29, 2, 0, tzinfo=dt.timezone.utc)]
     assert load_tasks(root=store.root)["status"].tolist() == ["done"]
 
 
@@ -254,14 +260,59 @@ def test_crash_during_write_leaves_store_intact(plan, store, tmp_path, monkeypat
     monkeypatch.setattr(os, "replace", real_replace)
     after = snapshot(store)
     assert {k: v for k, v in after.items() if "archive" not in k} == {k: v for k, v in before.items() if "archive" not in k}
-    assert not list(store.root.rglob("*.tmp")) and not list(store.root.rglob(".import.lock"))
+    assert not list(store.root.rglob("*.tmp"))
     # the archived original is harmless, and the import can simply be run again
     assert _import(path, plan, store).indicator_records == 1
 
 
 def test_concurrent_import_refused(plan, store, tmp_path):
+    import subprocess
+    import sys
+
     _seed(plan, store, tmp_path)
-    (store.folder(plan.ward, plan.year) / ".import.lock").write_text("123")
-    path = make_form(plan, tmp_path, "KTHT", "2026-Q3", {1: (652149, ESTIMATE, None)})
-    with pytest.raises(StoreError, match="another import .* is running"):
-        _import(path, plan, store)
+    lock = store.folder(plan.ward, plan.year) / ".import.lock"
+    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys, time; l = filelock.FileLock(sys.argv[1]); "
+                               "l.acquire(); print('held', flush=True); time.sleep(30)", str(lock)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        path = make_form(plan, tmp_path, "KTHT", "2026-Q3", {1: (652149, ESTIMATE, None)})
+        with pytest.raises(StoreError) as err:
+            _import(path, plan, store)
+        assert str(err.value) == ("Một lệnh nhập khác đang ghi vào số liệu phan-dinh-phung/2026. "
+                                  "Chờ lệnh đó xong rồi chạy lại.")
+    finally:
+        holder.kill()
+        holder.wait()
+    # the holder died without releasing anything: the lock file is still there, and it is simply taken over
+    assert lock.exists()
+    assert _import(path, plan, store).indicator_records == 1
+
+
+# -- property: any note a CSV can carry is stored and read back as the import normalized it -------------------------
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(note=st.text(alphabet=st.characters(exclude_categories=("Cs",)), min_size=1, max_size=300),
+       value=st.decimals(min_value=0, max_value=10**12, places=3, allow_nan=False))
+def test_any_note_and_value_survive_the_import(plan, tmp_path_factory, note, value):
+    import csv
+    import io
+    import unicodedata
+
+    folder = tmp_path_factory.mktemp("prop")
+    store = ProgressStore(folder / "store")
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n", quoting=csv.QUOTE_ALL)  # a bare CR would end the row
+    writer.writerow(["ward", "year", "unit_code", "indicator", "period", "value", "is_estimate", "note"])
+    writer.writerow(["phan-dinh-phung", 2026, "KTHT", 1, "2026-Q3", str(value).replace(".", ","), "false", note])
+    path = folder / "p.csv"
+    path.write_text(buffer.getvalue(), encoding="utf-8")
+    expected = unicodedata.normalize("NFC", note).strip().replace("\r\n", "\n").strip() or None
+    if expected is not None and len(expected) > 2000:  # pragma: no cover - max_size keeps notes short
+        return
+    _import(path, plan, store)
+    stored = store.read().iloc[0]
+    assert (None if pd.isna(stored["note"]) else stored["note"]) == expected
+    assert stored["value"] == float(value)

@@ -64,7 +64,7 @@ def evaluate(plan: Plan | pd.DataFrame, progress: pd.DataFrame, period: str | Pe
 _OUTPUT = [
     "ward", "year", "indicator", "code", "is_new", "period", "quarter", "group", "group_name", "name", "label", "unit", "unit_code",
     "unit_name", "kind", "frequency", "comparison", "target", "target_text", "target_noun", "due", "value", "is_estimate",
-    "revision", "submitted_at", "note", "baseline", "same_period_last_year", "last_year_total", "season_share",
+    "revision", "submitted_at", "note", "illustrative", "baseline", "same_period_last_year", "last_year_total", "season_share",
     "current", "projection", "projection_capped", "ratio", "achievement_pct", "gap", "yoy_pct", "yoy_pp", "status", "status_label",
 ]
 
@@ -104,7 +104,10 @@ def _lookup(frame: pd.DataFrame, progress: pd.DataFrame, period_column: str, col
 
 
 def _attach_values(frame: pd.DataFrame, progress: pd.DataFrame) -> pd.DataFrame:
-    frame = _lookup(frame, progress, "period", {c: c for c in _VALUE_COLUMNS})
+    if "illustrative" not in progress.columns:  # a frame built by hand: its figures are not the sample's
+        progress = progress.assign(illustrative=False)
+    frame = _lookup(frame, progress, "period", {c: c for c in _VALUE_COLUMNS + ["illustrative"]})
+    frame["illustrative"] = frame["illustrative"].astype("boolean").fillna(False).astype(bool)
     frame = _lookup(frame, progress, "baseline_period", {"value": "baseline_value"})
     frame = _lookup(frame, progress, "last_year_period", {"value": "same_period_last_year"})
     frame["value"] = frame["value"].astype("float64")

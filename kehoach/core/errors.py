@@ -6,7 +6,18 @@ from dataclasses import dataclass
 
 
 class KehoachError(Exception):
-    """Base class. The message says what went wrong and what to do about it."""
+    """Base class. The message says what went wrong and what to do about it.
+
+    ``exit_code`` is what the command line returns: 1 for a failure, 2 for a usage mistake.
+    """
+
+    exit_code = 1
+
+
+class UsageError(KehoachError):
+    """The command was called wrongly (an unknown unit, a bad option value)."""
+
+    exit_code = 2
 
 
 class PlanError(KehoachError):
@@ -15,6 +26,8 @@ class PlanError(KehoachError):
 
 class PeriodError(KehoachError):
     """A period string such as ``2026-Q3`` is malformed or out of range."""
+
+    exit_code = 2
 
 
 class FormatError(KehoachError):
@@ -55,6 +68,20 @@ class SubmissionError(KehoachError):
         super().__init__(
             f"Tệp bị từ chối, không có số liệu nào được ghi ({len(self.problems)} lỗi):\n{lines}\n"
             "Sửa các lỗi trên trong tệp rồi nhập lại."
+        )
+
+
+class OutlierError(SubmissionError):
+    """Values far from the last reported ones (a unit typed the wrong unit?); nothing was written."""
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        lines = "\n".join(f"  - {p}" for p in self.problems)
+        KehoachError.__init__(
+            self,
+            f"Tệp chưa được nhập: {len(self.problems)} giá trị chênh lệch bất thường so với số báo cáo gần nhất "
+            f"(gấp hơn 100 lần hoặc nhỏ hơn 1/100):\n{lines}\n"
+            "Kiểm tra lại đơn vị tính với đơn vị báo cáo; nếu số liệu đúng, nhập lại với tùy chọn --accept-outliers.",
         )
 
 

@@ -1,25 +1,45 @@
-"""Safe file writes shared by the store, the reports and the outbox."""
+"""Safe file reads and writes shared by the store, the reports and the outbox.
+
+* :func:`atomic_write` replaces a file through a temporary file and a rename.
+* :func:`exclusive_lock` holds an OS-level lock (``filelock``, ``flock`` on POSIX): the
+  kernel releases it when the holder dies, so a killed process never leaves a stale lock.
+* :func:`remove_leftovers` deletes the temporary files a killed writer left behind; call it
+  while holding the lock that every writer of the folder takes.
+* :func:`read_text` reads a configuration or plan file saved as UTF-8 (with or without BOM)
+  or UTF-16 (with BOM), and names the file when it is neither.
+"""
 
 from __future__ import annotations
 
+import codecs
 import contextlib
-import datetime as dt
+import logging
 import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
+import filelock
+
 from kehoach.core.errors import KehoachError
+
+log = logging.getLogger(__name__)
+
+#: Temporary files made by :func:`atomic_write` are named ``.<name>.<random>.tmp``.
+TMP_SUFFIX = ".tmp"
+_NAME_ROOM = 100  # characters of the target name kept in a temporary name (file names are limited to 255 bytes)
 
 
 def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> Path:
     """Write ``data`` to ``path`` via a temporary file in the same folder and a rename.
 
-    A crash or Ctrl-C leaves either the old file or the new one, never half of one.
+    A crash, Ctrl-C or SIGTERM leaves either the old file or the new one, never half of one;
+    a SIGKILL may leave the temporary file, which :func:`remove_leftovers` deletes later.
     """
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name[:_NAME_ROOM]}.", suffix=TMP_SUFFIX)
         with os.fdopen(fd, "wb") as handle:
             handle.write(payload)
             handle.flush()
@@ -27,21 +47,79 @@ def atomic_write(path: Path, data: bytes | str, mode: int = 0o644) -> Path:
         os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
         raise
     return path
 
 
 @contextlib.contextmanager
 def exclusive_lock(path: Path, busy: KehoachError) -> Iterator[None]:
-    """Hold ``path`` as a lock file for the block; raise ``busy`` if someone else holds it."""
+    """Hold ``path`` as an OS lock for the block; raise ``busy`` at once if a live process holds it.
+
+    The lock is taken with ``flock``: it dies with its holder, so a lock file left by a killed
+    process is simply taken over by the next command.
+    """
+    lock = filelock.FileLock(str(path), timeout=0)
     try:
-        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
-    except FileExistsError:
+        lock.acquire()
+    except filelock.Timeout:
         raise busy from None
     try:
-        os.write(fd, f"{os.getpid()} {dt.datetime.now().isoformat()}\n".encode())
-        os.close(fd)
         yield
     finally:
-        path.unlink(missing_ok=True)
+        lock.release()
+
+
+def remove_leftovers(folder: Path) -> list[Path]:
+    """Delete temporary files of :func:`atomic_write` in ``folder`` (not below it). Returns what was removed.
+
+    Only safe while holding the lock every writer of ``folder`` takes: then no temporary file
+    there can belong to a live writer.
+    """
+    removed = []
+    if not folder.is_dir():
+        return removed
+    for path in folder.glob(f".*{TMP_SUFFIX}"):
+        try:
+            path.unlink()
+        except OSError as exc:  # pragma: no cover - e.g. a read-only folder; reported by the next write
+            log.warning("cannot remove leftover %s: %s", path, exc)
+            continue
+        removed.append(path)
+        log.info("removed leftover %s", path)
+    return removed
+
+
+_BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
+
+
+def read_text(path: Path, what: str = "tệp") -> str:
+    """The text of ``path``, saved as UTF-8 (BOM or not) or UTF-16 with a BOM (Notepad's "Unicode").
+
+    Raises :class:`KehoachError` naming the file if it cannot be read or is in another encoding.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise KehoachError(f"{path}: không đọc được {what} ({exc.strerror}). Kiểm tra đường dẫn và quyền đọc tệp.") from None
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), None)
+    if encoding is None and b"\x00" in data[:4096]:
+        raise KehoachError(f"{path}: {what} có vẻ mã hóa UTF-16 nhưng không có BOM. Mở tệp và lưu lại với mã hóa UTF-8.")
+    encoding = encoding or "utf-8"
+    try:
+        text = data.decode(encoding)
+    except UnicodeDecodeError as exc:
+        raise KehoachError(f"{path}: {what} không phải văn bản UTF-8 (byte lỗi ở vị trí {exc.start}). "
+                           "Mở tệp và lưu lại với mã hóa UTF-8.") from None
+    if "\x00" in text:
+        raise KehoachError(f"{path}: {what} chứa ký tự NUL, không phải văn bản UTF-8 hay UTF-16 có BOM. "
+                           "Mở tệp và lưu lại với mã hóa UTF-8.")
+    return text
+
+
+def yaml_problem(exc: Exception) -> str:
+    """A YAML syntax error in Vietnamese, with its line and column."""
+    mark = getattr(exc, "problem_mark", None)
+    at = f" ở dòng {mark.line + 1}, cột {mark.column + 1}" if mark else ""
+    return f"YAML sai cú pháp{at} ({getattr(exc, 'problem', None) or exc})"

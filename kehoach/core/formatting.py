@@ -7,7 +7,8 @@ Official documents write 869.532 (dot groups thousands) and 0,02 (comma marks de
 * with a comma present, dots group thousands (``1.234.567,9``);
 * with dots only, a dot followed by groups of exactly three digits groups thousands
   (``869.532`` is 869532, ``1.234`` is 1234); any other dot is a decimal point
-  (``1.14``, ``0.02``, ``1.2345``).
+  (``1.14``, ``0.02``, ``1.2345``), and so is the dot of a number that starts with 0
+  (``0.001`` is one thousandth: no grouped number starts with 0).
 
 So "1.234" always means one thousand two hundred thirty-four; write "1,234" for the decimal.
 """
@@ -18,7 +19,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation, localcontext
 
 from babel.numbers import format_decimal
 
@@ -26,7 +27,8 @@ from kehoach.core.errors import FormatError
 
 LOCALE = "vi"
 
-_GROUPED_DOTS = re.compile(r"^[+-]?\d{1,3}(\.\d{3})+$")
+_GROUPED_DOTS = re.compile(r"^[+-]?(0|[1-9]\d{0,2})(\.\d{3})+$")
+_GROUPED_DOTS_ONLY = re.compile(r"^[+-]?[1-9]\d{0,2}(\.\d{3})+$")  # with dots only, "0.001" is a decimal
 _PLAIN = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
 
@@ -35,40 +37,62 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
-def fmt_number(value: float | int | None, decimals: int | None = None) -> str:
-    """Format a number the Vietnamese way: 869.532; 0,02; 1.234.567,9.
+def fmt_number(value: object, decimals: int | None = None) -> str:
+    """Format a number the Vietnamese way: 869.532; 0,02; 1.234.567,9. Never raises.
 
     ``decimals`` fixes the number of decimals; by default up to 2 are shown and
-    trailing zeros dropped. ``None`` and NaN give an empty string.
+    trailing zeros dropped. ``None``, NaN and ``pd.NA`` give an empty string, infinities
+    "∞" and "-∞"; any size of finite number is written in full; a value that is not a number
+    is written as text.
     """
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    number = _as_float(value)
+    if number is None:
+        return "" if _is_missing(value) else str(value)
+    if math.isnan(number):
         return ""
+    if math.isinf(number):
+        return "∞" if number > 0 else "-∞"
+    places = 2 if decimals is None else max(0, min(int(decimals), 20))
     if decimals is None:
-        pattern, places = "#,##0.##", 2
-    elif decimals == 0:
-        pattern, places = "#,##0", 0
+        pattern = "#,##0.##"
+    elif places == 0:
+        pattern = "#,##0"
     else:
-        pattern, places = "#,##0." + "0" * decimals, decimals
+        pattern = "#,##0." + "0" * places
     # Official documents round half up (6,25 → 6,3); Babel alone would round half to even.
-    rounded = Decimal(repr(float(value))).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
-    text = format_decimal(rounded, format=pattern, locale=LOCALE)
+    # A float has at most 309 integer digits: a wide context keeps quantize exact for all of them.
+    with localcontext(Context(prec=400, Emax=1000, Emin=-1000)):
+        rounded = Decimal(repr(number)).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        text = format_decimal(rounded, format=pattern, locale=LOCALE)
     return "0" if text in ("-0", "-0,0", "-0,00") and decimals in (None, 0) else text
 
 
+def _as_float(value: object) -> float | None:
+    if value is None or isinstance(value, (str, bytes)):
+        return None
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError, OverflowError):
+        return None
+
+
+def _is_missing(value: object) -> bool:
+    # pandas' missing markers, recognised without importing pandas (report kernels run without it)
+    return value is None or type(value).__name__ in ("NAType", "NaTType")
+
+
 def fmt_percent(value: float | None, decimals: int = 1) -> str:
-    """A percentage given in percent units: 75.1 → "75,1%"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return ""
-    return fmt_number(value, decimals) + "%"
+    """A percentage given in percent units: 75.1 → "75,1%". Never raises."""
+    text = fmt_number(value, decimals)
+    return text + "%" if text else ""
 
 
 def fmt_value(value: float | None, unit: str) -> str:
-    """A value with its unit as a report writes it: "869.532 triệu đồng", "96,5%"."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
+    """A value with its unit as a report writes it: "869.532 triệu đồng", "96,5%". Never raises."""
+    text = fmt_number(value)
+    if not text:
         return ""
-    if unit == "%":
-        return fmt_number(value) + "%"
-    return f"{fmt_number(value)} {unit}"
+    return text + "%" if unit == "%" else f"{text} {unit}"
 
 
 def parse_number(raw: object) -> float:
@@ -98,7 +122,7 @@ def parse_number(raw: object) -> float:
         if "." in whole and not _GROUPED_DOTS.match(whole):
             raise FormatError(f"“{raw}” viết sai nhóm nghìn; viết như 1.234.567,9")
         text = whole.replace(".", "") + "." + frac
-    elif _GROUPED_DOTS.match(text):
+    elif _GROUPED_DOTS_ONLY.match(text):
         text = text.replace(".", "")
     if not _PLAIN.match(text):
         raise FormatError(f"“{raw}” không phải là số (ví dụ hợp lệ: 869.532; 1,14; 75,5%)")

@@ -41,6 +41,15 @@ ESTIMATE_LABEL = "Ước thực hiện"
 ILLUSTRATIVE_BANNER = ("SỐ LIỆU MINH HỌA – Báo cáo này được lập từ bộ số liệu minh họa, "
                        "không phải số liệu chính thức của đơn vị.")
 
+ILLUSTRATIVE_MIXED_BANNER = ("SỐ LIỆU MINH HỌA – Báo cáo này có cả số liệu chính thức và số liệu minh họa; "
+                             "các số liệu minh họa được đánh dấu (*).")
+#: The same warning on the explorer's screen and in its exports.
+ILLUSTRATIVE_SCREEN_BANNER = ("SỐ LIỆU MINH HỌA – Số liệu trong màn hình này là số liệu minh họa, "
+                              "không phải số liệu chính thức của đơn vị.")
+ILLUSTRATIVE_EXPORT_BANNER = "SỐ LIỆU MINH HỌA – không phải số liệu chính thức của đơn vị."
+#: The mark beside an illustrative figure when real and illustrative figures are mixed.
+ILLUSTRATIVE_MARK = " (*)"
+
 ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 QUARTER_NAMES = {q: f"Quý {r}" for q, r in ROMAN.items()}
 

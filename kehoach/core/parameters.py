@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kehoach.core import config
 from kehoach.core.errors import KehoachError
+from kehoach.core.files import read_text, yaml_problem
 from kehoach.core.period import Period
 
 
@@ -66,13 +67,29 @@ def load_parameters(period: str | Period, directory: Path | None = None, require
     path = (directory or config.parameters_dir()) / f"{p}.yaml"
     if not path.exists():
         if required:
-            raise KehoachError(f"{path}: no parameters for {p}. Copy another period's file and adjust its dates.")
+            raise KehoachError(f"{path}: chưa có tham số cho kỳ {p}. Sao chép tệp của một kỳ khác rồi sửa các ngày.")
         return default_parameters(p)
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        raw = yaml.safe_load(read_text(path, "tệp tham số")) or {}
+    except yaml.YAMLError as exc:
+        raise KehoachError(f"{path}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
+    if not isinstance(raw, dict):
+        raise KehoachError(f"{path}: tệp tham số phải là một bảng YAML (period, report_date, deadline, ...).")
+    try:
         params = PeriodParameters.model_validate(raw)
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise KehoachError(f"{path}: invalid parameters: {exc}") from None
+    except ValidationError as exc:
+        raise KehoachError(f"{path}: tham số không hợp lệ: {validation_summary(exc)}. Sửa các trường trên rồi chạy lại.") from None
     if params.p != p:
-        raise KehoachError(f"{path}: the file says period {params.period}, expected {p}. Fix the 'period' field.")
+        raise KehoachError(f"{path}: tệp ghi kỳ {params.period}, cần kỳ {p}. Sửa trường 'period'.")
     return params
+
+
+def validation_summary(exc: ValidationError) -> str:
+    """Pydantic errors as "field: reason", without the offending values (a value may be a secret)."""
+    parts = []
+    for error in exc.errors(include_input=False, include_url=False):
+        where = ".".join(str(p) for p in error["loc"]) or "(tệp)"
+        reason = {"missing": "thiếu trường này", "extra_forbidden": "trường không được phép"}.get(
+            error["type"], error["msg"].removeprefix("Value error, "))
+        parts.append(f"{where}: {reason}")
+    return "; ".join(parts)

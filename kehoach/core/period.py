@@ -11,6 +11,8 @@ from kehoach.core.errors import PeriodError
 #: Vietnam's time zone (UTC+7, no daylight saving), used for submission dates and deadlines.
 VN_TZ = dt.timezone(dt.timedelta(hours=7), "ICT")
 
+#: The years a period may name; others are typing mistakes (0000, 9999) and would overflow dates.
+MIN_YEAR, MAX_YEAR = 1900, 2100
 _PATTERN = re.compile(r"^\s*(\d{4})-Q([1-4])\s*$", re.IGNORECASE)
 _ROMAN = {1: "I", 2: "II", 3: "III", 4: "IV"}
 _CUMULATIVE = {1: "quý I năm {y}", 2: "6 tháng đầu năm {y}", 3: "9 tháng năm {y}", 4: "năm {y}"}
@@ -30,7 +32,11 @@ class Period:
         match = _PATTERN.match(str(text))
         if not match:
             raise PeriodError(f"Kỳ báo cáo “{text}” không hợp lệ; viết theo dạng 2026-Q3 (năm-quý).")
-        return cls(int(match.group(1)), int(match.group(2)))
+        year = int(match.group(1))
+        if not MIN_YEAR <= year <= MAX_YEAR:
+            raise PeriodError(f"Kỳ báo cáo “{text}” có năm {year} ngoài khoảng {MIN_YEAR}–{MAX_YEAR}; "
+                              "kiểm tra lại năm (ví dụ 2026-Q3).")
+        return cls(year, int(match.group(2)))
 
     def __str__(self) -> str:
         return f"{self.year}-Q{self.quarter}"

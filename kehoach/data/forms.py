@@ -3,12 +3,19 @@
 The layout lives here and only here. A form has a visible indicator sheet, a task sheet
 (when the unit leads tasks) and a very hidden ``_meta`` sheet recording ward, unit, plan
 year and period, so that an import needs no extra arguments.
+
+A submitted file is untrusted. Before openpyxl parses it, :func:`check_archive` refuses an
+archive whose parts would expand beyond :data:`MAX_UNCOMPRESSED` bytes, or whose sheets
+declare or hold more rows, columns or cells than a form can have (zip bombs, a lone cell at
+row 1.048.576); defusedxml, which openpyxl uses when it is installed, refuses XML entity
+bombs. Text written into a form never becomes a live formula (:func:`kehoach.core.sheets.text_cell`).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -17,13 +24,15 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
-from openpyxl.utils.exceptions import InvalidFileException
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from kehoach.core.formatting import nfc
+from kehoach.core.formatting import fmt_number, nfc
 from kehoach.core.period import Period
+from kehoach.core.sheets import text_cell
 from kehoach.data.plan import Plan
-from kehoach.data.store import TASK_STATUSES
+from kehoach.data.store import NOTE_MAX_CHARS, TASK_STATUSES
+
+log = logging.getLogger(__name__)
 
 FORM_VERSION = "1"
 INDICATOR_SHEET = "Chỉ tiêu"
@@ -50,6 +59,15 @@ _BORDER = Border(left=_THIN, right=_THIN, top=_THIN, bottom=_THIN)
 _INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
 _HEAD_FILL = PatternFill("solid", fgColor="DDE7F0")
 _FORM_DATE = dt.datetime(2026, 1, 1)
+TITLE_CELL, BANNER_CELL = "A3", "A7"
+
+#: Limits of a submitted workbook, checked before parsing. A form is about 50 KB unpacked; Excel adds
+#: some parts and styles, so the limits leave wide room while keeping parsing under a second.
+MAX_UNCOMPRESSED = 5 * 1024 * 1024
+MAX_PARTS = 100
+MAX_ROWS = FIRST_ROW + 300   # a plan has far fewer indicators or tasks per unit
+MAX_COLUMNS = 30             # the indicator sheet uses A:J
+MAX_CELLS = 20_000           # cells written in one sheet part
 
 
 @dataclass
@@ -71,6 +89,10 @@ class FormContent:
     preparer: object
     indicator_rows: list[FormRow] = field(default_factory=list)
     task_rows: list[FormRow] = field(default_factory=list)
+    #: The visible header of each sheet: {sheet: (title cell A3, banner cell A7)}.
+    titles: dict[str, tuple[object, object]] = field(default_factory=dict)
+    #: Input cells holding a formula without a saved result: (sheet, row, column).
+    uncached_formulas: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 class FormLayoutError(Exception):
@@ -139,8 +161,8 @@ def _header(ws, plan: Plan, unit_name: str, p: Period, title: str, illustrative:
     ws["A1"] = title
     ws["A1"].font = Font(bold=True, size=13)
     ws["A2"] = f"{plan.document.issuing_body} — Kế hoạch năm {plan.year} ({plan.document.decision_number})"
-    ws["A3"] = f"Đơn vị báo cáo: {unit_name} — Kỳ báo cáo: {p.label()} ({p.quarter_label()})"
-    ws["A3"].font = Font(bold=True)
+    ws[TITLE_CELL] = title_text(unit_name, p)
+    ws[TITLE_CELL].font = Font(bold=True)
     if date_cells:
         ws["A4"], ws["A5"] = "Ngày gửi báo cáo:", "Người lập biểu:"
         for ref in (DATE_CELL, PREPARER_CELL):
@@ -155,11 +177,19 @@ def _header(ws, plan: Plan, unit_name: str, p: Period, title: str, illustrative:
     ws["A6"] = "Ô nền vàng là ô nhập liệu; các ô khác đã được khóa. Bỏ trống chỉ tiêu chưa có số liệu."
     ws["A6"].font = Font(italic=True, color="555555")
     if illustrative:
-        ws["A7"] = f"{ILLUSTRATIVE} — không phải số liệu chính thức"
-        ws["A7"].font = Font(bold=True, color="C00000")
+        ws[BANNER_CELL] = BANNER
+        ws[BANNER_CELL].font = Font(bold=True, color="C00000")
     ws.protection.sheet = True
     ws.protection.formatCells = False
     ws.protection.formatColumns = False
+
+
+def title_text(unit_name: str, p: Period) -> str:
+    """The visible line naming the reporting unit and period (cell A3 of every sheet)."""
+    return f"Đơn vị báo cáo: {unit_name} — Kỳ báo cáo: {p.label()} ({p.quarter_label()})"
+
+
+BANNER = f"{ILLUSTRATIVE} — không phải số liệu chính thức"
 
 
 def _head_row(ws, headers: list[str], widths: list[int]) -> None:
@@ -197,7 +227,9 @@ def _indicator_table(ws, plan: Plan, indicators: pd.DataFrame, p: Period, progre
     last, same_ly = _last_values(progress, plan, p)
     kind_dv = DataValidation(type="list", formula1=f'"{ACTUAL},{ESTIMATE}"', allow_blank=True, showErrorMessage=True,
                              errorTitle="Loại số liệu", error=f"Chọn “{ACTUAL}” hoặc “{ESTIMATE}”.")
-    note_dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1="1000", allow_blank=True)
+    note_dv = DataValidation(type="textLength", operator="lessThanOrEqual", formula1=str(NOTE_MAX_CHARS), allow_blank=True,
+                             showErrorMessage=True, errorTitle="Ghi chú quá dài",
+                             error=f"Ghi chú tối đa {fmt_number(NOTE_MAX_CHARS)} ký tự.")
     ws.add_data_validation(kind_dv)
     ws.add_data_validation(note_dv)
     for offset, ind in enumerate(indicators.itertuples()):
@@ -205,7 +237,7 @@ def _indicator_table(ws, plan: Plan, indicators: pd.DataFrame, p: Period, progre
         value, period_seen = last.get(ind.number, (None, None))
         values = [ind.number, ind.name, ind.unit, ind.target, value, period_seen, same_ly.get(ind.number), None, None, None]
         for col, v in enumerate(values, start=1):
-            cell = ws.cell(row=row, column=col, value=v)
+            cell = text_cell(ws, row, col, v)
             cell.border = _BORDER
             cell.alignment = Alignment(wrap_text=col in (2, 10), vertical="top")
             if col in (4, 5, 7, 8):
@@ -241,7 +273,7 @@ def _task_table(ws, tasks: pd.DataFrame) -> None:
     for offset, task in enumerate(tasks.itertuples()):
         row = FIRST_ROW + offset
         for col, v in enumerate([task.id, task.title, task.summary, None, None], start=1):
-            cell = ws.cell(row=row, column=col, value=v)
+            cell = text_cell(ws, row, col, v)
             cell.border = _BORDER
             cell.alignment = Alignment(wrap_text=True, vertical="top")
         for col in (TASK_STATUS_COL, TASK_NOTE_COL):
@@ -274,26 +306,131 @@ def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None
 
 
 # -- reading ----------------------------------------------------------------------------
+def check_archive(path: Path) -> bool:
+    """Refuse a workbook that would expand beyond a form's size, before anything parses it.
+
+    Checks the declared size of every part (zipfile never inflates a part past its declared
+    size: it stops there and the CRC check fails), the number of parts, and in each sheet
+    the declared dimension and the number of rows and cells written. Returns whether any
+    sheet holds a formula. Raises :class:`FormLayoutError`.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            parts = archive.infolist()
+            total = sum(p.file_size for p in parts)
+            if len(parts) > MAX_PARTS or total > MAX_UNCOMPRESSED:
+                raise FormLayoutError(
+                    f"tệp Excel bất thường: giải nén ra {fmt_number(total / 1024 / 1024, 1)} MB trong {len(parts)} phần, "
+                    f"vượt quá giới hạn của một biểu mẫu ({fmt_number(MAX_UNCOMPRESSED / 1024 / 1024)} MB); "
+                    "hãy dùng biểu mẫu do `kehoach template` tạo")
+            formulas = False
+            for part in parts:  # inflate every part once, in small steps: the sizes it declares must be the truth
+                data = _inflate(archive, part)
+                if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
+                    formulas |= _check_sheet_part(data)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError) as exc:
+        raise FormLayoutError(f"không phải tệp Excel (.xlsx) đọc được ({type(exc).__name__}); "
+                              "hãy dùng biểu mẫu do `kehoach template` tạo") from None
+    return formulas
+
+
+def _inflate(archive: zipfile.ZipFile, part: zipfile.ZipInfo, step: int = 1 << 16) -> bytes:
+    """A part's bytes, inflated 64 KB at a time. ``read()`` in one call would inflate a whole bomb before
+    truncating it to the declared size; this never holds more than the declared size plus one step."""
+    chunks, total = [], 0
+    with archive.open(part) as stream:
+        while chunk := stream.read(step):
+            total += len(chunk)
+            if total > part.file_size or total > MAX_UNCOMPRESSED:
+                raise zipfile.BadZipFile("a part inflates beyond its declared size")
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]+)?(\d+)?(?::([A-Z]+)(\d+))?\"")
+_ROW_NUMBER = re.compile(rb"<(?:\w+:)?row\b[^>]*?\br=\"(\d+)\"")
+_CELL = re.compile(rb"<(?:\w+:)?c[\s>/]")
+_FORMULA = re.compile(rb"<(?:\w+:)?f[\s>/]")
+
+
+def _check_sheet_part(xml: bytes) -> bool:
+    match = _DIMENSION.search(xml, 0, 4096)
+    if match and match.group(4):
+        last_col, last_row = match.group(3).decode(), int(match.group(4))
+        if last_row > MAX_ROWS or _column_index(last_col) > MAX_COLUMNS:
+            raise FormLayoutError(f"tệp Excel bất thường: một sheet có vùng dữ liệu tới ô {last_col}{last_row}, "
+                                  "lớn hơn nhiều so với biểu mẫu; xóa các ô thừa hoặc dùng biểu mẫu do `kehoach template` tạo")
+    rows = [int(m) for m in _ROW_NUMBER.findall(xml)]
+    cells = len(_CELL.findall(xml))
+    if (rows and max(rows) > MAX_ROWS) or len(rows) > MAX_ROWS or cells > MAX_CELLS:
+        raise FormLayoutError(f"tệp Excel bất thường: một sheet có {fmt_number(len(rows))} dòng, {fmt_number(cells)} ô "
+                              f"(dòng cuối {fmt_number(max(rows, default=0))}), lớn hơn nhiều so với biểu mẫu; "
+                              "dùng biểu mẫu do `kehoach template` tạo")
+    return bool(_FORMULA.search(xml))
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index
+
+
+def _load(path: Path, data_only: bool):
+    try:
+        return load_workbook(path, data_only=data_only)
+    except Exception as exc:  # noqa: BLE001 - any parser failure on an untrusted file is "not a readable form"
+        log.debug("openpyxl could not read %s", path, exc_info=True)
+        raise FormLayoutError(f"không phải tệp Excel (.xlsx) đọc được ({type(exc).__name__}); "
+                              "hãy dùng biểu mẫu do `kehoach template` tạo") from None
+
+
 def read_form(path: Path) -> FormContent:
     """Read a filled form. Raises :class:`FormLayoutError` if the file is not such a form."""
-    try:
-        wb = load_workbook(path, data_only=True)
-    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError) as exc:
-        raise FormLayoutError(f"không phải tệp Excel (.xlsx) đọc được ({type(exc).__name__}); hãy dùng biểu mẫu do `kehoach template` tạo") from None
+    has_formulas = check_archive(path)
+    wb = _load(path, data_only=True)
+    formulas = _load(path, data_only=False) if has_formulas else None
     if META_SHEET not in wb.sheetnames or INDICATOR_SHEET not in wb.sheetnames:
         raise FormLayoutError(f"không đúng biểu mẫu: thiếu sheet “{INDICATOR_SHEET}” hoặc thông tin biểu mẫu; hãy dùng biểu mẫu do `kehoach template` tạo")
-    meta = {nfc(str(k)): nfc(str(v)) for k, v in wb[META_SHEET].iter_rows(values_only=True) if k is not None}
+    for ws in wb.worksheets:
+        if ws.max_row > MAX_ROWS or ws.max_column > MAX_COLUMNS:
+            raise FormLayoutError(f"tệp Excel bất thường: sheet có dữ liệu tới dòng {fmt_number(ws.max_row)}, cột {ws.max_column}, "
+                                  "lớn hơn nhiều so với biểu mẫu; xóa các ô thừa", sheet=ws.title)
+    meta = {nfc(str(k)): nfc(str(v)) for k, v, *_ in wb[META_SHEET].iter_rows(min_col=1, max_col=2, values_only=True)
+            if k is not None}
     if meta.get("form") != "kehoach-progress":
         raise FormLayoutError("không đúng biểu mẫu báo cáo tiến độ", sheet=META_SHEET)
     ws = wb[INDICATOR_SHEET]
     _check_headers(ws, INDICATOR_HEADERS, INDICATOR_SHEET)
     content = FormContent(meta=meta, submitted_on=ws[DATE_CELL].value, preparer=ws[PREPARER_CELL].value)
     content.indicator_rows = _rows(ws, INDICATOR_SHEET, {"value": VALUE_COL, "type": TYPE_COL, "note": NOTE_COL})
+    content.titles[INDICATOR_SHEET] = (_clean(ws[TITLE_CELL].value), _clean(ws[BANNER_CELL].value))
+    inputs = {INDICATOR_SHEET: (VALUE_COL, TYPE_COL, NOTE_COL)}
     if TASK_SHEET in wb.sheetnames:
         ts = wb[TASK_SHEET]
         _check_headers(ts, TASK_HEADERS, TASK_SHEET)
         content.task_rows = _rows(ts, TASK_SHEET, {"status": TASK_STATUS_COL, "note": TASK_NOTE_COL})
+        content.titles[TASK_SHEET] = (_clean(ts[TITLE_CELL].value), _clean(ts[BANNER_CELL].value))
+        inputs[TASK_SHEET] = (TASK_STATUS_COL, TASK_NOTE_COL)
+    if formulas is not None:
+        content.uncached_formulas = _uncached(wb, formulas, inputs)
     return content
+
+
+def _uncached(values_wb, formulas_wb, inputs: dict[str, tuple[str, ...]]) -> list[tuple[str, int, str]]:
+    """Input cells whose formula has no saved result (the file was written by a program that does not calculate)."""
+    found = []
+    for sheet, columns in inputs.items():
+        ws, fs = values_wb[sheet], formulas_wb[sheet]
+        for row in range(FIRST_ROW, ws.max_row + 1):
+            for col in columns:
+                formula = fs[f"{col}{row}"].value
+                if ws[f"{col}{row}"].value is None and isinstance(formula, str) and formula.startswith("="):
+                    found.append((sheet, row, col))
+    found += [(INDICATOR_SHEET, 4, DATE_CELL[0])] if (
+        values_wb[INDICATOR_SHEET][DATE_CELL].value is None
+        and str(formulas_wb[INDICATOR_SHEET][DATE_CELL].value or "").startswith("=")) else []
+    return found
 
 
 def _check_headers(ws, expected: list[str], sheet: str) -> None:

@@ -13,7 +13,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kehoach.core import config
-from kehoach.core.errors import PlanError
+from kehoach.core.errors import KehoachError, PlanError
+from kehoach.core.files import read_text, yaml_problem
 from kehoach.core.formatting import fmt_value, nfc
 
 Comparison = Literal[">=", ">", "<"]
@@ -210,7 +211,8 @@ class Plan(_Model):
         for ind in self.indicator_list:
             if ind.number == number:
                 return ind
-        raise PlanError(f"Indicator ({number}) is not in the plan of {self.document.ward} {self.year}.")
+        raise PlanError(f"Không có chỉ tiêu ({number}) trong kế hoạch năm {self.year} của {self.title_place} "
+                        f"(các chỉ tiêu từ (1) đến ({max(i.number for i in self.indicator_list)}); xem `kehoach plan show`).")
 
     def indicator_by_code(self, code: str) -> Indicator | None:
         return next((ind for ind in self.indicator_list if ind.code == code), None)
@@ -220,7 +222,7 @@ class Plan(_Model):
             if unit.code == code:
                 return unit
         known = ", ".join(u.code for u in self.units)
-        raise PlanError(f"Unknown unit code '{code}'. Known codes: {known}.")
+        raise PlanError(f"Không có đơn vị “{code}” trong kế hoạch. Các mã đơn vị: {known} (xem `kehoach plan show`).")
 
     def group(self, code: str) -> Group:
         return next(g for g in self.groups if g.code == code)
@@ -288,17 +290,15 @@ def load_plan(path: str | Path | None = None) -> Plan:
         return find_plan()
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PlanError(f"{path}: cannot read the plan file ({exc.strerror}).") from exc
+        text = read_text(path, "tệp kế hoạch")  # UTF-8 or UTF-16 with BOM
+    except KehoachError as exc:
+        raise PlanError(str(exc)) from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise PlanError(f"{path}: malformed YAML{at}: {getattr(exc, 'problem', exc)}. Fix the syntax and try again.") from exc
+        raise PlanError(f"{path}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
     if not isinstance(raw, dict):
-        raise PlanError(f"{path}: the plan must be a YAML mapping with document, groups, units, indicators.")
+        raise PlanError(f"{path}: tệp kế hoạch phải là một bảng YAML có các mục document, groups, units, indicators.")
     raw = _nfc_tree(raw)
     try:
         plan = Plan.model_validate(raw)

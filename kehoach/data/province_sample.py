@@ -10,8 +10,9 @@ project's own ``data/``: a province is a workspace of its own):
   are renumbered in each plan, so only ``code`` identifies them across communes. Three units
   report (KTHT, VHXH, VP). Each plan gives the commune's population (the weight of its shares).
 - ``data/progress/<commune>/2026/``: 2025-Q1 … 2026-Q3, imported through the real import path
-  (:func:`kehoach.data.submission.import_file`, CSV in the stored format, one file per unit and
-  quarter), with late, missing and revised reports; marked illustrative like the ward sample.
+  (:func:`kehoach.data.submission.import_file`) as the illustrative Excel forms a unit would
+  send (one per unit and quarter), with late, missing and revised reports; every record is
+  marked illustrative like the ward sample's.
 - ``parameters/2026-Q1.yaml`` … ``2026-Q4.yaml``: the run parameters of the workspace.
 
 Everything is deterministic (seeded by commune) and marked "Số liệu minh họa".
@@ -19,9 +20,7 @@ Everything is deterministic (seeded by commune) and marked "Số liệu minh h�
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import io
 import logging
 import random
 import shutil
@@ -35,11 +34,11 @@ import yaml
 from kehoach.core import config
 from kehoach.core.errors import StoreError
 from kehoach.core.period import VN_TZ, Period
-from kehoach.data.forms import ILLUSTRATIVE
+from kehoach.data.forms import ACTUAL, ESTIMATE, ILLUSTRATIVE, fill_form, write_template
 from kehoach.data.plan import Plan, load_plan
-from kehoach.data.sample import AS_OF, MARKER, PERIODS, VALUES
+from kehoach.data.sample import AS_OF, PERIODS, VALUES
 from kehoach.data.store import ProgressStore
-from kehoach.data.submission import CSV_REQUIRED, import_file
+from kehoach.data.submission import import_file
 
 log = logging.getLogger(__name__)
 
@@ -208,47 +207,40 @@ def _submitted(c: Commune, unit: str, period: Period, b: Behaviour) -> dt.dateti
     return dt.datetime.combine(day, dt.time(9, 0), VN_TZ)
 
 
-def _csv(rows: list[dict]) -> str:
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=[*CSV_REQUIRED, "submitted_at"], lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return out.getvalue()
+PREPARER = "Cán bộ tổng hợp (minh họa)"
 
 
-def _unit_file(plan: Plan, base: Plan, c: Commune, unit: str, period: Period, b: Behaviour) -> tuple[str, dt.datetime] | None:
-    if str(period) == "2026-Q3" and unit == b.silent_unit:
-        return None
-    when = _submitted(c, unit, period, b)
-    rows = []
+def _form(plan: Plan, unit: str, period: Period, values: dict, when: dt.datetime, folder: Path, name: str) -> Path:
+    path = write_template(plan, unit, period, folder / name, illustrative=True)
+    fill_form(path, values, submitted_on=when.date(), preparer=PREPARER)
+    return path
+
+
+def _unit_values(plan: Plan, base: Plan, c: Commune, unit: str, period: Period, b: Behaviour) -> dict:
+    values = {}
     for ind in plan.indicator_list:
         if ind.unit_code != unit or (str(period) == "2026-Q3" and ind.number in b.missing):
             continue
         figure = _value(plan, base, ind.number, period, c)
-        if figure is None:
-            continue
-        rows.append({"ward": plan.ward, "year": plan.year, "unit_code": unit, "indicator": ind.number, "period": str(period),
-                     "value": figure[0], "is_estimate": str(figure[1]).lower(), "note": ILLUSTRATIVE,
-                     "submitted_at": when.isoformat()})
-    return (_csv(rows), when) if rows else None
+        if figure is not None:
+            values[ind.number] = (figure[0], ESTIMATE if figure[1] else ACTUAL, ILLUSTRATIVE)
+    return values
 
 
 def build_commune(plan: Plan, base: Plan, c: Commune, store: ProgressStore, folder: Path) -> int:
-    """Import one commune's quarters through the import path; returns the number of files imported."""
-    target = store.folder(plan.ward, plan.year)
-    target.mkdir(parents=True, exist_ok=True)
-    (target / MARKER).write_text(f"# {ILLUSTRATIVE}\n\nBuilt by `kehoach sample-data --province`; not official figures.\n",
-                                 encoding="utf-8")
+    """Import one commune's quarters through the import path, as its units' forms; returns the forms imported."""
     b = behaviour(c, plan)
     imported = 0
     for period in PERIODS:
         for unit in plan.reporting_units:
-            made = _unit_file(plan, base, c, unit.code, period, b)
-            if made is None:
+            if str(period) == "2026-Q3" and unit.code == b.silent_unit:
                 continue
-            path = folder / f"{plan.ward}_{period}_{unit.code}.csv"
-            path.write_text(made[0], encoding="utf-8")
-            import_file(path, plan, store, today=AS_OF, now=made[1])
+            values = _unit_values(plan, base, c, unit.code, period, b)
+            if not values:
+                continue
+            when = _submitted(c, unit.code, period, b)
+            path = _form(plan, unit.code, period, values, when, folder, f"{plan.ward}_{period}_{unit.code}.xlsx")
+            import_file(path, plan, store, today=AS_OF, now=when, accept_outliers=True)
             imported += 1
     if b.revised:
         imported += _revise(plan, c, store, folder)
@@ -265,13 +257,11 @@ def _revise(plan: Plan, c: Commune, store: ProgressStore, folder: Path) -> int:
     if row.empty:
         return 0
     value = float(row["value"].iloc[-1]) * 1.03
-    value = min(value, 100.0) if ind.unit == "%" else round(value)
+    value = round(min(value, 100.0), 2) if ind.unit == "%" else float(round(value))
     when = dt.datetime(2026, 8, 12, 9, 0, tzinfo=VN_TZ)
-    path = folder / f"{plan.ward}_2026-Q2_{ind.unit_code}_bo-sung.csv"
-    path.write_text(_csv([{"ward": plan.ward, "year": plan.year, "unit_code": ind.unit_code, "indicator": ind.number,
-                           "period": "2026-Q2", "value": round(value, 2), "is_estimate": "false",
-                           "note": f"{ILLUSTRATIVE}: số liệu điều chỉnh", "submitted_at": when.isoformat()}]), encoding="utf-8")
-    import_file(path, plan, store, today=AS_OF, now=when)
+    path = _form(plan, ind.unit_code, Period(2026, 2), {ind.number: (value, ACTUAL, f"{ILLUSTRATIVE}: số liệu điều chỉnh")},
+                 when, folder, f"{plan.ward}_2026-Q2_{ind.unit_code}_bo-sung.xlsx")
+    import_file(path, plan, store, today=AS_OF, now=when, accept_outliers=True)
     return 1
 
 
@@ -304,9 +294,9 @@ def build_province(count: int, root: Path, base: Plan, force: bool = False) -> l
     if existing and not force:
         return [f"{root} đã có số liệu của {len(existing)} xã, phường minh họa; thêm --force để tạo lại."]
     for c in existing:
-        folder = store.folder(c.code, YEAR)
-        if folder.exists() and not (folder / MARKER).exists():
-            raise StoreError(f"{folder} chứa số liệu thật (không có {MARKER}); không ghi đè bằng số liệu minh họa.")
+        records = store.read(c.code, YEAR)
+        if not records.empty and not records["illustrative"].fillna(False).astype(bool).all():
+            raise StoreError(f"{store.folder(c.code, YEAR)} chứa số liệu thật; không ghi đè bằng số liệu minh họa.")
     plans.mkdir(parents=True, exist_ok=True)
     _parameters(root)
     files = 0
@@ -317,5 +307,5 @@ def build_province(count: int, root: Path, base: Plan, force: bool = False) -> l
             path.write_text(_plan_yaml(commune_plan(base, c), c), encoding="utf-8")
             files += build_commune(load_plan(path), base, c, store, Path(tmp))
     return [f"Đã tạo {len(chosen)} xã, phường minh họa ({ILLUSTRATIVE}) trong {root}: {len(chosen)} kế hoạch ở {plans}, "
-            f"{files} tệp số liệu đã nhập qua kehoach import vào {progress}.",
+            f"{files} biểu báo cáo đã nhập qua kehoach import vào {progress}.",
             f"Lập báo cáo: KEHOACH_ROOT={root} kehoach run --period 2026-Q3 --ward all"]

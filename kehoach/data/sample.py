@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import shutil
 import tempfile
 from pathlib import Path
 
@@ -28,7 +27,6 @@ log = logging.getLogger(__name__)
 
 #: The date the dataset describes: imports are checked as if on this day.
 AS_OF = dt.date(2026, 11, 29)
-MARKER = "ILLUSTRATIVE.md"
 #: The plan whose numbering VALUES, TASKS and REVISIONS follow.
 SAMPLE_PLAN = ("phan-dinh-phung", 2026)
 E = "e"  # marks an estimate ("ước thực hiện")
@@ -131,43 +129,55 @@ def _unit_form(plan: Plan, unit: str, period: Period, folder: Path, store: Progr
 
 
 def build_sample(plan: Plan, store: ProgressStore | None = None, force: bool = False) -> list[str]:
-    """Build the illustrative store for ``plan``; with ``force``, replace an existing one."""
-    store = store or ProgressStore()
+    """Build the illustrative records for ``plan``; with ``force``, replace the illustrative records already there.
+
+    Every record it stores is marked ``illustrative``. ``force`` removes only such records:
+    real imports in the same store are never touched, and always win over illustrative
+    figures for the same indicator and period (:func:`kehoach.data.store.latest`).
+    """
     if (plan.ward, plan.year) != SAMPLE_PLAN:
         from kehoach.core.errors import StoreError
 
         raise StoreError(f"Bộ số liệu minh họa chỉ có cho kế hoạch năm {SAMPLE_PLAN[1]} của phường Phan Đình Phùng, "
                          f"không có cho {plan.title_place} năm {plan.year}; chọn kế hoạch đó bằng --ward {SAMPLE_PLAN[0]} "
                          f"--year {SAMPLE_PLAN[1]}, hoặc nhập số liệu thật bằng `kehoach import`.")
-    folder = store.folder(plan.ward, plan.year)
-    if folder.exists():
-        if not force:
-            return [f"{folder} already exists; pass force=True (or --force) to rebuild it."]
-        if not (folder / MARKER).exists():
-            from kehoach.core.errors import StoreError
-
-            raise StoreError(f"{folder} holds real data (no {MARKER}); refusing to overwrite it with illustrative data.")
-        shutil.rmtree(folder)
-    folder.mkdir(parents=True)
-    (folder / MARKER).write_text(
-        f"# {ILLUSTRATIVE}\n\nThis store was built by `kehoach sample-data`. Its figures are illustrative, "
-        "not official, and every report built from it says so.\n", encoding="utf-8")
+    store = store or ProgressStore()
+    path = store.records_path(plan.ward, plan.year)
     messages = []
+    if path.exists() and path.stat().st_size:
+        if not force:
+            return [f"{store.folder(plan.ward, plan.year)} đã có số liệu; dùng --force để tạo lại số liệu minh họa "
+                    "(chỉ xóa các bản ghi minh họa, không xóa số liệu thật)."]
+        removed = store.remove_illustrative(plan.ward, plan.year)
+        kept = len(store.read(plan.ward, plan.year))
+        messages.append(f"Đã xóa {removed} bản ghi minh họa; giữ nguyên {kept} bản ghi số liệu thật.")
     with tempfile.TemporaryDirectory() as tmp:
         for period in PERIODS:
             for unit in plan.reporting_units:
-                path = _unit_form(plan, unit.code, period, Path(tmp), store)
-                if path:
+                form = _unit_form(plan, unit.code, period, Path(tmp), store)
+                if form:
                     now = dt.datetime.combine(_submitted_on(unit.code, period), dt.time(9, 0), VN_TZ)
-                    messages.append(import_file(path, plan, store, today=AS_OF, now=now).summary())
+                    messages.append(import_file(form, plan, store, today=AS_OF, now=now, accept_outliers=True).summary())
         for unit, period, day, values in REVISIONS:
-            path = write_template(plan, unit, period, Path(tmp) / f"{period}_{unit}_bo-sung.xlsx", illustrative=True)
-            fill_form(path, values, submitted_on=day, preparer="Cán bộ tổng hợp (minh họa)")
+            form = write_template(plan, unit, period, Path(tmp) / f"{period}_{unit}_bo-sung.xlsx", illustrative=True)
+            fill_form(form, values, submitted_on=day, preparer="Cán bộ tổng hợp (minh họa)")
             now = dt.datetime.combine(day, dt.time(9, 0), VN_TZ)
-            messages.append(import_file(path, plan, store, today=AS_OF, now=now).summary())
+            messages.append(import_file(form, plan, store, today=AS_OF, now=now, accept_outliers=True).summary())
     return messages
 
 
+def illustrative_mix(ward: str, year: int, store: ProgressStore | None = None) -> str:
+    """"none", "all" or "mixed": whether the latest figures of this ward and year are illustrative."""
+    from kehoach.data.store import latest
+
+    records = (store or ProgressStore()).read(ward, year)
+    if records.empty:
+        return "none"
+    current = latest(records, ["ward", "year", "record", "indicator", "task", "period"])
+    flags = current["illustrative"].fillna(False).astype(bool)
+    return "all" if flags.all() else "mixed" if flags.any() else "none"
+
+
 def is_illustrative(ward: str, year: int, store: ProgressStore | None = None) -> bool:
-    """True when the store of this ward and year holds the illustrative dataset."""
-    return ((store or ProgressStore()).folder(ward, year) / MARKER).exists()
+    """True when any current figure of this ward and year comes from the illustrative dataset."""
+    return illustrative_mix(ward, year, store) != "none"

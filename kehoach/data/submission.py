@@ -4,6 +4,20 @@ Every problem is collected with its file, sheet, row and column, and reported to
 Vietnamese. If there is any problem nothing is written. A valid file becomes new revisions;
 earlier ones are never touched. The original file is archived with its SHA-256, and the same
 file imported twice is recognised and changes nothing.
+
+What a file says is not trusted:
+
+* the submission time is the import's own clock; the office back-fills an older date only
+  explicitly (``submitted_at=``, ``kehoach import --submitted-at``), and the record keeps
+  ``submitted_at_source = "manual"``; a CSV's ``submitted_at`` column is ignored;
+* a form's visible header (unit and period, the illustrative banner) must agree with its
+  hidden ``_meta`` sheet;
+* a CSV must parse cleanly (no unterminated quote, no short or long row);
+* a value must lie in the indicator's range and within ±:data:`VALUE_LIMIT`; a note is at
+  most :data:`~kehoach.data.store.NOTE_MAX_CHARS` characters;
+* an indicator or task appears once per period in a file;
+* a value more than 100 times, or less than 1/100 of, the last stored one is held back
+  (:class:`~kehoach.core.errors.OutlierError`) unless ``accept_outliers``.
 """
 
 from __future__ import annotations
@@ -13,23 +27,30 @@ import datetime as dt
 import hashlib
 import io
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
-from kehoach.core.errors import FormatError, PeriodError, Problem, SubmissionError
+from kehoach.core.errors import FormatError, OutlierError, PeriodError, Problem, SubmissionError
 from kehoach.core.formatting import fmt_number, nfc, parse_number
-from kehoach.data.forms import ACTUAL, ESTIMATE, FormContent, FormLayoutError, FormRow, read_form
+from kehoach.data.forms import (ACTUAL, BANNER, BANNER_CELL, ESTIMATE, NOTE_COL, TASK_NOTE_COL, TITLE_CELL, FormContent,
+                                FormLayoutError, FormRow, read_form, title_text)
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan
-from kehoach.data.store import TASK_STATUSES, ProgressStore
+from kehoach.data.store import NOTE_MAX_CHARS, TASK_STATUSES, ProgressStore, latest
 
 log = logging.getLogger(__name__)
 
 CSV_REQUIRED = ["ward", "year", "unit_code", "indicator", "period", "value", "is_estimate", "note"]
 _TYPES = {ACTUAL.lower(): False, ESTIMATE.lower(): True, "false": False, "true": True, "0": False, "1": True}
 _STATUS_BY_LABEL = {label.lower(): key for key, label in TASK_STATUSES.items()} | {k: k for k in TASK_STATUSES}
+#: No figure of a ward's plan comes near this; larger values are typing or unit mistakes (and 1e30 once broke formatting).
+VALUE_LIMIT = 1e15
+#: A value this many times larger (or smaller) than the last stored one needs ``accept_outliers``.
+OUTLIER_FACTOR = 100
+#: A file larger than this is not a unit's submission (a form is about 20 KB, a CSV of a whole year well under 1 MB).
+FILE_MAX_BYTES = 20 * 1024 * 1024
 
 
 @dataclass
@@ -44,6 +65,7 @@ class ImportResult:
     task_records: int
     already_imported: bool
     archived: Path | None
+    notices: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         if self.already_imported:
@@ -58,49 +80,116 @@ class _Context:
     file: str
     today: dt.date
     problems: list[Problem]
+    notices: list[str] = field(default_factory=list)
 
     def add(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(self.file, message, sheet, row, column))
 
 
 def import_file(path: str | Path, plan: Plan, store: ProgressStore | None = None,
-                today: dt.date | None = None, now: dt.datetime | None = None) -> ImportResult:
-    """Validate ``path`` (a form or a CSV in the stored format) and store it as new revisions."""
+                today: dt.date | None = None, now: dt.datetime | None = None,
+                submitted_at: dt.datetime | dt.date | None = None, accept_outliers: bool = False) -> ImportResult:
+    """Validate ``path`` (a form or a CSV in the stored format) and store it as new revisions.
+
+    ``now`` is the import's clock (the submission time unless ``submitted_at`` back-fills
+    another, which the records then mark as set by hand). Raises :class:`SubmissionError`
+    listing every problem, or :class:`OutlierError`; either way nothing is written.
+    """
     path = Path(path)
     store = store or ProgressStore()
     now = now or dt.datetime.now(VN_TZ)
     today = today or now.astimezone(VN_TZ).date()
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise SubmissionError([Problem(str(path), f"không đọc được tệp ({exc.strerror})")]) from None
+    data = _read(path)
     sha = hashlib.sha256(data).hexdigest()
     ctx = _Context(plan, path.name, today, [])
     if path.suffix.lower() == ".csv":
-        records = _from_csv(data, ctx, now)
+        records = _from_csv(data, ctx)
     else:
-        records = _from_form(path, ctx, now)
+        records = _from_form(path, ctx)
     if not ctx.problems and records.empty:
         ctx.add("tệp không có số liệu nào (biểu mẫu trống); điền giá trị kỳ này rồi gửi lại")
+    if not ctx.problems:
+        records = _stamp(records, ctx, now, submitted_at)
     if ctx.problems:
         raise SubmissionError(ctx.problems)
     units = sorted(records["unit_code"].unique().tolist())
     periods = sorted(records["period"].unique().tolist())
     counts = records["record"].value_counts()
     result = ImportResult(path, sha, plan.ward, plan.year, units, periods, int(counts.get("indicator", 0)),
-                          int(counts.get("task", 0)), False, None)
+                          int(counts.get("task", 0)), False, None, ctx.notices)
     with store.lock(plan.ward, plan.year):  # revision numbers and the duplicate check see every earlier import
         existing = store.read(plan.ward, plan.year)
         if (existing["source_sha256"] == sha).any():
             result.already_imported = True
             log.info("%s was imported before; nothing changed", path)
             return result
+        if not accept_outliers:
+            outliers = _outliers(records, existing, ctx)
+            if outliers:
+                raise OutlierError(outliers)
         records = _number_revisions(records, existing)
         records["imported_at"] = now
         records["source_file"] = path.name
         records["source_sha256"] = sha
         result.archived = store.append_locked(plan.ward, plan.year, records, path, sha)
     return result
+
+
+def _read(path: Path) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > FILE_MAX_BYTES:
+            raise SubmissionError([Problem(str(path), f"tệp quá lớn ({fmt_number(size / 1024 / 1024)} MB, tối đa "
+                                                      f"{fmt_number(FILE_MAX_BYTES / 1024 / 1024)} MB), không phải một báo cáo "
+                                                      "của đơn vị; kiểm tra lại tệp, hoặc tách CSV thành nhiều tệp")])
+        return path.read_bytes()
+    except OSError as exc:
+        raise SubmissionError([Problem(str(path), f"không đọc được tệp ({exc.strerror}); kiểm tra tên tệp và quyền đọc")]) from None
+
+
+def _stamp(records: pd.DataFrame, ctx: _Context, now: dt.datetime, submitted_at: dt.datetime | dt.date | None) -> pd.DataFrame:
+    """Set the submission time: the import's clock, or the office's back-filled date (checked, marked "manual")."""
+    records = records.copy()
+    if submitted_at is None:
+        records["submitted_at"], records["submitted_at_source"] = now, "import"
+        return records
+    if not isinstance(submitted_at, dt.datetime):
+        submitted_at = dt.datetime.combine(submitted_at, dt.time(8, 0), VN_TZ)
+    elif submitted_at.tzinfo is None:
+        submitted_at = submitted_at.replace(tzinfo=VN_TZ)
+    first = min(Period.parse(p) for p in records["period"].unique())
+    when = f"{submitted_at.astimezone(VN_TZ):%d/%m/%Y}"
+    if submitted_at > now:
+        ctx.add(f"ngày gửi --submitted-at {when} ở tương lai; nhập ngày đơn vị thực sự gửi báo cáo")
+    elif submitted_at.astimezone(VN_TZ).date() < first.start:
+        ctx.add(f"ngày gửi --submitted-at {when} trước khi kỳ {first} bắt đầu ({first.start:%d/%m/%Y}); kiểm tra lại ngày")
+    records["submitted_at"], records["submitted_at_source"] = submitted_at, "manual"
+    return records
+
+
+def _outliers(records: pd.DataFrame, existing: pd.DataFrame, ctx: _Context) -> list[Problem]:
+    """Values more than OUTLIER_FACTOR times (or less than 1/OUTLIER_FACTOR of) the last stored value."""
+    stored = existing[existing["record"] == "indicator"]
+    if stored.empty:
+        return []
+    last = latest(stored, ["indicator", "period"])
+    last = last.assign(_p=last["period"].map(Period.parse))
+    found = []
+    for rec in records[records["record"] == "indicator"].itertuples():
+        period = Period.parse(rec.period)
+        before = last[(last["indicator"] == rec.indicator) & (last["_p"] <= period)].sort_values("_p")
+        if before.empty:
+            continue
+        prev = before.iloc[-1]
+        old, new = float(prev["value"]), float(rec.value)
+        if old <= 0 or new <= 0 or 1 / OUTLIER_FACTOR <= new / old <= OUTLIER_FACTOR:
+            continue
+        ratio = f"gấp {fmt_number(new / old, 0)} lần" if new > old else f"chỉ bằng 1/{fmt_number(old / new, 0)}"
+        found.append(Problem(ctx.file, f"chỉ tiêu ({rec.indicator}) kỳ {rec.period}: {fmt_number(new)} {ratio} số báo cáo "
+                                       f"gần nhất {fmt_number(old)} (kỳ {prev['period']}, lần {prev['revision']})",
+                             rec.sheet if isinstance(rec.sheet, str) else None,
+                             int(rec.row) if pd.notna(rec.row) else None, rec.column if isinstance(rec.column, str) else None))
+    return found
 
 
 def _number_revisions(new: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
@@ -118,7 +207,7 @@ def _number_revisions(new: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame
 
 
 # -- forms ------------------------------------------------------------------------------
-def _from_form(path: Path, ctx: _Context, now: dt.datetime) -> pd.DataFrame:
+def _from_form(path: Path, ctx: _Context) -> pd.DataFrame:
     try:
         content = read_form(path)
     except FormLayoutError as exc:
@@ -127,18 +216,53 @@ def _from_form(path: Path, ctx: _Context, now: dt.datetime) -> pd.DataFrame:
     unit, period = _check_meta(content, ctx)
     if unit is None or period is None:
         return pd.DataFrame()
-    submitted = _submitted_at(content.submitted_on, period, ctx, now)
+    if not _check_visible(content, unit, period, ctx):
+        return pd.DataFrame()
+    for sheet, row, col in content.uncached_formulas:
+        ctx.add("ô chứa công thức nhưng chưa có kết quả được lưu (tệp không được lưu bằng Excel); mở tệp bằng Excel "
+                "hoặc LibreOffice, lưu lại rồi gửi, hoặc gõ thẳng giá trị vào ô", sheet, row, col)
+    illustrative = content.meta.get("illustrative") == "yes"
     rows = []
-    seen: dict[int, int] = {}
+    seen: dict = {}
     for row in content.indicator_rows:
         rec = _indicator(row, unit, period, ctx, seen)
         if rec:
-            rows.append(rec | {"note": row.cells.get("note")})
+            rows.append(rec | {"note": _note(row, ctx, NOTE_COL)})
     for row in content.task_rows:
-        rec = _task(row, unit, period, ctx)
+        rec = _task(row, unit, period, ctx, seen)
         if rec:
-            rows.append(rec)
-    return _frame(rows, ctx.plan, submitted)
+            rows.append(rec | {"note": _note(row, ctx, TASK_NOTE_COL)})
+    return _frame(rows, ctx.plan, illustrative)
+
+
+def _check_visible(content: FormContent, unit: str, period: Period, ctx: _Context) -> bool:
+    """The visible header must say what ``_meta`` says; a form whose hidden sheet was edited is refused."""
+    expected = title_text(ctx.plan.unit(unit).name, period)
+    banner = BANNER if content.meta.get("illustrative") == "yes" else None
+    ok = True
+    for sheet, (title, shown_banner) in content.titles.items():
+        if title != expected:
+            ctx.add(f"tiêu đề biểu mẫu ghi “{title or ''}”, khác với thông tin của biểu mẫu (đơn vị {unit}, kỳ {period}: "
+                    f"“{expected}”); biểu mẫu đã bị sửa, hãy tạo lại bằng `kehoach template --unit {unit} --period {period}`",
+                    sheet, 3, TITLE_CELL[0])
+            ok = False
+        if shown_banner != banner and (banner or shown_banner == BANNER):
+            ctx.add("dòng “Số liệu minh họa” của biểu mẫu không khớp với thông tin của biểu mẫu; biểu mẫu đã bị sửa, "
+                    "hãy tạo lại bằng `kehoach template`", sheet, 7, BANNER_CELL[0])
+            ok = False
+    return ok
+
+
+def _note(row: FormRow, ctx: _Context, column: str) -> str | None:
+    note = row.cells.get("note")
+    if note is None:
+        return None
+    text = nfc(str(note)).replace("\r\n", "\n").strip()
+    if len(text) > NOTE_MAX_CHARS:
+        ctx.add(f"ghi chú dài {fmt_number(len(text))} ký tự, tối đa {fmt_number(NOTE_MAX_CHARS)} ký tự; rút gọn ghi chú",
+                row.sheet, row.row, column)
+        return None
+    return text or None
 
 
 def _check_meta(content: FormContent, ctx: _Context) -> tuple[str | None, Period | None]:
@@ -158,78 +282,80 @@ def _check_meta(content: FormContent, ctx: _Context) -> tuple[str | None, Period
     return unit, period
 
 
-def _submitted_at(value: object, period: Period, ctx: _Context, now: dt.datetime) -> dt.datetime:
-    from kehoach.data.forms import DATE_CELL, INDICATOR_SHEET
-
-    if value is None:
-        return now
-    if isinstance(value, dt.datetime):
-        day = value.date()
-    elif isinstance(value, dt.date):
-        day = value
-    else:
-        ctx.add(f"ngày gửi báo cáo “{value}” không phải là ngày", INDICATOR_SHEET, 4, DATE_CELL[0])
-        return now
-    if day > ctx.today:
-        ctx.add(f"ngày gửi báo cáo {day:%d/%m/%Y} ở tương lai", INDICATOR_SHEET, 4, DATE_CELL[0])
-    elif day < period.start:
-        ctx.add(f"ngày gửi báo cáo {day:%d/%m/%Y} trước khi kỳ báo cáo bắt đầu", INDICATOR_SHEET, 4, DATE_CELL[0])
-    return dt.datetime.combine(day, dt.time(8, 0), VN_TZ)
-
-
 # -- CSV --------------------------------------------------------------------------------
-def _from_csv(data: bytes, ctx: _Context, now: dt.datetime) -> pd.DataFrame:
+def _from_csv(data: bytes, ctx: _Context) -> pd.DataFrame:
     try:
         text = nfc(data.decode("utf-8-sig"))
-    except UnicodeDecodeError:
-        ctx.add("tệp CSV phải mã hóa UTF-8")
+    except UnicodeDecodeError as exc:
+        ctx.add(f"tệp CSV phải mã hóa UTF-8 (byte lỗi ở vị trí {exc.start}); lưu lại tệp với mã hóa UTF-8")
         return pd.DataFrame()
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    table = _parse_csv(text, ctx)
+    if table is None:
+        return pd.DataFrame()
+    header, lines = table
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
         ctx.add(f"sai cấu trúc tệp CSV: thiếu cột {', '.join(missing)}", sheet=None, row=1)
         return pd.DataFrame()
+    if "submitted_at" in header and any(values[header.index("submitted_at")].strip() for _, values in lines):
+        ctx.notices.append("cột submitted_at trong tệp không được dùng: thời điểm gửi là lúc nhập; "
+                           "để ghi ngày gửi khác, dùng --submitted-at NGÀY")
     rows, seen = [], {}
-    for number, raw in enumerate(reader, start=2):
-        raw = {k.strip(): (v.strip() or None) if isinstance(v, str) else v for k, v in raw.items() if k}
-        if raw.get("ward") != ctx.plan.ward:
-            ctx.add(f"dòng của phường “{raw.get('ward')}”, không phải {ctx.plan.ward}", row=number, column="ward")
-            continue
-        if raw.get("year") != str(ctx.plan.year):
-            ctx.add(f"năm kế hoạch “{raw.get('year')}” khác {ctx.plan.year}", row=number, column="year")
-            continue
-        period = _period(raw.get("period"), ctx, row=number, column="period")
-        unit = raw.get("unit_code")
-        if unit not in {u.code for u in ctx.plan.units}:
-            ctx.add(f"đơn vị “{unit}” không có trong kế hoạch", row=number, column="unit_code")
-            continue
-        if period is None:
-            continue
-        submitted = _csv_time(raw.get("submitted_at"), ctx, number, now)
-        if raw.get("task"):
-            row = FormRow(sheet=None, row=number, key=raw["task"], cells={"status": raw.get("status"), "note": raw.get("note")})
-            rec = _task(row, unit, period, ctx, columns={"key": "task", "status": "status"})
-        else:
-            row = FormRow(sheet=None, row=number, key=raw.get("indicator"),
-                          cells={"value": raw.get("value"), "type": raw.get("is_estimate"), "note": raw.get("note")})
-            rec = _indicator(row, unit, period, ctx, seen, columns={"key": "indicator", "value": "value", "type": "is_estimate"})
-            if rec:
-                rec["note"] = raw.get("note")
+    for number, values in lines:
+        raw = {k: (v.strip() or None) for k, v in zip(header, values) if k}
+        rec = _csv_row(raw, number, ctx, seen)
         if rec:
-            rows.append(rec | {"submitted_at": submitted})
-    return _frame(rows, ctx.plan, None)
+            rows.append(rec)
+    return _frame(rows, ctx.plan, False)
 
 
-def _csv_time(value: str | None, ctx: _Context, row: int, now: dt.datetime) -> dt.datetime:
-    if not value:
-        return now
+def _parse_csv(text: str, ctx: _Context) -> tuple[list[str], list[tuple[int, list[str]]]] | None:
+    """Header and rows (with the line each starts on); None, with the problems added, unless the file parses cleanly."""
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    lines, start = [], 1
     try:
-        stamp = dt.datetime.fromisoformat(value)
-    except ValueError:
-        ctx.add(f"thời điểm gửi “{value}” không đúng dạng ISO (2026-10-03T08:00:00+07:00)", row=row, column="submitted_at")
-        return now
-    return stamp if stamp.tzinfo else stamp.replace(tzinfo=VN_TZ)
+        header = [h.strip() for h in next(reader, [])]
+        start = reader.line_num + 1
+        for values in reader:
+            if values and any(v.strip() for v in values):
+                lines.append((start, values))
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        if "field larger than field limit" in str(exc):
+            ctx.add(f"có một ô quá dài (hơn {fmt_number(csv.field_size_limit())} ký tự); ghi chú tối đa "
+                    f"{fmt_number(NOTE_MAX_CHARS)} ký tự", row=start)
+        else:
+            ctx.add(f"tệp CSV sai cú pháp từ dòng {start} ({exc}): thường do một dấu ngoặc kép (\") không được đóng; "
+                    "sửa dòng đó rồi nhập lại", row=start)
+        return None
+    bad = [(n, len(v)) for n, v in lines if len(v) != len(header)]
+    for number, count in bad:
+        ctx.add(f"dòng có {count} cột, tiêu đề có {len(header)} cột; thiếu hoặc thừa dấu phẩy", row=number)
+    return None if bad else (header, lines)
+
+
+def _csv_row(raw: dict, number: int, ctx: _Context, seen: dict) -> dict | None:
+    if raw.get("ward") != ctx.plan.ward:
+        ctx.add(f"dòng của phường “{raw.get('ward')}”, không phải {ctx.plan.ward}", row=number, column="ward")
+        return None
+    if raw.get("year") != str(ctx.plan.year):
+        ctx.add(f"năm kế hoạch “{raw.get('year')}” khác {ctx.plan.year}", row=number, column="year")
+        return None
+    period = _period(raw.get("period"), ctx, row=number, column="period")
+    unit = raw.get("unit_code")
+    if unit not in {u.code for u in ctx.plan.units}:
+        ctx.add(f"đơn vị “{unit}” không có trong kế hoạch", row=number, column="unit_code")
+        return None
+    if period is None:
+        return None
+    if raw.get("task"):
+        row = FormRow(sheet=None, row=number, key=raw["task"], cells={"status": raw.get("status"), "note": raw.get("note")})
+        rec = _task(row, unit, period, ctx, seen, columns={"key": "task", "status": "status"})
+    else:
+        row = FormRow(sheet=None, row=number, key=raw.get("indicator"),
+                      cells={"value": raw.get("value"), "type": raw.get("is_estimate"), "note": raw.get("note")})
+        rec = _indicator(row, unit, period, ctx, seen, columns={"key": "indicator", "value": "value", "type": "is_estimate"})
+    return rec | {"note": _note(row, ctx, "note")} if rec else None
 
 
 # -- shared checks ----------------------------------------------------------------------
@@ -276,7 +402,7 @@ def _indicator(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dic
         owner = ctx.plan.unit(ind.unit_code).name
         ctx.add(f"chỉ tiêu ({number}) do {owner} chủ trì, không thuộc đơn vị {unit}", column=cols["key"], **at)
         return None
-    key = (number, str(period))
+    key = ("indicator", number, str(period))
     if key in seen:
         ctx.add(f"chỉ tiêu ({number}) xuất hiện hai lần (dòng {seen[key]} và dòng {row.row}); chỉ giữ một dòng",
                 column=cols["key"], **at)
@@ -289,6 +415,10 @@ def _indicator(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dic
         value = parse_number(value_raw)
     except FormatError as exc:
         ctx.add(f"chỉ tiêu ({number}): giá trị {exc}", column=cols["value"], **at)
+        return None
+    if abs(value) > VALUE_LIMIT:
+        ctx.add(f"chỉ tiêu ({number}): {fmt_number(value)} — giá trị quá lớn (tối đa {fmt_number(VALUE_LIMIT)}); "
+                "kiểm tra đơn vị tính và số chữ số", column=cols["value"], **at)
         return None
     low, high = ind.bounds
     if high is not None and value > high:
@@ -304,10 +434,12 @@ def _indicator(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dic
         ctx.add(f"chỉ tiêu ({number}): loại số liệu phải là “{ACTUAL}” hoặc “{ESTIMATE}”", column=cols["type"], **at)
         return None
     return {"record": "indicator", "indicator": number, "task": None, "period": str(period), "value": value,
-            "is_estimate": is_estimate, "status": None, "unit_code": unit}
+            "is_estimate": is_estimate, "status": None, "unit_code": unit,
+            "sheet": row.sheet, "row": row.row, "column": cols["value"]}
 
 
-def _task(row: FormRow, unit: str, period: Period, ctx: _Context, columns: dict[str, str] | None = None) -> dict | None:
+def _task(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dict,
+          columns: dict[str, str] | None = None) -> dict | None:
     from kehoach.data.forms import TASK_STATUS_COL
 
     cols = columns or {"key": "A", "status": TASK_STATUS_COL}
@@ -323,23 +455,30 @@ def _task(row: FormRow, unit: str, period: Period, ctx: _Context, columns: dict[
     if task.unit_code != unit:
         ctx.add(f"nhiệm vụ {task.id} do đơn vị {task.unit_code} theo dõi, không thuộc đơn vị {unit}", column=cols["key"], **at)
         return None
+    key = ("task", task.id, str(period))
+    if key in seen:
+        ctx.add(f"nhiệm vụ {task.id} xuất hiện hai lần (dòng {seen[key]} và dòng {row.row}); chỉ giữ một dòng",
+                column=cols["key"], **at)
+        return None
+    seen[key] = row.row
     status = _STATUS_BY_LABEL.get(str(status_raw).lower())
     if status is None:
         ctx.add(f"nhiệm vụ {task.id}: tình trạng phải là {', '.join(TASK_STATUSES.values())}", column=cols["status"], **at)
         return None
     return {"record": "task", "indicator": None, "task": task.id, "period": str(period), "value": None,
-            "is_estimate": None, "status": status, "unit_code": unit, "note": row.cells.get("note")}
+            "is_estimate": None, "status": status, "unit_code": unit,
+            "sheet": row.sheet, "row": row.row, "column": cols["status"]}
 
 
-def _frame(rows: list[dict], plan: Plan, submitted: dt.datetime | None) -> pd.DataFrame:
+def _frame(rows: list[dict], plan: Plan, illustrative: bool) -> pd.DataFrame:
+    """The records of a file, with where each came from (``sheet``, ``row``, ``column``, dropped when stored)."""
     if not rows:
         return pd.DataFrame()
     frame = pd.DataFrame(rows)
     frame.insert(0, "year", plan.year)
     frame.insert(0, "ward", plan.ward)
-    if submitted is not None:
-        frame["submitted_at"] = submitted
     frame["indicator"] = frame["indicator"].astype("Int64")
+    frame["illustrative"] = illustrative
     return frame
 
 

@@ -318,14 +318,13 @@ def write_manifest(folder: Path, ctx: ReportContext, checksums: dict[str, str], 
 def write_index(folder: Path, ctx: ReportContext, results: list[JobResult]) -> Path:
     """``index.html``: a link to each report, and which failed."""
     from kehoach.core.formatting import fmt_number
-    from kehoach.core.labels import ILLUSTRATIVE_BANNER
     from kehoach.reporting.blocks import render
     from kehoach.reporting.export import check_self_contained
 
     rows = [{"title": r.title, "html": r.html, "ok": r.outcome == "ok", "error": r.error, "executed": r.executed,
              "size": f"{fmt_number(r.html_bytes / 1024, 0)} KB" if r.html_bytes else "—"} for r in results]
     page = render("index.html.j2", title=f"Báo cáo {ctx.period.label()}", issuer=ctx.plan.document.issuing_body,
-                  rows=rows, banner=ILLUSTRATIVE_BANNER if ctx.illustrative else "")
+                  rows=rows, banner=ctx.banner)
     check_self_contained(page, "index.html")
     return atomic_write(folder / "index.html", page)
 
@@ -358,8 +357,15 @@ def period_lock(folder: Path, period: Period) -> AbstractContextManager[None]:
     reports = folder.parent
     reports.mkdir(parents=True, exist_ok=True)
     lock = reports / f".{folder.name}.lock"
-    return exclusive_lock(lock, RunError(f"Đang có một lần chạy khác cho kỳ {period} ({lock}). Chờ lần chạy đó xong; "
-                                         "nếu không còn lần chạy nào (máy bị tắt giữa chừng), xóa tệp đó rồi chạy lại."))
+    return exclusive_lock(lock, RunError(f"Đang có một lần chạy khác cho kỳ {period}. Chờ lần chạy đó xong rồi chạy lại."))
+
+
+def remove_leftovers(parent: Path, final: Path) -> None:
+    """Staging and old folders a killed run of this folder left behind (only while holding its lock)."""
+    for pattern in (f".staging-{final.name}-*", f".old-{final.name}-*"):
+        for folder in parent.glob(pattern):
+            log.info("removing %s, left by an interrupted run", folder)
+            shutil.rmtree(folder, ignore_errors=True)
 
 
 def publish(staging: Path, final: Path) -> None:
@@ -428,7 +434,8 @@ def prepare_ward(p: Period, params: PeriodParameters, ward: str | None, notebook
         raise RunError(f"Chưa có số liệu của {ctx.plan.ward} năm {ctx.plan.year}. Nhập biểu báo cáo của các đơn vị trước.")
     checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, config.resolve(params.data_dir))
     run_id = uuid.uuid4().hex[:8]
-    staging = final.parent / f".staging-{p}-{run_id}"
+    remove_leftovers(final.parent, final)
+    staging = final.parent / f".staging-{final.name}-{run_id}"
     staging.mkdir(parents=True)
     try:
         (staging / MARKER).write_text(f"{p}\n", encoding="utf-8")

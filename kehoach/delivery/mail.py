@@ -4,6 +4,16 @@ One message per recipient: a short HTML body with inline CSS (headline figures, 
 summary, the status chart as a PNG referenced by ``cid:``), a plain-text alternative, and
 the full HTML reports attached (or zipped). The password comes only from an environment
 variable or the keyring. A send log keeps a re-run from sending the same message twice.
+
+Safety rules:
+
+* a password never crosses the network in clear: with ``security: none`` and a ``user``,
+  sending is refused before connecting unless the host is the loopback, or
+  ``allow_plaintext_auth: true`` is set (then every send warns);
+* ``recipients.yaml`` may not hold a password, and validation errors never echo a value;
+* addresses are built with :class:`email.headerregistry.Address`; a display name with a
+  control character (CR, LF) or ``<``, ``>``, ``"`` is refused, so no name can add a recipient;
+* a report that failed in the run is named in the message of everyone who should have had it.
 """
 
 from __future__ import annotations
@@ -12,30 +22,64 @@ import csv
 import datetime as dt
 import hashlib
 import io
+import ipaddress
 import logging
 import os
+import re
 import smtplib
 import ssl
 import zipfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import formataddr, make_msgid, parseaddr
+from email.utils import getaddresses, make_msgid
 from pathlib import Path
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kehoach.core import config
 from kehoach.core.errors import MailError
 from kehoach.core.files import atomic_write
 from kehoach.core.labels import ILLUSTRATIVE_BANNER
+from kehoach.core.errors import KehoachError
+from kehoach.core.files import read_text, yaml_problem
+from kehoach.core.parameters import validation_summary
+from kehoach.core.formatting import fmt_number
 from kehoach.core.period import VN_TZ, Period
 
 log = logging.getLogger(__name__)
 
 BODY_LIMIT = 100 * 1024  # Gmail clips longer bodies
 SEND_LOG_FIELDS = ["time", "period", "recipient", "message_id", "content_sha256", "attachments"]
+
+
+_UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f<>"\u2028\u2029]')
+
+
+def _address(name: str, email: str) -> Address:
+    """The header address of ``name <email>``; raises ValueError for an unsafe name or a malformed address."""
+    if _UNSAFE_NAME.search(name):
+        raise ValueError("tên hiển thị chứa ký tự xuống dòng, ký tự điều khiển hoặc < > \"; chỉ ghi tên, không ghi địa chỉ")
+    if not re.fullmatch(r"[^@\s,;<>\"()\[\]\\]+@[^@\s,;<>\"()\[\]\\]+\.[^@\s,;<>\"()\[\]\\]+", email):
+        raise ValueError("địa chỉ email không hợp lệ (dạng ten@donvi.gov.vn)")
+    try:
+        address = Address(display_name=name, addr_spec=email)
+    except (ValueError, IndexError, HeaderParseError) as exc:
+        raise ValueError(f"địa chỉ email không hợp lệ ({exc})") from None
+    if address.addr_spec != email:
+        raise ValueError("địa chỉ email không hợp lệ (dạng ten@donvi.gov.vn)")
+    return address
+
+
+def _sender_address(value: str) -> Address:
+    """"Name <addr>" or "addr": exactly one address, no control character."""
+    found = getaddresses([value])
+    if re.search(r"[\x00-\x1f\x7f]", value) or len(found) != 1 or not found[0][1]:
+        raise ValueError("người gửi phải có dạng “Tên <dia.chi@donvi.gov.vn>” hoặc một địa chỉ email")
+    return _address(*found[0])
 
 
 class SmtpSettings(BaseModel):
@@ -49,17 +93,58 @@ class SmtpSettings(BaseModel):
     sender: str
     max_message_mb: float = Field(default=10, gt=0)
     timeout_s: float = 30
+    #: Allow the password to be sent without TLS to a host other than the loopback (warns on every send).
+    allow_plaintext_auth: bool = False
+
+    @field_validator("sender")
+    @classmethod
+    def _sender(cls, value: str) -> str:
+        _sender_address(value)
+        return value
+
+    @property
+    def sender_address(self) -> Address:
+        return _sender_address(self.sender)
+
+    @property
+    def loopback(self) -> bool:
+        if self.host.lower() == "localhost":
+            return True
+        try:
+            return ipaddress.ip_address(self.host.strip("[]")).is_loopback
+        except ValueError:
+            return False
+
+    def plaintext_auth(self) -> str | None:
+        """Refuse (MailError) a password in clear to a remote host; a warning when explicitly allowed."""
+        if not self.user or self.security != "none" or self.loopback:
+            return None
+        if not self.allow_plaintext_auth:
+            raise MailError(f"Từ chối gửi: smtp.security là none nên mật khẩu của {self.user} sẽ đi qua mạng không mã hóa "
+                            f"tới {self.host}. Đặt smtp.security: starttls (cổng 587) hoặc ssl (cổng 465) trong "
+                            "recipients.yaml; chỉ khi máy chủ thư không hỗ trợ mã hóa mới đặt allow_plaintext_auth: true.")
+        return (f"Cảnh báo: mật khẩu thư của {self.user} được gửi tới {self.host} không mã hóa "
+                "(allow_plaintext_auth: true). Nên chuyển sang smtp.security: starttls hoặc ssl.")
 
 
 class Recipient(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     name: str
-    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    email: str
     role: Literal["leadership", "unit", "coordinator"]
     unit: str | None = None
     #: In a workspace with several wards: the ward code whose reports this recipient gets (None: every ward).
     ward: str | None = None
+
+    @model_validator(mode="after")
+    def _safe_address(self) -> "Recipient":
+        _address(self.name, self.email)
+        return self
+
+    @property
+    def address(self) -> Address:
+        return _address(self.name, self.email)
 
 
 class MailSettings(BaseModel):
@@ -70,18 +155,46 @@ class MailSettings(BaseModel):
 
 
 def load_settings(path: Path | None = None) -> MailSettings:
+    """Read and check ``recipients.yaml`` (UTF-8 or UTF-16). No message ever repeats a value from the file."""
     path = path or config.parameters_dir() / "recipients.yaml"
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.safe_load(read_text(path, "tệp người nhận"))
+    except KehoachError as exc:
+        raise MailError(str(exc)) from None
+    except yaml.YAMLError as exc:
+        raise MailError(f"{path}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
+    secret = _secret_key(raw)
+    if secret:
+        raise MailError(f"{path}: không được ghi mật khẩu trong tệp người nhận (khóa “{secret}”). Xóa dòng đó và đặt "
+                        "mật khẩu trong biến môi trường KEHOACH_SMTP_PASSWORD hoặc keyring "
+                        "(`keyring set kehoach-smtp <user>`); nếu mật khẩu đã lộ, hãy đổi mật khẩu.")
+    try:
         settings = MailSettings.model_validate(raw)
-    except OSError as exc:
-        raise MailError(f"{path}: cannot read the recipients file ({exc.strerror}).") from None
-    except (yaml.YAMLError, ValidationError) as exc:
-        raise MailError(f"{path}: invalid recipients file: {exc}") from None
+    except ValidationError as exc:
+        raise MailError(f"{path}: tệp người nhận không hợp lệ: {validation_summary(exc)}.") from None
     for r in settings.recipients:
         if r.role == "unit" and not r.unit:
-            raise MailError(f"{path}: recipient {r.email} has role 'unit' but no 'unit' code.")
+            raise MailError(f"{path}: người nhận {r.email} có role 'unit' nhưng thiếu mã đơn vị 'unit'.")
     return settings
+
+
+def _secret_key(node: object, depth: int = 0) -> str | None:
+    """The first key that looks like a password anywhere in the parsed file."""
+    if depth > 20:
+        return None
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if isinstance(key, str) and key.strip().lower() in ("password", "pass", "passwd", "mat_khau", "mật khẩu", "secret"):
+                return key
+            found = _secret_key(value, depth + 1)
+            if found:
+                return found
+    if isinstance(node, list):
+        for item in node:
+            found = _secret_key(item, depth + 1)
+            if found:
+                return found
+    return None
 
 
 def password(smtp: SmtpSettings) -> str | None:
@@ -102,8 +215,8 @@ def password(smtp: SmtpSettings) -> str | None:
         except KeyringError:
             value = None
     if not value:
-        raise MailError(f"No SMTP password for {smtp.user}: set the environment variable {smtp.password_env} "
-                        f"or store it with `keyring set kehoach-smtp {smtp.user}`.")
+        raise MailError(f"Chưa có mật khẩu thư cho {smtp.user}: đặt biến môi trường {smtp.password_env} "
+                        f"hoặc lưu bằng lệnh `keyring set kehoach-smtp {smtp.user}`.")
     return value
 
 
@@ -112,6 +225,7 @@ def password(smtp: SmtpSettings) -> str | None:
 class Outgoing:
     recipient: Recipient
     attachments: list[Path]
+    missing: list[str] = field(default_factory=list)  # titles of reports this recipient should have had but that failed
     message: EmailMessage | None = None
     content_sha256: str = ""
     outcome: str = "pending"   # sent | skipped | failed | written
@@ -119,18 +233,29 @@ class Outgoing:
 
 
 def reports_for(recipient: Recipient, folder: Path, manifest: dict) -> list[Path]:
-    """Leadership: the overview. A unit: its report and the overview. The coordinator: everything."""
-    done = {r["name"]: folder / r["html"] for r in manifest["notebooks"] if r.get("outcome") == "ok" and r.get("html")}
-    if "overview" not in done:
-        raise MailError(f"{folder}: the overview report is missing or failed; run `kehoach run` again first.")
+    """Leadership: the overview. A unit: its report and the overview. The coordinator: everything that succeeded."""
+    return wanted_reports(recipient, folder, manifest)[0]
+
+
+def wanted_reports(recipient: Recipient, folder: Path, manifest: dict) -> tuple[list[Path], list[str]]:
+    """The reports a recipient gets, and the titles of those it should get but that failed in the run."""
+    entries = {r["name"]: r for r in manifest["notebooks"]}
+    ok = lambda r: r.get("outcome") == "ok" and r.get("html")  # noqa: E731
+    if "overview" not in entries or not ok(entries["overview"]):
+        raise MailError(f"{folder}: báo cáo tổng hợp bị thiếu hoặc bị lỗi; chạy lại `kehoach run` trước khi gửi.")
     if recipient.role == "coordinator":
-        return list(done.values())
-    if recipient.role == "unit":
-        own = done.get(f"unit-{recipient.unit}")
-        if own is None:
-            raise MailError(f"{folder}: no report for unit {recipient.unit} (recipient {recipient.email}).")
-        return [own, done["overview"]]
-    return [done["overview"]]
+        names = list(entries)
+    elif recipient.role == "unit":
+        own = f"unit-{recipient.unit}"
+        if own not in entries:
+            raise MailError(f"{folder}: không có báo cáo của đơn vị {recipient.unit} (người nhận {recipient.email}); "
+                            "kiểm tra mã đơn vị trong recipients.yaml.")
+        names = [own, "overview"]
+    else:
+        names = ["overview"]
+    attached = [folder / entries[n]["html"] for n in names if ok(entries[n])]
+    missing = [entries[n].get("title") or n for n in names if not ok(entries[n])]
+    return attached, missing
 
 
 @dataclass
@@ -182,18 +307,23 @@ def subject(summary: Summary) -> str:
 
 
 # -- the message ----------------------------------------------------------------------------------
-def _html_body(summary: Summary, recipient: Recipient, names: list[str], cid: str) -> str:
+def _missing_sentence(missing: list[str] | None) -> str:
+    return (f"Các báo cáo sau bị lỗi khi lập nên chưa được gửi kèm thư này: {'; '.join(missing)}. "
+            "Văn phòng sẽ gửi bổ sung sau khi lập lại.") if missing else ""
+
+
+def _html_body(summary: Summary, recipient: Recipient, names: list[str], cid: str, missing: list[str] | None = None) -> str:
     from kehoach.reporting.blocks import render
 
     return render("mail.html.j2", s=summary, recipient=recipient, names=names, cid=cid[1:-1],
-                  banner=ILLUSTRATIVE_BANNER if summary.illustrative else "")
+                  banner=ILLUSTRATIVE_BANNER if summary.illustrative else "", failed=_missing_sentence(missing))
 
 
-def _text_body(summary: Summary, recipient: Recipient, names: list[str]) -> str:
+def _text_body(summary: Summary, recipient: Recipient, names: list[str], missing: list[str] | None = None) -> str:
     from kehoach.reporting.blocks import render
 
     return render("mail.txt.j2", s=summary, recipient=recipient, names=names,
-                  banner=ILLUSTRATIVE_BANNER if summary.illustrative else "")
+                  banner=ILLUSTRATIVE_BANNER if summary.illustrative else "", failed=_missing_sentence(missing))
 
 
 def _zip(paths: list[Path], period: Period) -> tuple[str, bytes]:
@@ -205,24 +335,27 @@ def _zip(paths: list[Path], period: Period) -> tuple[str, bytes]:
 
 
 def build_message(summary: Summary, recipient: Recipient, attachments: list[Path], smtp: SmtpSettings,
-                  as_zip: bool = False) -> EmailMessage:
-    """One recipient's message; raises :class:`MailError` if the body or the whole is too large."""
+                  as_zip: bool = False, missing: list[str] | None = None) -> EmailMessage:
+    """One recipient's message; raises :class:`MailError` if the body or the whole is too large.
+
+    ``missing`` names the reports that failed in the run: the message says so, in both bodies.
+    """
     msg = EmailMessage()
     msg["Subject"] = subject(summary)
-    msg["From"] = smtp.sender
-    msg["To"] = formataddr((recipient.name, recipient.email))
+    msg["From"] = smtp.sender_address
+    msg["To"] = recipient.address
     msg["Date"] = dt.datetime.now(VN_TZ)
-    domain = parseaddr(smtp.sender)[1].rpartition("@")[2] or "kehoach.local"
+    domain = smtp.sender_address.domain or "kehoach.local"
     msg["Message-ID"] = make_msgid(domain=domain)
     names = [p.name for p in attachments]
     if as_zip:
         zip_name, _ = _zip(attachments, summary.period)
         names = [zip_name]
     cid = make_msgid(domain=domain)
-    html = _html_body(summary, recipient, names, cid)
+    html = _html_body(summary, recipient, names, cid, missing)
     if len(html.encode("utf-8")) > BODY_LIMIT:
-        raise MailError(f"The message body for {recipient.email} is over {BODY_LIMIT // 1024} KB; Gmail would clip it.")
-    msg.set_content(_text_body(summary, recipient, names))
+        raise MailError(f"Nội dung thư gửi {recipient.email} dài hơn {BODY_LIMIT // 1024} KB; Gmail sẽ cắt bớt.")
+    msg.set_content(_text_body(summary, recipient, names, missing))
     msg.add_alternative(html, subtype="html")
     msg.get_payload()[1].add_related(summary.chart_png, "image", "png", cid=cid, filename="bieu-do.png")
     if as_zip:
@@ -234,14 +367,16 @@ def build_message(summary: Summary, recipient: Recipient, attachments: list[Path
     size = len(msg.as_bytes())
     limit = int(smtp.max_message_mb * 1024 * 1024)
     if size > limit:
-        raise MailError(f"The message to {recipient.email} is {size / 1024 / 1024:.1f} MB, over the limit of "
-                        f"{smtp.max_message_mb:g} MB (smtp.max_message_mb). Try --zip, or raise the limit if the mail "
-                        "server accepts larger messages.")
+        raise MailError(f"Thư gửi {recipient.email} nặng {fmt_number(size / 1024 / 1024, 1)} MB, vượt giới hạn "
+                        f"{fmt_number(smtp.max_message_mb)} MB (smtp.max_message_mb). Thử --zip, hoặc tăng giới hạn "
+                        "nếu máy chủ thư nhận thư lớn hơn.")
     return msg
 
 
-def content_hash(recipient: Recipient, attachments: list[Path], as_zip: bool) -> str:
+def content_hash(recipient: Recipient, attachments: list[Path], as_zip: bool, missing: list[str] | None = None) -> str:
     digest = hashlib.sha256(f"{recipient.email}|{as_zip}".encode())
+    for title in missing or []:
+        digest.update(f"|missing:{title}".encode())
     for path in attachments:
         digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
     return digest.hexdigest()
@@ -296,6 +431,7 @@ def record_sent(period: Period, item: Outgoing, ward: str | None = None) -> None
 
 # -- SMTP -----------------------------------------------------------------------------------------
 def connect(smtp: SmtpSettings) -> smtplib.SMTP:
+    smtp.plaintext_auth()  # refuses before any connection
     try:
         if smtp.security == "ssl":
             server: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, smtp.port, timeout=smtp.timeout_s,
@@ -309,14 +445,15 @@ def connect(smtp: SmtpSettings) -> smtplib.SMTP:
             server.login(smtp.user, secret)
         return server
     except UnicodeEncodeError:
-        raise MailError(f"The SMTP password of {smtp.user} contains characters outside ASCII, which SMTP login "
-                        "cannot send. Use an ASCII password for the mail account.") from None
+        raise MailError(f"Mật khẩu thư của {smtp.user} có ký tự ngoài bảng ASCII (ví dụ chữ có dấu), SMTP không gửi được. "
+                        "Đổi sang mật khẩu chỉ gồm chữ không dấu, số và ký hiệu.") from None
     except smtplib.SMTPAuthenticationError as exc:
-        raise MailError(f"The mail server {smtp.host}:{smtp.port} refused the login of {smtp.user} ({exc.smtp_code}). "
-                        f"Check the password in {smtp.password_env} or the keyring.") from None
+        raise MailError(f"Máy chủ thư {smtp.host}:{smtp.port} từ chối đăng nhập của {smtp.user} ({exc.smtp_code}). "
+                        f"Kiểm tra mật khẩu trong biến {smtp.password_env} hoặc keyring.") from None
     except (OSError, smtplib.SMTPException) as exc:
-        raise MailError(f"Cannot reach the mail server {smtp.host}:{smtp.port} ({type(exc).__name__}: {exc}). "
-                        "Check smtp.host, smtp.port and smtp.security in parameters/recipients.yaml; nothing was sent.") from None
+        raise MailError(f"Không kết nối được máy chủ thư {smtp.host}:{smtp.port} ({type(exc).__name__}: {exc}). "
+                        "Kiểm tra smtp.host, smtp.port và smtp.security trong parameters/recipients.yaml; "
+                        "chưa thư nào được gửi.") from None
 
 
 @dataclass
@@ -324,6 +461,7 @@ class SendResult:
     period: str
     items: list[Outgoing]
     outbox: Path | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def failed(self) -> list[Outgoing]:
@@ -343,18 +481,25 @@ def send_period(period: str | Period, dry_run: bool = False, as_zip: bool = Fals
     folder, log_ward = report_folder(p, ward)
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
-        raise MailError(f"No reports for {p} in {folder}. Run `kehoach run --period {p}` first.")
+        raise MailError(f"Chưa có báo cáo kỳ {p} trong {folder}. Chạy `kehoach run --period {p}` trước.")
     manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
     check_inputs_unchanged(folder, manifest)
     settings = load_settings(settings_file)
+    warning = None if dry_run else settings.smtp.plaintext_auth()  # refuse a clear-text password before anything else
+    if warning:
+        log.warning(warning)
     summary = summarize(folder)
     chosen = [r for r in settings.recipients if ward is None or r.ward in (None, ward)]
-    items = [Outgoing(r, reports_for(r, folder, manifest)) for r in chosen]
+    items = [Outgoing(r, *wanted_reports(r, folder, manifest)) for r in chosen]
     for item in items:  # build everything first: a size or body error stops before anything is sent
-        item.message = build_message(summary, item.recipient, item.attachments, settings.smtp, as_zip)
-        item.content_sha256 = content_hash(item.recipient, item.attachments, as_zip)
+        item.message = build_message(summary, item.recipient, item.attachments, settings.smtp, as_zip, item.missing)
+        item.content_sha256 = content_hash(item.recipient, item.attachments, as_zip, item.missing)
+    warnings = [warning] if warning else []
+    missing = sorted({title for item in items for title in item.missing})
+    if missing:
+        warnings.append(f"{len(missing)} báo cáo bị lỗi khi lập, không được gửi kèm (thư có ghi rõ): {'; '.join(missing)}.")
     if dry_run:
-        return SendResult(str(p), items, write_outbox(folder / "outbox", items))
+        return SendResult(str(p), items, write_outbox(folder / "outbox", items), warnings)
     sent = set() if resend else already_sent(p, log_ward)
     todo = [i for i in items if i.content_sha256 not in sent]
     for item in items:
@@ -362,7 +507,7 @@ def send_period(period: str | Period, dry_run: bool = False, as_zip: bool = Fals
             item.outcome = "skipped"
     if todo:
         deliver(settings.smtp, todo, p, log_ward)
-    return SendResult(str(p), items)
+    return SendResult(str(p), items, warnings=warnings)
 
 
 def deliver(smtp: SmtpSettings, items: list[Outgoing], period: Period, ward: str | None = None) -> None:

@@ -160,7 +160,8 @@ def _prepare_rerun(p: Period, final: Path, previous: dict, notebooks_dir: Path, 
     """A WardRun that re-executes only the failed notebooks, from the inputs the previous run saved."""
     ctx = context.read(final / context.INPUTS_DIR)
     run_id = uuid.uuid4().hex[:8]
-    staging = final.parent / f".staging-{p}-{run_id}"
+    batch.remove_leftovers(final.parent, final)
+    staging = final.parent / f".staging-{final.name}-{run_id}"
     shutil.copytree(final, staging)
     try:
         report_folder = str(final.relative_to(config.project_root()))
@@ -227,7 +228,8 @@ def _province(p: Period, params: PeriodParameters, outcomes: list[CommuneOutcome
     """Gather the province inputs, run ``province.ipynb`` on the executor, publish ``reports/<period>/tinh/``."""
     cutoff = max((o.ctx.cutoff for o in outcomes if o.ctx), default=dt.datetime.now().astimezone())
     pctx = province_context.gather(p, params, outcomes, cutoff)
-    staging = final.parent / f".staging-{p}-{PROVINCE_FOLDER}-{uuid.uuid4().hex[:8]}"
+    batch.remove_leftovers(final.parent, final)
+    staging = final.parent / f".staging-{final.name}-{uuid.uuid4().hex[:8]}"
     staging.mkdir(parents=True)
     try:
         (staging / batch.MARKER).write_text(f"{p}\n", encoding="utf-8")

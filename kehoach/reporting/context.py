@@ -31,7 +31,8 @@ from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan, find_plan, load_plan
 from kehoach.data.schemas import PROGRESS, RECORDS, check
-from kehoach.data.store import ProgressStore, latest_tasks
+from kehoach.core.labels import ILLUSTRATIVE_BANNER, ILLUSTRATIVE_MIXED_BANNER
+from kehoach.data.store import ProgressStore, latest, latest_tasks
 from kehoach.data.years import indicators_across_years, previous_plan, values_across_years
 
 log = logging.getLogger(__name__)
@@ -53,8 +54,16 @@ class ReportContext:
     evaluated: pd.DataFrame        # each quarter of the year up to this period
     tasks: pd.DataFrame            # the plan's tasks with their status this period
     completeness: pd.DataFrame     # who reported, when, and what is missing
-    illustrative: bool
+    illustrative: bool             # some figure used is from the illustrative dataset
     plan_sha256: str
+    illustrative_mixed: bool = False  # … and some are real: the reports mark the illustrative ones
+
+    @property
+    def banner(self) -> str:
+        """The illustrative banner the reports show, if any."""
+        if not self.illustrative:
+            return ""
+        return ILLUSTRATIVE_MIXED_BANNER if self.illustrative_mixed else ILLUSTRATIVE_BANNER
 
     @property
     def current(self) -> pd.DataFrame:
@@ -79,8 +88,6 @@ def cutoff_of(as_of: str | dt.date | dt.datetime | None) -> dt.datetime:
 def compute(period: str | Period, ward: str | None = None, year: int | None = None, data_dir: str | Path = "data",
             params: PeriodParameters | None = None, as_of: str | dt.date | dt.datetime | None = None) -> ReportContext:
     """Load the plan and the store and evaluate ``period`` as it stood at the cut-off. Reads only."""
-    from kehoach.data.sample import is_illustrative  # imports openpyxl: not needed by a notebook given inputs
-
     p = Period.parse(period)
     data = config.resolve(data_dir)
     plan = find_plan(ward, year or p.year, data / "plan")
@@ -97,8 +104,17 @@ def compute(period: str | Period, ward: str | None = None, year: int | None = No
         evaluated=evaluate(indicators_across_years(plan, previous), progress, quarters, params.behind_threshold),
         tasks=task_status(plan.task_frame, latest_tasks(records), p),
         completeness=completeness(plan, records, p, params.deadline),
-        illustrative=is_illustrative(plan.ward, plan.year, store), plan_sha256=_sha256(plan.source),
+        plan_sha256=_sha256(plan.source), **_illustrative(records),
     )
+
+
+def _illustrative(records: pd.DataFrame) -> dict[str, bool]:
+    """Whether the latest figures used are illustrative: all of them, some of them, or none."""
+    if records.empty or "illustrative" not in records.columns:
+        return {"illustrative": False, "illustrative_mixed": False}
+    current = latest(records, ["ward", "year", "record", "indicator", "task", "period"])
+    flags = current["illustrative"].fillna(False).astype(bool)
+    return {"illustrative": bool(flags.any()), "illustrative_mixed": bool(flags.any() and not flags.all())}
 
 
 def _used(records: pd.DataFrame, cutoff: dt.datetime) -> pd.DataFrame:
@@ -127,7 +143,8 @@ def write(ctx: ReportContext, folder: Path) -> Path:
         files[f"{name}.parquet"] = hashlib.sha256(data).hexdigest()
     manifest = {
         "ward": ctx.plan.ward, "year": ctx.plan.year, "period": str(ctx.period),
-        "cutoff": ctx.cutoff.isoformat(), "illustrative": ctx.illustrative, "plan_sha256": ctx.plan_sha256,
+        "cutoff": ctx.cutoff.isoformat(), "illustrative": ctx.illustrative,
+        "illustrative_mixed": ctx.illustrative_mixed, "plan_sha256": ctx.plan_sha256,
         "parameters": json.loads(ctx.params.model_dump_json()), "files_sha256": files,
     }
     atomic_write(folder / "inputs.json", json.dumps(manifest, ensure_ascii=False, indent=2))
@@ -152,7 +169,8 @@ def read(folder: Path) -> ReportContext:
     return ReportContext(
         plan=load_plan(folder / "plan.yaml"), params=PeriodParameters.model_validate(manifest["parameters"]),
         period=Period.parse(manifest["period"]), cutoff=dt.datetime.fromisoformat(manifest["cutoff"]),
-        illustrative=bool(manifest["illustrative"]), plan_sha256=manifest["plan_sha256"], **frames)
+        illustrative=bool(manifest["illustrative"]), illustrative_mixed=bool(manifest.get("illustrative_mixed")),
+        plan_sha256=manifest["plan_sha256"], **frames)
 
 
 # -- the notebooks' entry point -----------------------------------------------------------

@@ -23,7 +23,7 @@ import pandas as pd
 from kehoach.analysis import charts, narrative
 from kehoach.analysis.evaluation import needing_attention, required_pace, with_last_year_next, with_latest_assessment
 from kehoach.core.formatting import document_date, fmt_date, fmt_number, fmt_value
-from kehoach.core.labels import ATTENTION, ILLUSTRATIVE_BANNER, STATUS_LABELS, figure_kind_label, status_cell
+from kehoach.core.labels import ATTENTION, ILLUSTRATIVE_MARK, STATUS_LABELS, figure_kind_label, status_cell
 from kehoach.core.period import VN_TZ, Period
 from kehoach.reporting.blocks import Bullets, Chart, Closing, DocumentHeader, Heading, Paragraph, Section, Table
 from kehoach.reporting.context import ReportContext
@@ -94,7 +94,7 @@ def document_header(ctx: ReportContext, kind: str = "overview", unit: str | None
     date = document_date(printed_date(ctx), ctx.period.year)
     cutoff = f"Số liệu tổng hợp đến hết ngày {fmt_date(ctx.cutoff.astimezone(VN_TZ).date())}."
     common = dict(issuer_parent="ỦY BAN NHÂN DÂN", issuer=ward.upper(), place_date=f"{place}, {date}", cutoff=cutoff,
-                  banner=ILLUSTRATIVE_BANNER if ctx.illustrative else "")
+                  banner=ctx.banner)
     number = ctx.params.document_number or "…"
     basis = (f"Thực hiện Kế hoạch phát triển kinh tế - xã hội năm {ctx.plan.year} ban hành kèm theo Quyết định số "
              f"{doc.decision_number} ngày {fmt_date(doc.decision_date)} của {doc.issuing_body}")
@@ -240,14 +240,16 @@ def appendix_columns(year: int) -> list[str]:
     return [c.format(year=year, prev=year - 1) for c in APPENDIX_COLUMNS]
 
 
-def _this_period_cell(r: dict) -> str:
+def _this_period_cell(r: dict, mark: bool = False) -> str:
+    """The figure of the period; ``mark`` adds "(*)" to an illustrative figure (real and illustrative mixed)."""
     if r["status"] == "not_due":
         if _missing(r.get("last_value")):
             return "—"
         return f"{_n(r['last_value'])} ({Period.parse(r['last_period']).title_label()})"
     if _missing(r["value"]):
         return "—"
-    return _n(r["value"]) + (" (ước)" if not _missing(r["is_estimate"]) and bool(r["is_estimate"]) else "")
+    flag = ILLUSTRATIVE_MARK if mark and bool(r.get("illustrative", False)) else ""
+    return _n(r["value"]) + (" (ước)" if not _missing(r["is_estimate"]) and bool(r["is_estimate"]) else "") + flag
 
 
 def _vs_plan_cell(r: dict) -> str:
@@ -278,7 +280,7 @@ def _status_text(r: dict) -> str:
     return status_cell(r["status"])
 
 
-def appendix_rows(rows: pd.DataFrame, groups: list) -> tuple[list[list[str]], list[int]]:
+def appendix_rows(rows: pd.DataFrame, groups: list, mark: bool = False) -> tuple[list[list[str]], list[int]]:
     """The phụ lục rows, a group's name before its indicators; returns the rows and the group rows' positions."""
     out, group_rows = [], []
     for i, group in enumerate(groups, start=1):
@@ -291,14 +293,14 @@ def appendix_rows(rows: pd.DataFrame, groups: list) -> tuple[list[list[str]], li
         for r in mine.to_dict("records"):
             out.append([str(r["indicator"]), r["label"], r["unit"], r["target_text"].replace(f" {r['unit']}", "")
                         if r["unit"] != "%" else r["target_text"], _n(r["same_period_last_year"]) if r["status"] != "not_due"
-                        else _n(r["baseline"]), _this_period_cell(r), _vs_plan_cell(r), _vs_last_year_cell(r),
+                        else _n(r["baseline"]), _this_period_cell(r, mark), _vs_plan_cell(r), _vs_last_year_cell(r),
                         _estimate_cell(r), _status_text(r)])
     return out, group_rows
 
 
 def appendix_section(ctx: ReportContext) -> Section:
     """Phụ lục: every indicator in one table, with the conventional column headings."""
-    rows, group_rows = appendix_rows(assessed(ctx), ctx.plan.groups)
+    rows, group_rows = appendix_rows(assessed(ctx), ctx.plan.groups, ctx.illustrative_mixed)
     return Section("appendix", [
         Heading("PHỤ LỤC"),
         Paragraph(f"BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU PHÁT TRIỂN KINH TẾ - XÃ HỘI {ctx.period.label().upper()}",
@@ -322,7 +324,8 @@ def unit_results_section(ctx: ReportContext, unit: str) -> Section:
                                  "theo dõi việc báo cáo của các đơn vị chủ trì." if u.role == "coordinator" else
                                  f"{u.name} không chủ trì chỉ tiêu nào của Kế hoạch."))
     out.add(Paragraph(f"{u.name} chủ trì {len(mine)} chỉ tiêu; kỳ này có {narrative.count_phrase(mine)}."))
-    table = [[str(r["indicator"]), r["label"], r["unit"], r["target_text"], _this_period_cell(r), _estimate_cell(r),
+    table = [[str(r["indicator"]), r["label"], r["unit"], r["target_text"], _this_period_cell(r, ctx.illustrative_mixed),
+              _estimate_cell(r),
               _status_text(r)] for r in mine.to_dict("records")]
     out.add(Table(UNIT_COLUMNS, table, numeric=[4, 5]))
     current = ctx.current[ctx.current["unit_code"] == unit]

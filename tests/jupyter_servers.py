@@ -1,0 +1,145 @@
+"""JupyterLab and Voilà on 127.0.0.1 for browser tests and the latency benchmark, and Debian's Chromium via Playwright.
+
+Servers run in their own process group and are stopped by that PID (kernels included).
+Chromium is never downloaded: Playwright drives ``/usr/bin/chromium``; where it is absent,
+:data:`SKIP_REASON` says why the browser checks cannot run.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+CHROMIUM = next((p for p in ("/usr/bin/chromium", shutil.which("chromium") or "") if p and Path(p).exists()), None)
+VOILA_TEMPLATES = PROJECT / "kehoach" / "explore" / "share"  # the offline `kehoach` Voilà template
+CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-dev-shm-usage"]
+
+
+def _skip_reason() -> str | None:
+    if CHROMIUM is None:
+        return "Debian's chromium is not installed (apt-get install -y chromium); the browser checks need it"
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "the playwright Python package is not installed (pip install -e '.[test]')"
+    return None
+
+
+SKIP_REASON = _skip_reason()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Server:
+    name: str
+    proc: subprocess.Popen
+    url: str
+    log: Path
+    token: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def stop(self) -> None:
+        """Stop the server and its kernels: SIGTERM to its process group (its PID), SIGKILL if it lingers."""
+        if self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(timeout=15)
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    env = dict(os.environ, KEHOACH_ROOT=str(PROJECT), JUPYTER_CONFIG_DIR=str(workdir / "config"),
+               JUPYTER_DATA_DIR=str(workdir / "data"), JUPYTER_RUNTIME_DIR=str(workdir / "runtime"),
+               IPYTHONDIR=str(workdir / "ipython"), PYTHONUNBUFFERED="1")
+    env["JUPYTER_PATH"] = os.pathsep.join([str(VOILA_TEMPLATES), str(BIN.parent / "share" / "jupyter")])
+    return env
+
+
+def _start(name: str, args: list[str], workdir: Path, probe: str | None, url: str, token: str = "") -> Server:
+    """Start a server and wait until ``probe`` answers (``None``: until its port accepts connections)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    log = workdir / f"{name}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(args, cwd=workdir, env=_env(workdir), stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
+    server = Server(name, proc, url, log, token)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{name} exited: {log.read_text(errors='replace')[-2000:]}")
+        try:
+            if probe is None:
+                port = int(url.rsplit(":", 1)[1])
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            else:
+                urllib.request.urlopen(probe, timeout=2).close()
+            return server
+        except OSError:
+            time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"{name} did not answer on {probe}: {log.read_text(errors='replace')[-2000:]}")
+
+
+NO_NEWS = '{"fetchNews": "false", "checkForUpdates": false}'
+
+
+def start_lab(notebooks: Path, workdir: Path) -> Server:
+    """JupyterLab on 127.0.0.1 over ``notebooks``, its settings in ``workdir``, with no update or news checks."""
+    port, token = free_port(), secrets.token_hex(16)
+    settings = workdir / "settings" / "@jupyterlab" / "apputils-extension"
+    settings.mkdir(parents=True, exist_ok=True)
+    (settings / "notification.jupyterlab-settings").write_text(NO_NEWS, encoding="utf-8")
+    args = [str(BIN / "jupyter"), "lab", "--no-browser", "--ip=127.0.0.1", f"--port={port}", f"--notebook-dir={notebooks}",
+            f"--IdentityProvider.token={token}", f"--LabApp.user_settings_dir={workdir / 'settings'}",
+            f"--LabApp.workspaces_dir={workdir / 'workspaces'}", "--LabApp.news_url=None",
+            "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate", "--ServerApp.open_browser=False"]
+    if os.geteuid() == 0:
+        args.append("--allow-root")
+    base = f"http://127.0.0.1:{port}"
+    return _start("jupyterlab", args, workdir, f"{base}/api/status?token={token}", base, token)
+
+
+def start_voila(notebook: Path, workdir: Path) -> Server:
+    """Voilà serving ``notebook`` on 127.0.0.1, code hidden, as ``make explore`` does."""
+    port = free_port()
+    args = [str(BIN / "voila"), str(notebook), "--Voila.ip=127.0.0.1", f"--port={port}", "--no-browser",
+            "--strip_sources=True", "--template=kehoach"]
+    base = f"http://127.0.0.1:{port}"
+    return _start("voila", args, workdir, None, base)
+
+
+def launch_chromium(playwright):
+    """Debian's Chromium, headless, no sandbox (containers), no background network."""
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+
+
+def block_outside(context, requests: list[str]) -> None:
+    """Refuse every request that does not go to this machine, and record it (nothing may be fetched)."""
+    def route(r):
+        url = r.request.url
+        if url.startswith(("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")):
+            r.continue_()
+        else:
+            requests.append(url)
+            r.abort()
+
+    context.route("**/*", route)
