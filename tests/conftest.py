@@ -73,4 +73,4 @@ def _add_script_note(root: Path) -> None:
                    f'phan-dinh-phung,2026,PVHCC,9,2026-Q3,99,false,"{SCRIPT_NOTE}",2026-10-04T08:00:00+07:00\n',
                    encoding="utf-8")
     import_file(csv, load_plan(root / "data" / "plan" / "phan-dinh-phung-2026.yaml"), ProgressStore(root / "data" / "progress"),
-                today=dt.date(2026, 11, 29))
+                today=dt.date(2026, 11, 29), now=dt.datetime(2026, 10, 4, 8, 0, tzinfo=dt.timezone(dt.timedelta(hours=7))))

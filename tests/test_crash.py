@@ -136,3 +136,28 @@ def test_sigkill_at_the_rename_leaves_only_what_the_next_command_removes(tmp_pat
     assert again.wait(timeout=120) == 0, again.stderr.read().decode()
     assert not list(records.parent.rglob("*.tmp"))
     assert records.read_bytes().startswith(old) and len(store.read(WARD, YEAR)) == rows_before + 2
+
+
+def test_killed_runs_never_leave_a_half_written_report_folder(tmp_path):
+    """`kehoach run` killed at several points: the period folder is either absent or a whole, earlier run;
+    the next run cleans the leftovers and publishes a complete folder."""
+    import shutil
+
+    root = tmp_path / "wb"
+    for sub in ("data", "parameters", "notebooks"):
+        shutil.copytree(PROJECT / sub, root / sub)
+    (root / "reports").mkdir()
+    env = {**os.environ, "KEHOACH_ROOT": str(root)}
+    cli = [sys.executable, "-m", "kehoach.cli", "run", "--period", "2026-Q1", "--jobs", "2", "-q"]
+    folder = root / "reports" / "2026-Q1"
+    for delay, sig in ((1.5, signal.SIGKILL), (5.0, signal.SIGTERM), (9.0, signal.SIGKILL)):
+        proc = subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(delay)
+        os.killpg(proc.pid, sig)  # the run and its workers and kernels, as a crash or `kill` of the job would
+        proc.wait(timeout=60)
+        if folder.exists():  # published before the kill: whole
+            assert (folder / "index.html").exists() and (folder / "manifest.json").exists()
+    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (folder / "index.html").exists() and len(list(folder.glob("*.html"))) == 9
+    assert not [p.name for p in (root / "reports").iterdir() if p.name.startswith((".staging-", ".old-"))]

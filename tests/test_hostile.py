@@ -557,20 +557,22 @@ def test_template_writes_plan_text_as_text(tmp_path):
         assert b"<f>" not in z.read("xl/worksheets/sheet1.xml")
 
 
-def test_explorer_export_is_formula_safe(plan, tmp_path, monkeypatch):
+def test_explorer_export_is_formula_safe():
+    import io
+
     import pandas as pd
 
-    from kehoach.explore import Explorer
+    from kehoach.explore import exports
 
-    ex = Explorer(plan, data_dir=PROJECT / "data", export_dir=tmp_path / "out")
-    view = ex.view().copy()
-    view["label"] = view["label"].astype(object)
-    view.loc[view.index[0], "label"] = "=1+1"
-    monkeypatch.setattr(ex, "view", lambda: view)
-    csv = ex.export("csv")
-    assert pd.read_csv(csv, encoding="utf-8-sig")["Chỉ tiêu"].iloc[0] == "'=1+1"
-    cell = load_workbook(ex.export("xlsx"))["Chỉ tiêu"]["B2"]
-    assert cell.value == "=1+1" and cell.data_type == "s"
+    frame = pd.DataFrame({"indicator": [1, 2], "label": ["=cmd|' /C calc'!A0", "@SUM(A1)"], "unit": ["%", "%"],
+                          "target": [1.0, 2.0], "value": [2.0, 3.0], "projection": [3.0, 4.0], "achievement_pct": [50.0, 60.0],
+                          "kind_text": ["x", "y"], "status_text": ["a", "b"], "group_name": ["g", "g"], "unit_name": ["u", "u"],
+                          "decimals": [0, 0]})
+    csv = exports.to_csv(frame).decode("utf-8-sig")
+    assert ";'=cmd|' /C calc'!A0;" in csv and ";'@SUM(A1);" in csv
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(frame, [("Nhóm", "+1")], illustrative=True, title="T"))).active
+    cells = [c for row in sheet.iter_rows() for c in row if c.value in ("=cmd|' /C calc'!A0", "@SUM(A1)", "+1")]
+    assert len(cells) == 3 and all(c.data_type == "s" for c in cells)
 
 
 def test_unknown_indicator_is_a_usage_error(wb, capsys):

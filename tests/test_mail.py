@@ -232,9 +232,26 @@ def mini_env(workbench, monkeypatch):
             (folder / html).write_text(f"<!DOCTYPE html><title>{title}</title><p>{title}</p>", encoding="utf-8")
         notebooks.append({"name": name, "title": title, "html": None if failed else html,
                           "outcome": "failed" if failed else "ok", "error": "cell 3: ValueError" if failed else None})
-    (folder / "manifest.json").write_text(json.dumps({"notebooks": notebooks}, ensure_ascii=False), encoding="utf-8")
+    (folder / "manifest.json").write_text(json.dumps({"period": "2026-Q3", "notebooks": notebooks}, ensure_ascii=False),
+                                          encoding="utf-8")
+    _summary(folder)
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", PASSWORD)
     return workbench
+
+
+def _summary(folder: Path) -> None:
+    """What a run writes for the email: summary.json and the status chart (a 1×1 PNG stands in for it)."""
+    import json
+
+    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
+                        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
+    (folder / "tinh-hinh.png").write_bytes(png)
+    summary = {"period": "2026-Q3", "period_label": "9 tháng năm 2026", "ward": "phan-dinh-phung",
+               "ward_name": "phường Phan Đình Phùng", "issuing_body": "UBND phường Phan Đình Phùng",
+               "status_counts": {"achieved": 5, "on_track": 8}, "summary": "Trong 20 chỉ tiêu đến kỳ đánh giá …",
+               "completeness": "Ban Quản lý dự án phường gửi báo cáo chậm 9 ngày (ngày 14/10/2026).",
+               "illustrative": True, "cutoff": "2026-11-29T00:00:00+07:00", "chart": "tinh-hinh.png"}
+    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
 
 
 def mini_recipients(root: Path, port: int, smtp: dict | None = None, people: list[dict] | None = None) -> Path:

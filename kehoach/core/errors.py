@@ -24,6 +24,12 @@ class PlanError(KehoachError):
     """The plan file is missing, malformed or inconsistent."""
 
 
+class PlanChoiceError(PlanError):
+    """The command did not say which plan (several fit, none fits) or would overwrite a file: a usage mistake."""
+
+    exit_code = 2
+
+
 class PeriodError(KehoachError):
     """A period string such as ``2026-Q3`` is malformed or out of range."""
 

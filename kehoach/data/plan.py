@@ -13,7 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kehoach.core import config
-from kehoach.core.errors import KehoachError, PlanError
+from kehoach.core.errors import KehoachError, PlanError, PlanChoiceError
 from kehoach.core.files import read_text, yaml_problem
 from kehoach.core.formatting import fmt_value, nfc
 
@@ -222,7 +222,7 @@ class Plan(_Model):
             if unit.code == code:
                 return unit
         known = ", ".join(u.code for u in self.units)
-        raise PlanError(f"Không có đơn vị “{code}” trong kế hoạch. Các mã đơn vị: {known} (xem `kehoach plan show`).")
+        raise PlanChoiceError(f"Không có đơn vị “{code}” trong kế hoạch. Các mã đơn vị: {known} (xem `kehoach plan show`).")
 
     def group(self, code: str) -> Group:
         return next(g for g in self.groups if g.code == code)
@@ -359,7 +359,7 @@ def find_plan(ward: str | None = None, year: int | None = None, folder: Path | N
     wanted = " ".join(filter(None, [f"địa bàn “{ward}”" if ward else "", f"năm {year}" if year else ""])) or "nào"
     if not fitting:
         have = "; ".join(f"{e.ward} {e.year}" for e in entries) or "chưa có tệp nào"
-        raise PlanError(f"Không có kế hoạch {wanted} trong {folder} (đang có: {have}). "
+        raise PlanChoiceError(f"Không có kế hoạch {wanted} trong {folder} (đang có: {have}). "
                         "Nhập kế hoạch bằng `kehoach plan import` hoặc chọn --ward/--year khác.")
     choices = ", ".join(f"--ward {e.ward} --year {e.year}" for e in fitting)
-    raise PlanError(f"Có {len(fitting)} kế hoạch phù hợp trong {folder}; chọn một bằng {choices}.")
+    raise PlanChoiceError(f"Có {len(fitting)} kế hoạch phù hợp trong {folder}; chọn một bằng {choices}.")

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kehoach.core.errors import PlanError
+from kehoach.core.errors import PlanError, PlanChoiceError
 from kehoach.core.files import atomic_write
 from kehoach.data.plan import Plan, list_plans, load_plan
 from kehoach.data.planimport import build
@@ -104,7 +104,7 @@ def import_plan(source: str | Path, output: str | Path | None = None, reference:
                           [i for i in draft.indicators if not i.unit], reference, len(matched), text.count(CHECK))
     if write:
         if target.exists() and not force:
-            raise PlanError(f"{target} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, chọn tệp khác bằng -o, "
+            raise PlanChoiceError(f"{target} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, chọn tệp khác bằng -o, "
                             "hoặc thêm --force để ghi đè.")
         atomic_write(target, text)
         report.output = target
