@@ -264,6 +264,8 @@ _STATUS_HOOKS: list = [_print_indicator_status]
 def _sample(args: argparse.Namespace) -> int:
     from kehoach.data.sample import build_sample
 
+    if args.province:
+        return _sample_province(args)
     plan = _plan(args)
     messages = build_sample(plan, force=args.force)
     for message in messages:
@@ -271,11 +273,60 @@ def _sample(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sample_province(args: argparse.Namespace) -> int:
+    """``sample-data --province N``: a synthetic province in the workspace given by --root or KEHOACH_ROOT."""
+    from kehoach.core import config
+    from kehoach.core.errors import StoreError
+    from kehoach.data.province_sample import build_province
+
+    if not args.root and not os.environ.get("KEHOACH_ROOT"):
+        raise StoreError("Tỉnh minh họa là một không gian làm việc riêng: chọn thư mục bằng --root THƯ_MỤC "
+                         "(hoặc đặt biến môi trường KEHOACH_ROOT), ví dụ: kehoach --root ~/tinh-minh-hoa sample-data --province 92.")
+    base = load_plan(config.PACKAGE_DIR.parent / "data" / "plan" / "phan-dinh-phung-2026.yaml")
+    for message in build_province(args.province, config.project_root(), base, force=args.force):
+        print(message)
+    return 0
+
+
 def _run(args: argparse.Namespace) -> int:
     from kehoach.delivery.batch import run_period
 
+    if args.ward == "all":
+        return _run_all(args)
+    if args.only_failed:
+        from kehoach.core.errors import RunError
+
+        raise RunError("--only-failed chỉ dùng cùng --ward all (chạy lại báo cáo bị lỗi của các xã, phường).")
+    if args.scheduler:
+        from kehoach.delivery.executors import open_executor
+
+        with open_executor(args.scheduler, args.jobs) as executor:
+            result = run_period(args.period, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward, executor=executor)
+        return _report_result(result)
     result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward)
     return _report_result(result)
+
+
+def _run_all(args: argparse.Namespace) -> int:
+    """``--ward all``: every commune's reports, then the province report."""
+    from kehoach.delivery.executors import describe
+    from kehoach.delivery.province import run_all_wards
+
+    if not args.quiet:
+        print(f"Lập báo cáo của mọi xã, phường và báo cáo tỉnh; chạy trên {describe(args.scheduler, args.jobs)}.")
+    result = run_all_wards(args.period, jobs=args.jobs, scheduler=args.scheduler, only_failed=args.only_failed,
+                           show_progress=not args.quiet, as_of=args.as_of)
+    for ward, error in result.errors.items():
+        print(f"  ✗ {ward}: {error}", file=sys.stderr)
+    for ward, r in result.failed:
+        print(f"  ✗ {ward}: {r.title} LỖI ở {r.error}; notebook đã chạy: {result.folder / ward / r.executed}", file=sys.stderr)
+    done = sum(1 for rs in result.communes.values() for r in rs if r.outcome == "ok")
+    print(f"{len(result.communes)} xã, phường đã lập báo cáo ({done} báo cáo thành công), {len(result.skipped)} giữ nguyên; "
+          f"{result.executed} lượt chạy sổ tính.")
+    if result.province is not None and result.province.outcome == "ok":
+        print(f"Báo cáo tỉnh: {result.folder / 'tinh' / result.province.html}")
+    print(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
+    return _exit_status(len(result.failed) + len(result.errors), "báo cáo bị lỗi; chạy lại bằng --only-failed sau khi sửa.")
 
 
 def _report_result(result) -> int:
@@ -346,6 +397,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--plan", type=Path, default=None, help="plan YAML file (default: the one fitting --ward/--year in data/plan/)")
     parser.add_argument("--ward", default=None, help="ward code, e.g. phan-dinh-phung (needed when data/plan/ holds several wards)")
     parser.add_argument("--year", type=int, default=None, help="plan year (needed when a ward has several years' plans)")
+    parser.add_argument("--root", type=Path, default=None,
+                        help="the workspace (data/, parameters/, reports/); default $KEHOACH_ROOT or the project folder")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     plan_cmd = sub.add_parser("plan", help="show the plan")
@@ -388,12 +441,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample-data", help="build the illustrative dataset (Số liệu minh họa) through the import path")
     sample.add_argument("--force", action="store_true", help="rebuild an existing illustrative store")
+    sample.add_argument("--province", type=int, default=None, metavar="N",
+                        help="build a synthetic province of N communes, each with its own plan, in the workspace of --root")
     sample.set_defaults(func=_sample)
 
     periods = "2026-Q3, 'latest' (the last quarter ended by today, for cron) or 'data-latest' (the last quarter with data)"
     run = sub.add_parser("run", help="execute and export every report notebook of a period into reports/PERIOD/")
     run.add_argument("--period", required=True, help=periods)
     run.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
+    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                     help="run the notebooks on a Dask cluster: tcp://HOST:PORT, or 'local' for a LocalCluster of --jobs workers")
+    run.add_argument("--only-failed", action="store_true",
+                     help="with --ward all: re-run only the commune reports that failed in the previous run")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.add_argument("--as-of", default=None, metavar="DATE",
                      help="rebuild the period as it stood at the end of DATE (YYYY-MM-DD); default: now")
@@ -495,6 +554,8 @@ def main(argv: list[str] | None = None) -> int:
     skip_rfc3987_grammar()  # kehoach's own process: see kehoach.core.startup
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.root:  # every path of the package derives from the root (kehoach.core.config)
+        os.environ["KEHOACH_ROOT"] = str(args.root.expanduser().resolve())
     _configure_logging(args.verbose)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:

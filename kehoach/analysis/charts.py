@@ -246,6 +246,56 @@ def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
     return _finish(chart)
 
 
+def province_heatmap(matrix: pd.DataFrame, title: str = "Đánh giá các chỉ tiêu chung theo từng xã, phường") -> dict[str, Any]:
+    """Communes × shared indicators, coloured by status and marked with its symbol.
+
+    ``matrix`` is :func:`kehoach.analysis.province.status_matrix`: ward_name, label, code_order,
+    status, value, unit.
+    """
+    rows = _with_status(matrix)
+    rows["value_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["value"], rows["unit"])]
+    rows["text_color"] = rows["status"].map(TEXT_ON)
+    columns = rows.sort_values("code_order")["label"].unique().tolist()
+    communes = sorted(rows["ward_name"].unique().tolist())
+    base = alt.Chart(rows).encode(
+        x=alt.X("label:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=-50, labelLimit=170)),
+        y=alt.Y("ward_name:N", sort=communes, title=None, axis=alt.Axis(labelLimit=200)),
+    )
+    rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
+        color=_status_color(),
+        tooltip=[alt.Tooltip("ward_name:N", title="Xã, phường"), alt.Tooltip("label:N", title="Chỉ tiêu"),
+                 alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")])
+    text = base.mark_text(fontSize=9).encode(text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None))
+    chart = alt.layer(rect, text).properties(width=alt.Step(22), height=alt.Step(13), title=title)
+    return _finish(chart)
+
+
+def province_distribution(frame: pd.DataFrame, codes: list[str]) -> dict[str, Any]:
+    """For each shared indicator, every commune's achievement of its own target (%), one tick per commune.
+
+    Indicators with a "below" target (no achievement percentage) are left out; values above
+    200% are drawn at 200% (the tooltip keeps the figure).
+    """
+    rows = _with_status(frame[frame["code"].isin(codes) & frame["achievement_pct"].notna()])
+    labels = rows.groupby("code")["label"].agg(lambda s: s.mode().iloc[0])
+    rows["title"] = rows["code"].map(labels)
+    rows["shown"] = rows["achievement_pct"].clip(upper=200)
+    rows["value_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["value"], rows["unit"])]
+    rows["pct_text"] = [fmt_value(v, "%") for v in rows["achievement_pct"]]
+    order = [labels[c] for c in codes if c in labels.index]
+    if rows.empty:
+        return _empty("Chưa có số liệu để so sánh các xã, phường")
+    chart = alt.Chart(rows).mark_tick(thickness=2, size=12).encode(
+        x=alt.X("shown:Q", title="Đạt so với kế hoạch năm của xã, phường (%)", scale=alt.Scale(domain=[0, 200])),
+        y=alt.Y("title:N", sort=order, title=None, axis=alt.Axis(labelLimit=300)),
+        color=_status_color(),
+        tooltip=[alt.Tooltip("ward_name:N", title="Xã, phường"), alt.Tooltip("title:N", title="Chỉ tiêu"),
+                 alt.Tooltip("value_text:N", title="Thực hiện"), alt.Tooltip("pct_text:N", title="Đạt"),
+                 alt.Tooltip("legend:N", title="Đánh giá")],
+    ).properties(width=460, height=alt.Step(20), title="Mức đạt kế hoạch của từng xã, phường")
+    return _finish(chart)
+
+
 def _quarter_axis_label(period: str) -> str:
     """"Quý III/2026": the Roman numeral keeps its capitals."""
     p = Period.parse(period)

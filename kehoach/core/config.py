@@ -47,7 +47,9 @@ def parameters_dir() -> Path:
 
 
 def notebooks_dir() -> Path:
-    return project_root() / "notebooks"
+    """The workspace's ``notebooks/``; a workspace without one (a province's) uses the project's own."""
+    own = project_root() / "notebooks"
+    return own if own.is_dir() else PACKAGE_DIR.parent / "notebooks"
 
 
 def reports_dir() -> Path:

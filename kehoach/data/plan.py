@@ -57,6 +57,8 @@ class Document(_Model):
     province: str
     year: int = Field(ge=2000, le=2100)
     source_file: str | None = None
+    #: Residents of the ward or commune, when the plan gives it: the weight of its shares in a province roll-up.
+    population: int | None = Field(default=None, gt=0)
 
 
 class Group(_Model):

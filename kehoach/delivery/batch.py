@@ -209,28 +209,47 @@ def local_executor(workers: int) -> Iterator[cf.Executor]:
         yield pool
 
 
+def progress_bar(total: int, show: bool):  # noqa: ANN201 - a tqdm bar
+    """The run's one progress bar (on stderr; silent unless ``show``)."""
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc="Lập báo cáo", unit="báo cáo", disable=not show, file=sys.stderr)
+
+
+def execute_each(jobs: list[Job], executor: cf.Executor, on_done: Callable[[int, Outcome], None], bar: Any = None) -> None:
+    """Submit every job to ``executor``; call ``on_done(index, outcome)`` as each returns (in any order).
+
+    A job whose worker raised or was lost for good comes back as a failed :class:`Outcome`; one
+    failure never stops the others. Each job is reported exactly once.
+    """
+    futures = {executor.submit(execute_job, job): i for i, job in enumerate(jobs)}
+    for future in cf.as_completed(futures):
+        i = futures[future]
+        try:
+            outcome = future.result()
+        except Exception as exc:  # noqa: BLE001 - a lost worker fails its job, not the batch
+            now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
+            outcome = Outcome(jobs[i].name, b"", None, now, now, 0.0, f"{type(exc).__name__}: {exc}")
+        if outcome.error:
+            log.error("%s failed: %s", outcome.name, outcome.error)
+        on_done(i, outcome)
+        if bar is not None:
+            bar.update(1)
+
+
 def execute_all(jobs: list[Job], executor: cf.Executor, on_done: Callable[[Outcome], None] | None = None,
                 show_progress: bool = False) -> list[Outcome]:
     """Submit every job to ``executor`` and collect the outcomes in the jobs' order, behind one progress bar."""
-    from tqdm import tqdm
+    outcomes: list[Outcome | None] = [None] * len(jobs)
 
-    futures = {executor.submit(execute_job, job): job for job in jobs}
-    outcomes: dict[str, Outcome] = {}
-    with tqdm(total=len(jobs), desc="Lập báo cáo", unit="báo cáo", disable=not show_progress, file=sys.stderr) as bar:
-        for future in cf.as_completed(futures):
-            job = futures[future]
-            try:
-                outcome = future.result()
-            except Exception as exc:  # noqa: BLE001 - a lost worker fails its job, not the batch
-                now = dt.datetime.now().astimezone().isoformat(timespec="seconds")
-                outcome = Outcome(job.name, b"", None, now, now, 0.0, f"{type(exc).__name__}: {exc}")
-            if outcome.error:
-                log.error("%s failed: %s", outcome.name, outcome.error)
-            outcomes[job.name] = outcome
-            if on_done:
-                on_done(outcome)
-            bar.update(1)
-    return [outcomes[j.name] for j in jobs]
+    def done(i: int, outcome: Outcome) -> None:
+        outcomes[i] = outcome
+        if on_done:
+            on_done(outcome)
+
+    with progress_bar(len(jobs), show_progress) as bar:
+        execute_each(jobs, executor, done, bar)
+    return [o for o in outcomes if o is not None]
 
 
 def store_outcome(folder: Path, job: Job, outcome: Outcome) -> JobResult:
@@ -380,6 +399,83 @@ def wards_of_year(year: int, data_dir: Path) -> list[str]:
     return sorted({e.ward for e in list_plans(data_dir / "plan") if e.year == year})
 
 
+@dataclass
+class WardRun:
+    """One ward's part of a run, between :func:`prepare_ward` and :func:`finish_ward`.
+
+    ``jobs`` are the notebooks still to execute; ``kept`` holds the results of an earlier run
+    that ``--only-failed`` keeps (their files are already copied into ``staging``).
+    """
+
+    period: Period
+    ctx: ReportContext
+    final: Path
+    staging: Path
+    jobs: list[Job]
+    checksums: dict[str, str]
+    started: dt.datetime
+    kept: dict[str, JobResult] = field(default_factory=dict)
+    results: dict[str, JobResult] = field(default_factory=dict)
+    order: list[str] = field(default_factory=list)
+    run_id: str = ""
+
+    def keep(self, outcome: Outcome) -> None:
+        """Store one returned outcome into the staging folder."""
+        job = next(j for j in self.jobs if j.name == outcome.name)
+        self.results[outcome.name] = store_outcome(self.staging, job, outcome)
+
+    def ordered(self) -> list[JobResult]:
+        return [self.results.get(name) or self.kept[name] for name in self.order]
+
+
+def prepare_ward(p: Period, params: PeriodParameters, ward: str | None, notebooks_dir: Path, several: bool,
+                 as_of: str | dt.date | None = None, started: dt.datetime | None = None,
+                 ctx: ReportContext | None = None) -> WardRun:
+    """Evaluate one ward's period, open its staging folder and write its inputs; the jobs are not run yet.
+
+    The caller must hold :func:`period_lock` of ``WardRun.final`` and call :func:`finish_ward`
+    or :func:`discard_ward`.
+    """
+    started = started or dt.datetime.now().astimezone()
+    year = params.year or p.year
+    ctx = ctx or context.compute(p, ward=ward, year=year, data_dir=params.data_dir, params=params, as_of=as_of)
+    final = output_folder(params, p, ctx.plan.ward if several else None)
+    if ctx.records.empty:
+        raise RunError(f"Chưa có số liệu của {ctx.plan.ward} năm {ctx.plan.year}. Nhập biểu báo cáo của các đơn vị trước.")
+    checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, config.resolve(params.data_dir))
+    run_id = uuid.uuid4().hex[:8]
+    remove_leftovers(final.parent, final)
+    staging = final.parent / f".staging-{final.name}-{run_id}"
+    staging.mkdir(parents=True)
+    try:
+        (staging / MARKER).write_text(f"{p}\n", encoding="utf-8")
+        inputs = context.write(ctx, staging / context.INPUTS_DIR)
+        report_folder = str(final.relative_to(config.project_root())) if final.is_relative_to(config.project_root()) else str(final)
+        jobs = plan_jobs(ctx, notebooks_dir, _inputs_bytes(inputs), report_folder, run_id)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return WardRun(p, ctx, final, staging, jobs, checksums, started, order=[j.name for j in jobs], run_id=run_id)
+
+
+def finish_ward(run: WardRun) -> list[JobResult]:
+    """Summary, manifest and index into the staging folder, then publish it; returns the results in order."""
+    try:
+        ordered = run.ordered()
+        write_summary(run.staging, run.ctx)
+        write_manifest(run.staging, run.ctx, run.checksums, ordered, run.started, run.run_id)
+        write_index(run.staging, run.ctx, ordered)
+        publish(run.staging, run.final)
+    finally:
+        shutil.rmtree(run.staging, ignore_errors=True)
+    return ordered
+
+
+def discard_ward(run: WardRun) -> None:
+    """Drop an unfinished ward's staging folder; the published reports stay as they were."""
+    shutil.rmtree(run.staging, ignore_errors=True)
+
+
 def run_period(period: str | Period = "latest", jobs: int | None = None, notebooks_dir: Path | None = None,
                show_progress: bool = False, today: dt.date | None = None, as_of: str | dt.date | None = None,
                executor: cf.Executor | None = None, ward: str | None = None) -> RunResult:
@@ -389,7 +485,7 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
     left out); by default the cut-off is the time of the run. ``executor`` runs the notebooks
     (any ``concurrent.futures`` executor, e.g. Dask's); by default a local pool of ``jobs`` processes.
     With one ward in the workspace the reports go to ``reports/<period>/``; with several, each
-    ward's to ``reports/<period>/<ward>/``.
+    ward's to ``reports/<period>/<ward>/``. Every ward at once: :func:`kehoach.delivery.province.run_all_wards`.
     """
     p = resolve_period(str(period), today)
     notebooks_dir = notebooks_dir or config.notebooks_dir()
@@ -399,36 +495,18 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
     wards = wards_of_year(year, config.resolve(params.data_dir))
     ward = ward or (params.ward if len(wards) < 2 or params.ward in wards else None)
     ctx = context.compute(p, ward=ward, year=year, data_dir=params.data_dir, params=params, as_of=as_of)
-    final = output_folder(params, p, ctx.plan.ward if len(wards) > 1 else None)
-    if ctx.records.empty:
-        raise RunError(f"Chưa có số liệu của {ctx.plan.ward} năm {ctx.plan.year}. Nhập biểu báo cáo của các đơn vị trước.")
-    checksums = input_checksums(ctx, config.parameters_dir(), notebooks_dir, config.resolve(params.data_dir))
-    run_id = uuid.uuid4().hex[:8]
+    several = len(wards) > 1
+    final = output_folder(params, p, ctx.plan.ward if several else None)
     with period_lock(final, p):
-        remove_leftovers(final.parent, final)
-        staging = final.parent / f".staging-{final.name}-{run_id}"
-        staging.mkdir(parents=True)
+        run = prepare_ward(p, params, ward, notebooks_dir, several, as_of, started, ctx)
         try:
-            (staging / MARKER).write_text(f"{p}\n", encoding="utf-8")
-            inputs = context.write(ctx, staging / context.INPUTS_DIR)
-            report_folder = str(final.relative_to(config.project_root())) if final.is_relative_to(config.project_root()) else str(final)
-            job_list = plan_jobs(ctx, notebooks_dir, _inputs_bytes(inputs), report_folder, run_id)
-            by_name = {j.name: j for j in job_list}
-            results: dict[str, JobResult] = {}
-
-            def keep(outcome: Outcome) -> None:
-                results[outcome.name] = store_outcome(staging, by_name[outcome.name], outcome)
-
             if executor is None:
-                with local_executor(min(jobs or os.cpu_count() or 1, len(job_list))) as pool:
-                    execute_all(job_list, pool, keep, show_progress)
+                with local_executor(min(jobs or os.cpu_count() or 1, len(run.jobs))) as pool:
+                    execute_all(run.jobs, pool, run.keep, show_progress)
             else:
-                execute_all(job_list, executor, keep, show_progress)
-            ordered = [results[j.name] for j in job_list]
-            write_summary(staging, ctx)
-            write_manifest(staging, ctx, checksums, ordered, started, run_id)
-            write_index(staging, ctx, ordered)
-            publish(staging, final)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-    return RunResult(str(p), final, ordered)
+                execute_all(run.jobs, executor, run.keep, show_progress)
+        except BaseException:
+            discard_ward(run)
+            raise
+        ordered = finish_ward(run)
+    return RunResult(str(p), run.final, ordered)
