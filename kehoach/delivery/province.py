@@ -264,6 +264,7 @@ def write_period_index(result: ProvinceResult, p: Period, params: PeriodParamete
     if result.province is not None:
         r = result.province
         rows.append({"title": r.title, "html": f"{PROVINCE_FOLDER}/{r.html}" if r.html else None, "ok": r.outcome == "ok",
+                     "docx": f"{PROVINCE_FOLDER}/{r.docx}" if r.docx else None,
                      "error": r.error, "executed": f"{PROVINCE_FOLDER}/{r.executed}", "size": "—"})
     illustrative = False
     for ward in sorted({*result.communes, *result.errors, *result.skipped}):
@@ -276,7 +277,7 @@ def write_period_index(result: ProvinceResult, p: Period, params: PeriodParamete
         failed = [r.title for r in result.communes.get(ward, []) if r.outcome != "ok"]
         error = result.errors.get(ward) or ("; ".join(failed) if failed else None)
         has_index = (folder / ward / "index.html").exists()
-        rows.append({"title": title, "html": f"{ward}/index.html" if has_index else None, "ok": error is None,
+        rows.append({"title": title, "html": f"{ward}/index.html" if has_index else None, "ok": error is None, "docx": None,
                      "error": error, "executed": f"{ward}/manifest.json", "size": "—"})
     issuer = f"ỦY BAN NHÂN DÂN TỈNH {result.province_name.upper()}" if result.province_name else "ỦY BAN NHÂN DÂN TỈNH"
     page = render("index.html.j2", title=f"Báo cáo các xã, phường {p.label()}", issuer=issuer,
