@@ -35,14 +35,12 @@ def best(repeat: int, call: Callable[[], object]) -> float:
 
 def reports(ctx: context.ReportContext, smoke: bool) -> dict[str, list[Section]]:
     if smoke:
-        return {"overview (smoke: header, summary, groups, closing)": [
-            sections.document_header(ctx), sections.summary_section(ctx), sections.group_sections(ctx),
-            sections.closing(ctx)]}
+        return {"overview (smoke: header, results, closing)": [
+            sections.document_header(ctx), sections.results_section(ctx), sections.closing(ctx)]}
     return {
-        "overview": [sections.document_header(ctx), sections.summary_section(ctx),
-                     sections.status_overview_section(ctx), sections.group_sections(ctx),
-                     sections.attention_section(ctx), sections.completeness_section(ctx), sections.tasks_section(ctx),
-                     sections.heatmap_section(ctx), sections.closing(ctx)],
+        "overview": [sections.document_header(ctx, "overview"), sections.results_section(ctx),
+                     sections.shortcomings_section(ctx), sections.directions_section(ctx), sections.closing(ctx),
+                     sections.appendix_section(ctx)],
         "indicators": [sections.document_header(ctx, "indicators"), sections.indicator_details(ctx),
                        sections.closing(ctx)],
     }

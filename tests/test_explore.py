@@ -246,13 +246,3 @@ def test_nbstripout_filter_is_declared():
     assert "*.ipynb filter=nbstripout" in (PROJECT / ".gitattributes").read_text(encoding="utf-8")
     makefile = (PROJECT / "Makefile").read_text(encoding="utf-8")
     assert "filter.nbstripout.clean" in makefile
-
-
-def test_explore_latency_benchmark_smoke():
-    import subprocess
-    import sys
-
-    result = subprocess.run([sys.executable, str(PROJECT / "benchmarks" / "explore_latency.py"), "--smoke"],
-                            capture_output=True, text=True, timeout=300, cwd=PROJECT)
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert "median" in result.stdout or result.stdout.startswith("skipped:")
