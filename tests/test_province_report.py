@@ -56,7 +56,7 @@ def test_inputs_round_trip_and_refuse_a_changed_file(pctx, tmp_path):
     with pytest.raises(KehoachError, match="không phải 2026-Q2"):
         province_context.load("2026-Q2", inputs=str(folder))
     (folder / "frame.parquet").write_bytes(b"x")
-    with pytest.raises(KehoachError, match="frame.parquet: tệp số liệu đầu vào của báo cáo tỉnh đã bị thay đổi"):
+    with pytest.raises(KehoachError, match="frame.parquet: tệp số liệu đầu vào đã bị thay đổi hoặc bị thiếu sau lần chạy. Chạy lại bằng kehoach run --ward all"):
         province_context.read(folder)
 
 

@@ -128,42 +128,59 @@ def _sha256(path: Path | None) -> str:
 
 
 # -- the files a run passes to its notebooks -------------------------------------------------
-def write(ctx: ReportContext, folder: Path) -> Path:
-    """Save the context's inputs into ``folder`` (a report folder's ``inputs/``), each file atomically."""
+def write_frames(folder: Path, frames: dict[str, pd.DataFrame], manifest: dict, extra: dict[str, bytes] | None = None) -> Path:
+    """Save ``frames`` as Parquet (and ``extra`` files as they are) into ``folder``, each atomically, with
+    ``inputs.json``: ``manifest`` plus the SHA-256 of every file. Used for a ward's and a province's inputs."""
     folder.mkdir(parents=True, exist_ok=True)
-    plan_bytes = ctx.plan.source.read_bytes() if ctx.plan.source else b""
-    atomic_write(folder / "plan.yaml", plan_bytes)
-    files = {"plan.yaml": hashlib.sha256(plan_bytes).hexdigest()}
-    for name in FRAMES:
-        frame = getattr(ctx, name)
-        if name == "completeness":
+    files = {}
+    for name, data in (extra or {}).items():
+        atomic_write(folder / name, data)
+        files[name] = hashlib.sha256(data).hexdigest()
+    for name, frame in frames.items():
+        if "missing" in frame.columns:  # a list column (completeness): plain ints for Parquet
             frame = frame.assign(missing=frame["missing"].map(lambda m: [int(n) for n in m]))
         data = frame.to_parquet(index=False)
         atomic_write(folder / f"{name}.parquet", data)
         files[f"{name}.parquet"] = hashlib.sha256(data).hexdigest()
+    atomic_write(folder / "inputs.json", json.dumps({**manifest, "files_sha256": files}, ensure_ascii=False, indent=2))
+    return folder
+
+
+def read_frames(folder: Path, names: tuple[str, ...], rerun: str) -> tuple[dict, dict[str, pd.DataFrame]]:
+    """The manifest and the frames saved by :func:`write_frames`, each file checked against its checksum.
+
+    ``rerun`` is the command that writes them again, for the message when a file is missing or changed.
+    """
+    try:
+        manifest = json.loads((folder / "inputs.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise KehoachError(f"{folder}: không đọc được số liệu đầu vào của báo cáo ({exc}). Chạy lại bằng {rerun}.") from None
+    for name, digest in manifest["files_sha256"].items():
+        if _sha256(folder / name) != digest:
+            raise KehoachError(f"{folder / name}: tệp số liệu đầu vào đã bị thay đổi hoặc bị thiếu sau lần chạy. "
+                               f"Chạy lại bằng {rerun}.")
+    frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in names}
+    for frame in frames.values():
+        if "missing" in frame.columns:
+            frame["missing"] = frame["missing"].map(lambda m: [int(n) for n in m])
+    return manifest, frames
+
+
+def write(ctx: ReportContext, folder: Path) -> Path:
+    """Save the context's inputs into ``folder`` (a report folder's ``inputs/``), each file atomically."""
     manifest = {
         "ward": ctx.plan.ward, "year": ctx.plan.year, "period": str(ctx.period),
         "cutoff": ctx.cutoff.isoformat(), "illustrative": ctx.illustrative,
         "illustrative_mixed": ctx.illustrative_mixed, "plan_sha256": ctx.plan_sha256,
-        "parameters": json.loads(ctx.params.model_dump_json()), "files_sha256": files,
+        "parameters": json.loads(ctx.params.model_dump_json()),
     }
-    atomic_write(folder / "inputs.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-    return folder
+    plan_bytes = ctx.plan.source.read_bytes() if ctx.plan.source else b""
+    return write_frames(folder, {name: getattr(ctx, name) for name in FRAMES}, manifest, {"plan.yaml": plan_bytes})
 
 
 def read(folder: Path) -> ReportContext:
     """Load the inputs saved by :func:`write`, checking each file against its recorded checksum."""
-    try:
-        manifest = json.loads((folder / "inputs.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise KehoachError(f"{folder}: không đọc được số liệu đầu vào của báo cáo ({exc}). Chạy lại kỳ báo cáo "
-                           "bằng kehoach run.") from None
-    for name, digest in manifest["files_sha256"].items():
-        if _sha256(folder / name) != digest:
-            raise KehoachError(f"{folder / name}: tệp số liệu đầu vào đã bị thay đổi hoặc bị thiếu sau lần chạy. "
-                               "Chạy lại kỳ báo cáo bằng kehoach run.")
-    frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in FRAMES}
-    frames["completeness"]["missing"] = frames["completeness"]["missing"].map(lambda m: [int(n) for n in m])
+    manifest, frames = read_frames(folder, FRAMES, "kehoach run")
     check(RECORDS, frames["records"], "Số liệu đã dùng")
     check(PROGRESS, frames["progress"], "Số liệu mới nhất đã dùng")
     return ReportContext(

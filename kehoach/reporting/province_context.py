@@ -10,7 +10,6 @@ province notebook calls :func:`load`.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,10 +18,9 @@ import pandas as pd
 
 from kehoach.core import config
 from kehoach.core.errors import KehoachError
-from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters
 from kehoach.core.period import Period
-from kehoach.reporting.context import ReportContext
+from kehoach.reporting.context import ReportContext, read_frames, write_frames
 
 FRAMES = ("frame", "communes", "completeness")
 #: Commune table columns: identity, weight, and where its reports are relative to the province report.
@@ -86,36 +84,14 @@ def gather(period: Period, params: PeriodParameters, outcomes: list[CommuneOutco
 
 def write(pctx: ProvinceContext, folder: Path) -> Path:
     """Save the province inputs into ``folder`` (the province report's ``inputs/``), each file atomically."""
-    folder.mkdir(parents=True, exist_ok=True)
-    files = {}
-    for name in FRAMES:
-        frame = getattr(pctx, name)
-        if name == "completeness":
-            frame = frame.assign(missing=frame["missing"].map(lambda m: [int(n) for n in m]))
-        data = frame.to_parquet(index=False)
-        atomic_write(folder / f"{name}.parquet", data)
-        files[f"{name}.parquet"] = hashlib.sha256(data).hexdigest()
     manifest = {"period": str(pctx.period), "province": pctx.province, "cutoff": pctx.cutoff.isoformat(),
-                "illustrative": pctx.illustrative, "parameters": json.loads(pctx.params.model_dump_json()),
-                "files_sha256": files}
-    atomic_write(folder / "inputs.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-    return folder
+                "illustrative": pctx.illustrative, "parameters": json.loads(pctx.params.model_dump_json())}
+    return write_frames(folder, {name: getattr(pctx, name) for name in FRAMES}, manifest)
 
 
 def read(folder: Path) -> ProvinceContext:
     """Load the inputs saved by :func:`write`, checking each file against its recorded checksum."""
-    try:
-        manifest = json.loads((folder / "inputs.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise KehoachError(f"{folder}: không đọc được số liệu đầu vào của báo cáo tỉnh ({exc}). "
-                           "Chạy lại bằng kehoach run --ward all.") from None
-    for name, digest in manifest["files_sha256"].items():
-        path = folder / name
-        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            raise KehoachError(f"{path}: tệp số liệu đầu vào của báo cáo tỉnh đã bị thay đổi hoặc bị thiếu. "
-                               "Chạy lại bằng kehoach run --ward all.")
-    frames = {name: pd.read_parquet(folder / f"{name}.parquet") for name in FRAMES}
-    frames["completeness"]["missing"] = frames["completeness"]["missing"].map(lambda m: [int(n) for n in m])
+    manifest, frames = read_frames(folder, FRAMES, "kehoach run --ward all")
     return ProvinceContext(period=Period.parse(manifest["period"]), params=PeriodParameters.model_validate(manifest["parameters"]),
                            province=manifest["province"], cutoff=dt.datetime.fromisoformat(manifest["cutoff"]),
                            illustrative=bool(manifest["illustrative"]), **frames)
