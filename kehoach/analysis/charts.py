@@ -30,7 +30,7 @@ import pandas as pd  # noqa: E402
 
 from kehoach.core import config  # noqa: E402
 from kehoach.core.files import atomic_write  # noqa: E402
-from kehoach.core.formatting import fmt_value  # noqa: E402
+from kehoach.core.formatting import decimals_of, fmt_value  # noqa: E402
 from kehoach.core.labels import (LEGEND_LABELS, PALETTE, QUARTER_NAMES, STATUS_LABELS, STATUSES,  # noqa: E402
                                  SYMBOLS, TEXT_ON, status_cell)
 from kehoach.core.period import Period  # noqa: E402
@@ -110,7 +110,7 @@ def bullet_rows(rows: pd.DataFrame, title: str) -> dict[str, Any]:
         return _empty(f"{title}: chưa có số liệu")
     rows["title"] = "(" + rows["indicator"].astype(str) + ") " + rows["label"] + " (" + rows["unit"] + ")"
     rows["value_text"] = [fmt_value(v, u) for v, u in zip(rows["value"], rows["unit"])]
-    rows["projection_text"] = [fmt_value(round(v, _decimals(r)), u) if v == v else "—"
+    rows["projection_text"] = [fmt_value(round(v, decimals_of(r.get("value"), r.get("target"))), u) if v == v else "—"
                                for v, u, r in zip(rows["projection"], rows["unit"], rows.to_dict("records"))]
     rows["target_line"] = rows["target"].where(rows["kind"] != "reduction", rows["baseline"] - rows["target"])
     rows["projection_line"] = rows["projection"].where(rows["kind"] != "reduction", rows["baseline"] - rows["projection"])
@@ -140,19 +140,6 @@ def bullet_rows(rows: pd.DataFrame, title: str) -> dict[str, Any]:
     ).resolve_scale(x="independent").properties(
         title=alt.Title(title, subtitle="Thanh: thực hiện; vạch đen: kế hoạch năm; hình thoi: ước thực hiện cả năm"))
     return _finish(chart)
-
-
-def _decimals(row: dict) -> int:
-    """Decimals of an indicator's figures (the estimate keeps their precision): 652149 → 0, 10,95 → 2."""
-    from decimal import Decimal
-
-    places = 0
-    for key in ("value", "target"):
-        v = row.get(key)
-        if v is not None and v == v:
-            exponent = Decimal(repr(round(float(v), 6))).normalize().as_tuple().exponent
-            places = max(places, -exponent if isinstance(exponent, int) and exponent < 0 else 0)
-    return min(places, 2)
 
 
 def trend(progress: pd.DataFrame, indicator: pd.Series | dict, year: int) -> dict[str, Any]:

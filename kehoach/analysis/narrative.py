@@ -14,12 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from decimal import Decimal
 
 import pandas as pd
 
 from kehoach.analysis.evaluation import ATTENTION, STATUS_LABELS, needing_attention
-from kehoach.core.formatting import fmt_date, fmt_number, fmt_value
+from kehoach.core.formatting import decimals_of, fmt_date, fmt_number, fmt_value
 from kehoach.core.period import VN_TZ, Period
 
 TEMPLATES: dict[str, str] = {
@@ -116,17 +115,6 @@ def join_vi(items: list[str]) -> str:
     """'a', 'a và b', 'a, b và c'."""
     items = [i for i in items if i]
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " và " + items[-1] if items else ""
-
-
-def decimals_of(*values: object) -> int:
-    """The precision of reported figures: the most decimals among ``values`` (at most 2)."""
-    places = 0
-    for value in values:
-        if _missing(value):
-            continue
-        exponent = Decimal(repr(round(float(value), 6))).normalize().as_tuple().exponent
-        places = max(places, -int(exponent) if isinstance(exponent, int) and exponent < 0 else 0)
-    return min(places, 2)
 
 
 def approx(value: float, unit: str, decimals: int = 0) -> str:

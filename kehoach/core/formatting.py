@@ -151,3 +151,20 @@ def document_date(value: "dt.date | None", year: int | None = None) -> str:
     day = f"{value.day:02d}" if value.day < 10 else str(value.day)
     month = f"{value.month:02d}" if value.month < 3 else str(value.month)
     return f"ngày {day} tháng {month} năm {value.year}"
+
+
+def decimals_of(*values: object) -> int:
+    """The precision of reported figures: the most decimals among ``values``, at most 2 (652149 → 0, 10,95 → 2).
+
+    Estimates are written at this precision, so a projection keeps the precision of what it comes from.
+    """
+    places = 0
+    for value in values:
+        if value is None or value != value or isinstance(value, str):
+            continue
+        number = float(value)
+        if not math.isfinite(number):
+            continue
+        exponent = Decimal(repr(round(number, 6))).normalize().as_tuple().exponent
+        places = max(places, -int(exponent) if isinstance(exponent, int) and exponent < 0 else 0)
+    return min(places, 2)

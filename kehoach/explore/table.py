@@ -14,9 +14,8 @@ from decimal import Decimal
 import pandas as pd
 
 from kehoach.core.labels import status_cell
-from kehoach.core.formatting import fmt_number
+from kehoach.core.formatting import decimals_of, fmt_number
 
-MAX_DECIMALS = 2
 
 #: Numeric columns of the table: evaluated column → heading.
 NUMBERS = {"target": "Kế hoạch năm", "value": "Thực hiện", "projection": "Ước cả năm",
@@ -24,14 +23,6 @@ NUMBERS = {"target": "Kế hoạch năm", "value": "Thực hiện", "projection"
 #: Every column of the table and of the exports, in order.
 COLUMNS = {"indicator": "TT", "label": "Chỉ tiêu", "unit": "Đơn vị tính", **NUMBERS,
            "kind_text": "Loại số liệu", "status_text": "Đánh giá", "group_name": "Nhóm", "unit_name": "Đơn vị chủ trì"}
-
-
-def decimals_of(value: float) -> int:
-    """Decimals needed to write ``value`` as given (0 for 652149.0, 1 for 38.2), at most 2."""
-    if value is None or not math.isfinite(value):
-        return 0
-    exponent = Decimal(repr(float(value))).normalize().as_tuple().exponent
-    return min(MAX_DECIMALS, max(0, -int(exponent)))
 
 
 def precisions(plan_indicators: pd.DataFrame, progress: pd.DataFrame) -> dict[int, int]:
