@@ -37,14 +37,32 @@ _COMMON = {
 
 RECORDS = pa.DataFrameSchema({
     **_COMMON,
-    "record": pa.Column("string", pa.Check.isin(["indicator", "task"]), nullable=False),
+    "record": pa.Column("string", pa.Check.isin(["indicator", "task", "text"]), nullable=False),
     "indicator": pa.Column("Int64", nullable=True),
     "task": pa.Column("string", nullable=True),
     "value": pa.Column("float64", nullable=True),
     "is_estimate": pa.Column("boolean", nullable=True),
     "status": pa.Column("string", nullable=True),
+    "item": pa.Column("string", nullable=True, required=False),
+    "text": pa.Column("string", nullable=True, required=False),
 }, name="bản ghi tiến độ", strict=False,
-    checks=unique("ward", "year", "record", "indicator", "task", "period", "revision"))
+    checks=unique("ward", "year", "record", "indicator", "task", "item", "unit_code", "period", "revision"))
+
+#: The latest words of the units for a period (:func:`kehoach.data.store.latest_texts`): one row per
+#: ward, year, unit, item, indicator or task, and period. ``item`` is a key of :data:`kehoach.data.texts.ITEMS`.
+TEXTS = pa.DataFrameSchema({
+    "ward": pa.Column("string", nullable=False),
+    "year": pa.Column("Int64", nullable=False),
+    "period": pa.Column("string", PERIOD, nullable=False),
+    "unit_code": pa.Column("string", nullable=False),
+    "item": pa.Column("string", nullable=False),
+    "indicator": pa.Column("Int64", nullable=True),
+    "task": pa.Column("string", nullable=True),
+    "text": pa.Column("string", pa.Check.str_length(min_value=1), nullable=False),
+    "revision": pa.Column("Int64", pa.Check.ge(1), nullable=False),
+    "submitted_at": pa.Column(UTC, nullable=False),
+}, name="nội dung báo cáo của đơn vị", strict=False, coerce=True,
+    checks=unique("ward", "year", "unit_code", "item", "indicator", "task", "period"))
 
 PROGRESS = pa.DataFrameSchema({
     "ward": pa.Column("string", nullable=False),

@@ -44,10 +44,10 @@ log = logging.getLogger(__name__)
 COLUMNS = [
     "ward", "year", "record", "indicator", "task", "period", "revision", "value", "is_estimate",
     "status", "unit_code", "submitted_at", "imported_at", "source_file", "source_sha256", "note",
-    "illustrative", "submitted_at_source",
+    "illustrative", "submitted_at_source", "item", "text",
 ]
 #: Columns added after the first release, with the value they take when reading an older file.
-ADDED_COLUMNS = {"illustrative": None, "submitted_at_source": "import"}  # illustrative: from the folder marker
+ADDED_COLUMNS = {"illustrative": None, "submitted_at_source": "import", "item": None, "text": None}  # illustrative: from the folder marker
 SUBMITTED_SOURCES = ("import", "manual")
 #: The longest note an import accepts (characters).
 NOTE_MAX_CHARS = 2000
@@ -59,7 +59,7 @@ _ARROW_TYPES = {
     "is_estimate": pa.bool_(), "status": pa.string(), "unit_code": pa.string(),
     "submitted_at": pa.timestamp("us", tz="UTC"), "imported_at": pa.timestamp("us", tz="UTC"),
     "source_file": pa.string(), "source_sha256": pa.string(), "note": pa.string(),
-    "illustrative": pa.bool_(), "submitted_at_source": pa.string(),
+    "illustrative": pa.bool_(), "submitted_at_source": pa.string(), "item": pa.string(), "text": pa.string(),
 }
 _ARCHIVE_NAME_BYTES = 120  # room for the hash prefix and a temporary name's decorations within 255 bytes
 _HEADER = (",".join(COLUMNS) + "\n").encode()
@@ -228,7 +228,7 @@ def _with_defaults(table: pa.Table, path: Path) -> pa.Table:
     n = table.num_rows
     for name, default in ADDED_COLUMNS.items():
         column = table.column(name)
-        if column.null_count != n or n == 0:
+        if column.null_count != n or n == 0 or default is None and name != "illustrative":
             continue
         if name == "illustrative":  # older stores marked the whole folder
             default = (path.parent / LEGACY_MARKER).exists()
@@ -275,14 +275,24 @@ def latest(records: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
 def latest_values(records: pd.DataFrame) -> pd.DataFrame:
     """The latest revision of every indicator value: one row per ward, year, indicator and period."""
     values = latest(records[records["record"] == "indicator"], ["ward", "year", "indicator", "period"])
-    return values.drop(columns=["task", "status", "record"])
+    return values.drop(columns=["task", "status", "record", "item", "text"])
 
 
 def latest_tasks(records: pd.DataFrame) -> pd.DataFrame:
     """The latest status of every task: one row per ward, year, task and period."""
     tasks = latest(records[records["record"] == "task"], ["ward", "year", "task", "period"])
     tasks["status_label"] = tasks["status"].map(TASK_STATUSES).astype("string")
-    return tasks.drop(columns=["indicator", "value", "is_estimate", "record"])
+    return tasks.drop(columns=["indicator", "value", "is_estimate", "record", "item", "text"])
+
+
+def latest_texts(records: pd.DataFrame) -> pd.DataFrame:
+    """The latest text of every item: one row per ward, year, unit, item, indicator or task, and period.
+
+    A text record (``record == "text"``) carries one of :data:`kehoach.data.texts.ITEMS` in ``item``,
+    the unit's words in ``text``, and the indicator or task it concerns (neither for a unit-level item).
+    """
+    texts = latest(records[records["record"] == "text"], ["ward", "year", "unit_code", "item", "indicator", "task", "period"])
+    return texts.drop(columns=["value", "is_estimate", "status", "record"])
 
 
 def load_progress(ward: str | None = None, year: int | None = None, root: Path | None = None) -> pd.DataFrame:
