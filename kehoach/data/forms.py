@@ -302,7 +302,9 @@ def _task_table(ws, tasks: pd.DataFrame) -> None:
 # -- the units' words ("Nội dung báo cáo") ------------------------------------------------
 _LAG_FILL = PatternFill("solid", fgColor="F8D7DA")
 _SECTION_FILL = PatternFill("solid", fgColor="EEF2F6")
-_TEXT_ROW_HEIGHT = 90  # points: about six lines of wrapped text before the unit widens the row
+#: Row heights (points): room for about five lines where words are expected (the unit's own items, a lagging
+#: indicator), two lines elsewhere; the unit can make any row taller.
+_TEXT_ROW_HEIGHT, _TEXT_ROW_HEIGHT_SHORT = 75, 32
 
 
 @dataclass(frozen=True)
@@ -374,7 +376,8 @@ def _text_input_row(ws, row: int, entry: TextRow) -> None:
     cell.protection = Protection(locked=False)
     cell.fill = _INPUT_FILL
     cell.number_format = "@"
-    ws.row_dimensions[row].height = _TEXT_ROW_HEIGHT
+    expected = entry.lagging or ITEMS[entry.item].level == "unit"
+    ws.row_dimensions[row].height = _TEXT_ROW_HEIGHT if expected else _TEXT_ROW_HEIGHT_SHORT
 
 
 def fill_texts(path: Path, texts: dict[tuple[str, str | None], str | None]) -> None:

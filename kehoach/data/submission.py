@@ -582,6 +582,18 @@ def _clean_text(raw: object, ctx: _Context, at: dict, column: str) -> str | None
     return text or None
 
 
+def _text_period(text: str, ctx: _Context, row: int) -> Period | None:
+    """A CSV row's period: a quarter of the plan year that has begun (words are not sent for last year's figures)."""
+    try:
+        year = Period.parse(text).year
+    except PeriodError:
+        year = ctx.plan.year  # let _period name the problem
+    if year != ctx.plan.year:
+        ctx.add(f"nội dung báo cáo chỉ nhận cho các quý năm {ctx.plan.year}, không nhận cho kỳ {text}", row=row, column="period")
+        return None
+    return _period(text or None, ctx, row=row, column="period")
+
+
 def _texts_from_csv(header: list[str], lines: list[tuple[int, list[str]]], ctx: _Context) -> pd.DataFrame:
     """A CSV of texts (``unit, period, item, code, text``; ``ward`` optional): every row checked like a form's."""
     rows, seen = [], {}
@@ -593,7 +605,7 @@ def _texts_from_csv(header: list[str], lines: list[tuple[int, list[str]]], ctx: 
             ctx.add(f"dòng của phường “{ward}”, không phải {ctx.plan.ward}", row=number, column="ward")
             continue
         unit = raw["unit"].strip()
-        period = _period(raw["period"].strip() or None, ctx, row=number, column="period")
+        period = _text_period(raw["period"].strip(), ctx, number)
         if unit not in units:
             ctx.add(f"đơn vị “{unit}” không có trong kế hoạch; các mã: {', '.join(sorted(units))}", row=number, column="unit")
             continue
