@@ -317,3 +317,23 @@ def test_a_form_resaved_by_libreoffice_imports_identically(plan, tmp_path):
         ("VHXH", "ket-qua-noi-bat", None, None, "2026-Q3"): "Tổ chức tốt các hoạt động văn hóa.\nChi trả đủ chế độ.",
         ("VHXH", "nguyen-nhan-chi-tieu", 15, None, "2026-Q3"): "Hết hỗ trợ mua thẻ; lao động tự do chưa mua.",
         ("VHXH", "ket-qua-nhiem-vu", None, "II.2.2", "2026-Q3"): "=100% trẻ đến trường, \"đúng kế hoạch\""}
+
+
+def test_a_hidden_row_map_pointing_elsewhere_is_checked_against_the_plan(plan, store, tmp_path):
+    """Rows remapped in the hidden sheet (to another unit's indicator, or an item at the wrong level) are refused."""
+    form = write_template(plan, "PVHCC", "2026-Q3", tmp_path / "map.xlsx")
+    fill_texts(form, {("nguyen-nhan-chi-tieu", "ho-so-tthc-tren-mang"): "Liên thông chưa trực tuyến.",
+                      ("ket-qua-noi-bat", None): "Đúng quy trình."})
+    wb = load_workbook(form)
+    rows = {(r[1].value, r[2].value or ""): r for r in wb[TEXT_META_SHEET].iter_rows(min_row=2)}
+    rows[("nguyen-nhan-chi-tieu", "ho-so-tthc-tren-mang")][2].value = "bao-hiem-y-te"
+    rows[("ket-qua-noi-bat", "")][1].value = "ket-qua-nhiem-vu"
+    wb.save(form)
+    with pytest.raises(SubmissionError) as exc:
+        _import(form, plan, store)
+    assert [str(p) for p in exc.value.problems] == [
+        "map.xlsx, sheet “Nội dung báo cáo”, dòng 10, cột A: mục “ket-qua-nhiem-vu” cần mã nhiệm vụ phần II do đơn vị "
+        "PVHCC chủ trì, “” không phải; các mã: II.3.3",
+        "map.xlsx, sheet “Nội dung báo cáo”, dòng 16, cột A: mục “nguyen-nhan-chi-tieu” cần mã chỉ tiêu do đơn vị PVHCC "
+        "chủ trì, “bao-hiem-y-te” không phải; các mã: ho-so-tthc-tren-mang, ho-so-dung-han, dich-vu-cong-truc-tuyen, "
+        "hai-long-nguoi-dan"]
