@@ -319,7 +319,7 @@ class TextRow:
     lagging: bool = False
 
 
-def text_rows(plan: Plan, indicators: pd.DataFrame, tasks: pd.DataFrame, p: Period,
+def text_rows(indicators: pd.DataFrame, tasks: pd.DataFrame, p: Period,
               lagging: Collection[int] = ()) -> list[tuple[str, list[TextRow]]]:
     """The sheet's sections, each with its input rows: the unit's own items, its indicators, its tasks."""
     unit_items = [TextRow(item, None, "", item_label(item, p.quarter)) for item, spec in ITEMS.items() if spec.level == "unit"]
@@ -350,14 +350,16 @@ def _text_sheet(wb: Workbook, plan: Plan, unit_name: str, indicators: pd.DataFra
     ws.freeze_panes = ws.cell(row=FIRST_ROW, column=1)
     meta = wb.create_sheet(TEXT_META_SHEET)
     meta.append(["row", "item", "code", "label"])
-    row = FIRST_ROW
-    for title, rows in text_rows(plan, indicators, tasks, p, lagging):
+    row, mapped = FIRST_ROW, 1
+    for title, rows in text_rows(indicators, tasks, p, lagging):
         cell = ws.cell(row=row, column=1, value=title)
         cell.font, cell.fill = Font(bold=True), _SECTION_FILL
         row += 1
         for entry in rows:
             _text_input_row(ws, row, entry)
-            meta.append([row, entry.item, entry.code or "", entry.label])
+            mapped += 1
+            for col, value in enumerate([row, entry.item, entry.code or "", entry.label], start=1):
+                text_cell(meta, mapped, col, value)
             row += 1
     meta.sheet_state = "veryHidden"
     meta.protection.sheet = True
