@@ -1,8 +1,9 @@
 """Excel reporting forms: write one for a unit and period, and read one back.
 
 The layout lives here and only here. A form has a visible indicator sheet, a task sheet
-(when the unit leads tasks) and a very hidden ``_meta`` sheet recording ward, unit, plan
-year and period, so that an import needs no extra arguments.
+(when the unit leads tasks), the "Nội dung báo cáo" sheet for the unit's own words (with a very
+hidden ``_noi_dung`` sheet mapping each of its rows to an item and code), and a very hidden
+``_meta`` sheet recording ward, unit, plan year and period, so that an import needs no extra arguments.
 
 A submitted file is untrusted. Before openpyxl parses it, :func:`check_archive` refuses an
 archive whose parts would expand beyond :data:`MAX_UNCOMPRESSED` bytes, or whose sheets

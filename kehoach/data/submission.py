@@ -15,7 +15,12 @@ What a file says is not trusted:
 * a CSV must parse cleanly (no unterminated quote, no short or long row);
 * a value must lie in the indicator's range and within ±:data:`VALUE_LIMIT`; a note is at
   most :data:`~kehoach.data.store.NOTE_MAX_CHARS` characters;
-* an indicator or task appears once per period in a file;
+* a unit's words (the "Nội dung báo cáo" sheet, or a CSV ``unit, period, item, code, text``) name an
+  item of :data:`kehoach.data.texts.ITEMS` at its level, for an indicator or task of that unit, in a
+  quarter of the plan year; a text holding a control character or a bidirectional override is
+  refused (never silently changed), as is one longer than :data:`~kehoach.data.forms.TEXT_MAX_CHARS`;
+  an empty cell is no record, so it never erases a text sent before;
+* an indicator, task or text item appears once per period in a file;
 * a value more than 100 times, or less than 1/100 of, the last stored one is held back
   (:class:`~kehoach.core.errors.OutlierError`) unless ``accept_outliers``.
 """
