@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+import logging
 from typing import Literal
 
 import pandas as pd
@@ -16,6 +17,8 @@ from kehoach.core import config
 from kehoach.core.errors import KehoachError, PlanError, PlanChoiceError
 from kehoach.core.files import read_text, yaml_problem
 from kehoach.core.formatting import fmt_value, nfc
+
+log = logging.getLogger(__name__)
 
 Comparison = Literal[">=", ">", "<"]
 Kind = Literal["cumulative", "level", "annual_estimate", "reduction"]
@@ -91,9 +94,36 @@ class Indicator(_Model):
     kind: Kind
     frequency: Frequency
     notes: str | None = None
+    #: The lead responsible unit: the one whose form carries the indicator and whom reports name.
     unit_code: str
+    #: Every responsible unit, the lead first. In YAML ``unit_code`` takes one code or a list of codes
+    #: (``unit_code: [CA, QS]``: Công an leads, Ban Chỉ huy quân sự shares); one code gives ``(code,)``.
+    unit_codes: tuple[str, ...] = ()
     value_range: tuple[float | None, float | None] | None = None
     target_noun: str = "kế hoạch"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _owners(cls, data: object) -> object:
+        """``unit_code`` as a list of codes: the first is the lead, all are kept in ``unit_codes``."""
+        if not isinstance(data, dict):
+            return data
+        given = data.get("unit_code")
+        if isinstance(given, (list, tuple)):
+            if not given or not all(isinstance(c, str) for c in given):
+                raise ValueError("field 'unit_code': give one unit code or a list of unit codes (the first leads)")
+            if len(set(given)) != len(given):
+                raise ValueError(f"field 'unit_code': a unit is listed twice in {list(given)}")
+            return {**data, "unit_code": given[0], "unit_codes": tuple(given)}
+        if isinstance(given, str) and not data.get("unit_codes"):
+            return {**data, "unit_codes": (given,)}
+        return data
+
+    @model_validator(mode="after")
+    def _lead_first(self) -> "Indicator":
+        if self.unit_codes[:1] != (self.unit_code,):
+            raise ValueError(f"field 'unit_codes': the lead unit '{self.unit_code}' must come first in {list(self.unit_codes)}")
+        return self
 
     @property
     def bounds(self) -> tuple[float | None, float | None]:
@@ -148,8 +178,9 @@ class Plan(_Model):
             codes.add(ind.code)
             if ind.group not in groups:
                 raise ValueError(f"{where}, field 'group': unknown group '{ind.group}'; declare it under 'groups' ({', '.join(sorted(groups))})")
-            if ind.unit_code not in units:
-                raise ValueError(f"{where}, field 'unit_code': undeclared responsible unit '{ind.unit_code}'; declare it under 'units' ({', '.join(sorted(units))})")
+            for code in ind.unit_codes:
+                if code not in units:
+                    raise ValueError(f"{where}, field 'unit_code': undeclared responsible unit '{code}'; declare it under 'units' ({', '.join(sorted(units))})")
         for task in self.tasks:
             if task.unit_code not in units:
                 raise ValueError(f"task {task.id}, field 'unit_code': undeclared responsible unit '{task.unit_code}'")
@@ -187,6 +218,7 @@ class Plan(_Model):
                 "notes": ind.notes,
                 "unit_code": ind.unit_code,
                 "unit_name": units[ind.unit_code].name,
+                "unit_codes": ", ".join(ind.unit_codes),
                 "target_text": ind.target_text(),
                 "target_noun": ind.target_noun,
                 "value_min": ind.bounds[0],
@@ -281,6 +313,22 @@ def _describe(error: dict, raw: dict) -> str:
     return f"{where}: {message}" if not message.startswith(("indicator", "task", "groups", "units", "tasks")) else message
 
 
+def parse_plan(text: str, name: str) -> Plan:
+    """Validate a plan's YAML ``text``; errors name ``name`` (the file), the line, the indicator and the field."""
+    try:
+        raw = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{name}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
+    if not isinstance(raw, dict):
+        raise PlanError(f"{name}: tệp kế hoạch phải là một bảng YAML có các mục document, groups, units, indicators.")
+    raw = _nfc_tree(raw)
+    try:
+        return Plan.model_validate(raw)
+    except ValidationError as exc:
+        problems = "; ".join(_describe(e, raw) for e in exc.errors())
+        raise PlanError(f"{name}: {problems}") from None
+
+
 def load_plan(path: str | Path | None = None) -> Plan:
     """Load and validate a plan file (YAML). Without ``path``, the single plan :func:`find_plan` finds.
 
@@ -293,22 +341,16 @@ def load_plan(path: str | Path | None = None) -> Plan:
         text = read_text(path, "tệp kế hoạch")  # UTF-8 or UTF-16 with BOM
     except KehoachError as exc:
         raise PlanError(str(exc)) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
-    if not isinstance(raw, dict):
-        raise PlanError(f"{path}: tệp kế hoạch phải là một bảng YAML có các mục document, groups, units, indicators.")
-    raw = _nfc_tree(raw)
-    try:
-        plan = Plan.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(_describe(e, raw) for e in exc.errors())
-        raise PlanError(f"{path}: {problems}") from None
+    plan = parse_plan(text, str(path))
     return plan.model_copy(update={"source": path})
 
 
 # -- finding plans in a workspace ---------------------------------------------------------
+def is_stray(path: Path) -> bool:
+    """A temporary (``tmpXXXX.yaml``, as :mod:`tempfile` names them) or hidden file, or not a regular file."""
+    return path.name.startswith(("tmp", ".", "~$")) or not path.is_file()
+
+
 @dataclass(frozen=True)
 class PlanEntry:
     """One plan file of the workspace, as :func:`list_plans` sees it."""
@@ -329,6 +371,9 @@ def list_plans(folder: Path | None = None) -> list[PlanEntry]:
     folder = Path(folder) if folder else config.plan_dir()
     entries = []
     for path in sorted(folder.glob("*.yaml")):
+        if is_stray(path):
+            log.warning("Bỏ qua %s: tệp tạm hoặc tệp ẩn, không phải kế hoạch (xóa tệp này nếu không cần).", path)
+            continue
         plan = load_plan(path)
         entries.append(PlanEntry(path, plan.ward, plan.year, plan.title_place, plan.document.decision_number,
                                  len(plan.indicator_list)))
