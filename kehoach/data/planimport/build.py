@@ -328,7 +328,7 @@ def assign_indicators(draft: Draft, reference: Plan | None) -> dict[int, object]
             ind.checks["frequency"] = "mặc định hằng quý; đổi nếu chỉ tiêu chỉ có số 6 tháng hoặc cả năm"
         if ind.target is None:
             ind.target = 0.0
-            ind.checks["target"] = "không đọc được chỉ tiêu (con số) từ văn bản; điền giá trị kế hoạch"
+            ind.checks.setdefault("target", f"không đọc được chỉ tiêu (con số) từ văn bản; điền giá trị kế hoạch: “{ind.raw}”")
         if not ind.unit:
             ind.checks["unit"] = "không đọc được đơn vị tính; điền đơn vị tính (%, người, triệu đồng…)"
     return matched

@@ -593,7 +593,7 @@ def read_document(lines: list[Line], front: list[Line]) -> tuple[dict, dict[str,
     """Decision number, date and issuer, the ward, the province, the year and the title."""
     checks: dict[str, str] = {}
     head = "\n".join(line.text for line in (front or lines[:40]))
-    everything = "\n".join(line.text for line in lines if line.text)
+    everything = "\n".join(line.text for line in lines[:400] if line.text)  # the metadata stand at the top
     doc: dict = {}
     match = _DECISION.search(head) or _DECISION.search(everything)
     if match:

@@ -68,8 +68,10 @@ class Line:
 
 def clean(text: str) -> str:
     """NFC, no control characters, no Markdown emphasis, no non-breaking or repeated spaces."""
-    text = CONTROL.sub("", nfc(text).replace("\u00a0", " ")).replace("*", "")
-    return re.sub(r"[ \t]+", " ", text).strip()
+    text = nfc(text).replace("\u00a0", " ").replace("*", "")
+    if CONTROL.search(text):
+        text = CONTROL.sub("", text)
+    return " ".join(text.split())
 
 
 def _mb(size: int) -> str:
@@ -118,7 +120,7 @@ def decode_text(path: Path, data: bytes) -> str:
         try:
             return nfc(data.decode(encoding))
         except UnicodeDecodeError as exc:
-            raise PlanError(f"{path}: tệp có dấu mã hóa {_ENCODING_NAMES.get(encoding.replace('-', '_'), 'UTF')} "
+            raise PlanError(f"{path}: tệp có dấu mã hóa {'UTF-8' if encoding == 'utf-8-sig' else 'UTF-16'} "
                             f"nhưng byte ở vị trí {exc.start} không đọc được theo mã đó; lưu lại tệp với mã UTF-8 rồi nhập lại.") from None
     try:
         return nfc(data.decode("utf-8"))
@@ -225,7 +227,11 @@ def _pdf_lines(path: Path) -> list[Line]:
     page_number = 0
     try:
         reader = PdfReader(str(path))
-        count = len(reader.pages)
+        declared = reader.trailer["/Root"]["/Pages"].get("/Count", 0)  # before the page tree is walked
+        if isinstance(declared, int) and declared > MAX_PDF_PAGES:
+            count = declared
+        else:
+            count = len(reader.pages)
         if count > MAX_PDF_PAGES:
             raise PlanError(f"{path}: tệp PDF có {fmt_number(count)} trang, vượt giới hạn {MAX_PDF_PAGES} trang của một văn bản "
                             "kế hoạch; kiểm tra lại tệp (có thể chọn nhầm tệp).")
