@@ -33,7 +33,7 @@ def initials(name: str, drop: tuple[str, ...] = ()) -> str:
     out = []
     for word in words:
         f = fold(word)
-        if f in drop or f == "va" or word in ("phường", "xã", "thị", "trấn"):
+        if f in drop or f == "va" or word in ("phường", "xã", "thị", "trấn", "đặc", "khu"):
             continue
         out.append(word if word.isupper() and len(word) > 1 and f not in drop else word[0])
     return re.sub(r"[^A-Z0-9]", "", fold("".join(out)).upper())[:8] or "X"
@@ -89,13 +89,9 @@ def assign_units(draft: Draft, reference: Plan | None) -> list[DraftIndicator]:
             owners.setdefault(number, []).append((score, order * 10 + k, each))
 
     for order, unit in enumerate(draft.units):
-        for number in numbers_named(unit.body):
+        for number in numbers_named(_own_part(unit.body)):
             if number in by_number:
                 give(number, _BY_NUMBER, order, unit)
-        for group in group_refs(unit.body, draft.groups):
-            for ind in draft.indicators:
-                if ind.group is group:
-                    give(ind.number, _BY_GROUP, order, unit)
     bodies = {id(u): " " + " ".join(re.sub(r"[^a-z0-9]", " ", fold(re.sub(r"\([^()]*\)", "", u.body))).split()) + " "
               for u in draft.units}
     for ind in sorted(draft.indicators, key=lambda i: -len(norm_name(i.name))):
@@ -106,6 +102,12 @@ def assign_units(draft: Draft, reference: Plan | None) -> list[DraftIndicator]:
             if key in bodies[id(unit)]:
                 give(ind.number, len(key), order, unit)
                 bodies[id(unit)] = bodies[id(unit)].replace(key, " # ", 1)
+    for order, unit in enumerate(draft.units):  # a whole group: only its indicators no other item names one by one
+        for group in group_refs(_own_part(unit.body), draft.groups):
+            for ind in draft.indicators:
+                if ind.group is group and not any(o[2] is not unit and o[2] not in joint.get(id(unit), [])
+                                                  for o in owners.get(ind.number, [])):
+                    give(ind.number, _BY_GROUP, order, unit)
     draft.units = [u for u in draft.units if id(u) not in joint]
     _roles(draft, owners)
     _unit_codes(draft, reference)
@@ -137,10 +139,16 @@ def _choose_owners(draft: Draft, owners: dict[int, list[tuple[int, int, DraftUni
     return missing
 
 
+def _own_part(body: str) -> str:
+    """A unit's item without the indicators it only helps with ("…; phối hợp theo dõi chỉ tiêu số 9")."""
+    return re.sub(r"phối hợp(?:\s+\S+){0,3}?\s+(?:các\s+)?(?:chỉ tiêu|nhóm)[^;.]*", "", body, flags=re.IGNORECASE)
+
+
 def group_refs(body: str, groups: list) -> list:
     """The indicator groups a sentence gives as a whole: "nhóm I", "các chỉ tiêu thuộc nhóm II và III",
     "nhóm I và nhóm III", "nhóm chỉ tiêu về Y tế", "các chỉ tiêu thuộc lĩnh vực Y tế" (not "các chỉ tiêu về Y tế: A, B")."""
     f = fold(re.sub(r"\([^()]*\)", "", body))
+    words = " ".join(re.sub(r"[^a-z0-9:]", " ", f).split())  # for names: no punctuation, as norm_name
     found: list = []
     token = r"(?:[ivx]{1,4}|\d{1,2}|[a-e])\b"
     for match in re.finditer(rf"\bnhom\s+(?:chi tieu\s+)?(?:so\s+)?({token}(?:\s*(?:,|va|-|–|den)\s*(?:nhom\s+)?{token})*)", f):
@@ -165,9 +173,15 @@ def group_refs(body: str, groups: list) -> list:
             continue
         pattern = (rf"(?:\bnhom(?:\s+cac)?(?:\s+chi tieu)?|\bchi tieu\s+(?:chu yeu\s+)?thuoc(?:\s+nhom|\s+linh vuc)?|\blinh vuc)"
                    rf"(?:\s+chu yeu)?(?:\s+ve)?\s+{re.escape(name)}(?![a-z0-9])(?!\s*:)")
-        if re.search(pattern, f):
+        if re.search(pattern, words):
             found.append(group)
-    return list(dict.fromkeys(found))
+    return _distinct(found)
+
+
+def _distinct(items: list) -> list:
+    """``items`` without repeats (by identity), in order."""
+    seen: set[int] = set()
+    return [x for x in items if not (id(x) in seen or seen.add(id(x)))]
 
 
 def _group_index(label: str, groups: list) -> int | None:
@@ -198,7 +212,7 @@ def _joint_units(draft: Draft) -> dict[int, list[DraftUnit]]:
             continue
         separate = [_find_unit([u for u in draft.units if u is not unit and not u.members], m) for m in unit.members]
         if all(separate):
-            joint[id(unit)] = list(dict.fromkeys(separate))
+            joint[id(unit)] = _distinct(separate)
     return joint
 
 
@@ -267,6 +281,7 @@ def _unit_codes(draft: Draft, reference: Plan | None) -> None:
             proposal = "".join(initials(m, ("ban", "phong", "cong", "chuc"))[:4] for m in unit.members)
         else:
             proposal = initials(unit.name, ("phong", "trung", "tam", "cong", "chuc"))
+            proposal = proposal if len(proposal) > 1 else initials(unit.name)  # "Công an xã" → CA, not A
         unit.code = _unique(proposal[:8], used)
         unit.checks["code"] = "mã đơn vị do chương trình đặt; biểu mẫu và thư gửi dùng mã này, có thể đổi cho dễ nhớ"
 
@@ -392,7 +407,7 @@ def summarize(body: list[str], limit: int = 220) -> str:
     """The first sentence of a task's text, cut at a word boundary."""
     if not body:
         return ""
-    text = " ".join(body).lstrip("-–• ")
+    text = " ".join(re.sub(r"^[-–•+]\s*", "", line) for line in body)
     sentence = re.split(r"(?<=\.)\s", text, maxsplit=1)[0].rstrip(".;")
     if len(sentence) > limit:
         sentence = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"

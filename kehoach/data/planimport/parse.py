@@ -152,6 +152,7 @@ class _Parser:
         self.task_styles: list[str] = []                  # numbering styles of part II, in order of first use
         self.fields: list[DraftField] = []
         self.pending_major = False
+        self.pending_group: tuple[str, str, Line] | None = None
         self.tables: dict[int, _Table | None] = {}
         self.unit: DraftUnit | None = None
         self.item: str | None = None                      # the numbered item of part III being read
@@ -202,7 +203,7 @@ class _Parser:
     def _major(self, title: str, kind: str = "roman", label: str = "") -> None:
         f = fold(title)
         self.in_indicators = False
-        self.group, self.last, self.unit, self.item = None, None, None, None
+        self.group, self.last, self.unit, self.item, self.pending_group = None, None, None, None, None
         self.part_kind, self.part_label = kind, label or self.part_label
         if "to chuc thuc hien" in f:
             self.part = "organisation"
@@ -229,6 +230,14 @@ class _Parser:
 
     # -- indicators ------------------------------------------------------------------------
     def _indicators(self, line: Line) -> None:
+        pending, count = self.pending_group, len(self.draft.indicators)
+        self._indicator_line(line)
+        if pending is not None and self.pending_group is pending:
+            self.pending_group = None
+            if len(self.draft.indicators) == count:  # no indicator under it: the list had ended
+                self._leave_indicators(line)
+
+    def _indicator_line(self, line: Line) -> None:
         text = _BULLET.sub("", line.text)
         numbered = _PAREN_NUMBER.match(text) or _WORD_NUMBER.match(text)
         if numbered:
@@ -267,14 +276,16 @@ class _Parser:
 
         False for a lettered or Roman line that is neither (read on as plain text).
         """
-        is_indicator = bool(split_name(_strip_year(body))) and not _GROUP_WORDS.match(body)
+        is_indicator = _has_target(body) and not _GROUP_WORDS.match(body)
         arabic = label.isdigit() and not dotted
         if arabic and is_indicator:
             self._indicator(int(label), body, line)
-        elif arabic and "chi tieu" in fold(body) and not self.draft.indicators:
-            self.in_indicators = True  # "2. Các chỉ tiêu chủ yếu": the list starts below
         elif not is_indicator and (self._group_name(body) or (not arabic and len(body) < 60 and not body.endswith("."))):
             self._group(label, body, line)
+        elif arabic and "chi tieu" in fold(body) and not self.draft.indicators:
+            self.in_indicators = True  # "2. Các chỉ tiêu chủ yếu": the list starts below
+        elif arabic and len(body) < 60 and not body.endswith(".") and not numbers_in(body):
+            self.pending_group = (label, body, line)  # "2. Y tế": a group if indicators follow
         elif arabic or dotted:
             self._leave_indicators(line)
         else:
@@ -309,6 +320,9 @@ class _Parser:
         self.in_indicators = True
 
     def _indicator(self, number: int, body: str, line: Line, unit_hint: str | None = None) -> None:
+        if self.pending_group is not None:
+            self._group(*self.pending_group)
+            self.pending_group = None
         ind = DraftIndicator(number, body.strip(), line.where, group=self.group, raw=body.strip(), sentence=line.text)
         ind.unit_hint = unit_hint
         self._read_body(ind, body, unit_hint)
@@ -324,9 +338,11 @@ class _Parser:
         target = parse_target(parts[1], unit_hint) if parts else None
         if target is None:
             name, phrase = _qualitative_split(body)
-            target = qualitative_target(phrase) if phrase else None
-            if target is None:
-                ind.name, ind.target_phrase, ind.target = body.strip().rstrip(":.;").strip(), None, None
+            share = not unit_hint or unit_hint.strip() == "%"  # "đạt chuẩn" reads as 100% only for a share
+            target = qualitative_target(phrase) if phrase and share else None
+            if target is None:  # "Tên: nhiều hơn năm trước": the name, and the phrase left for review
+                ind.name, ind.target_phrase, ind.target = (name or body).strip().rstrip(":.;").strip(), None, None
+                ind.unit = _unit_of(unit_hint)
                 return
             parts = (name, phrase)
         name, phrase = parts
@@ -424,6 +440,11 @@ class _Parser:
         self.draft.fields = [(f.id, f.title) for f in self.fields]
 
     # -- organisation (part III) -----------------------------------------------------------------
+    def _more_units(self, item: str, line: Line) -> None:
+        for other in _split_units(self.unit):
+            if not any(fold(u.name) == fold(other.name) for u in self.draft.units):
+                self.draft.units.append(other)
+
     def _organisation(self, line: Line) -> None:
         text = _BULLET.sub("", line.text)
         bullet = text != line.text
@@ -448,6 +469,7 @@ class _Parser:
                 return
             self.unit = DraftUnit(item, name, body, line.where, sentence=line.text)
             self.draft.units.append(self.unit)
+            self._more_units(item, line)
             return
         if self.unit is not None and (text[:1].islower() or not self.unit.body.rstrip().endswith((".", ";"))):
             self.unit.body += " " + text  # the item goes on over several lines
@@ -456,6 +478,18 @@ class _Parser:
         if "chi tieu" in fold(text) and (numbers_named(text) or re.search(r"\bnhom\b", fold(text))):
             self.draft.unplaced.append(line)
         # other prose of part III (general duties, reporting rules) names no indicator
+
+
+def _split_units(unit: DraftUnit) -> list[DraftUnit]:
+    """Further units of one item, after a semicolon: "…; Phòng Tài nguyên và Môi trường chủ trì chỉ tiêu số 7"."""
+    clauses = unit.body.split(";")
+    out = []
+    for clause in clauses[1:]:
+        name = unit_name(clause)
+        if name:
+            out.append(DraftUnit(unit.item, name, clause.strip(), unit.where, sentence=unit.sentence))
+            unit.body = unit.body.replace(";" + clause, "")
+    return out
 
 
 def _intro(text: str) -> bool:
@@ -490,8 +524,25 @@ def _task_heading(text: str) -> tuple[str, str] | None:
     for style, pattern in _TASK_STYLES:
         match = pattern.match(text)
         if match:
-            return style, match.group(1).strip().rstrip(":.")
+            title = match.group(1).strip().rstrip(":.")
+            return style, (title[:1] + title[1:].lower()) if title.isupper() else title
     return None
+
+
+def _unit_of(hint: str | None) -> str:
+    """A table's unit cell as a unit: "Vụ" → "vụ", "Tỷ lệ %" → "%"."""
+    if not hint:
+        return ""
+    hint = hint.strip()
+    return "%" if hint.lower() in ("%", "tỷ lệ %", "tỷ lệ") else hint if hint.isupper() else hint[:1].lower() + hint[1:]
+
+
+def _has_target(body: str) -> bool:
+    """Whether a line reads as an indicator: a name and a target, a number or "đạt chuẩn", "giữ vững"…"""
+    if split_name(_strip_year(body)):
+        return True
+    name, phrase = _qualitative_split(body)
+    return bool(phrase and qualitative_target(phrase))
 
 
 def _qualitative_split(body: str) -> tuple[str, str | None]:
@@ -555,7 +606,7 @@ def unit_name(body: str) -> str | None:
     text = re.sub(r"^(?:giao(?:\s+cho)?|đề nghị)\s+", "", body.strip(), flags=re.IGNORECASE)
     f = text.lower()
     cut = None
-    for m in re.finditer(r"\b(phường|xã|thị trấn)\b", text):  # the name ends with the place word …
+    for m in re.finditer(r"\b(phường|xã|thị trấn|đặc khu)\b", text):  # the name ends with the place word …
         after = text[m.end():].lstrip()
         if not after or not (after[:1].isupper() or after.startswith(",")):
             cut = m.end()
