@@ -227,7 +227,7 @@ def _units_from_tables(draft: Draft, owners: dict[int, list[tuple[int, int, Draf
         for k, name in enumerate(names):
             unit = _find_unit(draft.units, name)
             if unit is None:
-                unit = DraftUnit(f"III.{len(draft.units) + 1}", name, "", ind.where, sentence=ind.sentence)
+                unit = DraftUnit(ind.where, name, "", ind.where, sentence=ind.sentence)  # item: the row that names it
                 unit.checks["item"] = "đơn vị lấy từ cột “đơn vị chủ trì” của bảng chỉ tiêu, không có mục riêng ở phần III"
                 draft.units.append(unit)
             owners.setdefault(ind.number, []).append((_BY_TABLE, -100 + k, unit))
@@ -365,6 +365,8 @@ def guess_kind(ind: DraftIndicator) -> tuple[str, str]:
         return "annual_estimate", "tên chỉ tiêu (tốc độ tăng, thu nhập bình quân, giá trị sản xuất: ước cả năm)"
     if ind.unit and ind.unit != "%":
         return "cumulative", f"đơn vị tính “{ind.unit}” (số lượng, số tiền cộng dồn trong năm)"
+    if not ind.unit and re.match(r"^(so|tong so|tong)\b", name):
+        return "cumulative", "tên chỉ tiêu (số lượng cộng dồn trong năm)"
     if re.search(r"ke hoach giao|du toan|giai ngan", phrase + " " + name):
         return "cumulative", "tỷ lệ so với kế hoạch giao (cộng dồn từ đầu năm)"
     return "level", "đơn vị tính % (tỷ lệ tại thời điểm báo cáo)"

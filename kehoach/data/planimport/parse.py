@@ -342,7 +342,7 @@ class _Parser:
             target = qualitative_target(phrase) if phrase and share else None
             if target is None:  # "Tên: nhiều hơn năm trước": the name, and the phrase left for review
                 ind.name, ind.target_phrase, ind.target = (name or body).strip().rstrip(":.;").strip(), None, None
-                ind.unit = _unit_of(unit_hint)
+                ind.unit = _unit_of(unit_hint) or ("%" if (phrase or "").rstrip(" .;").endswith("%") else "")
                 return
             parts = (name, phrase)
         name, phrase = parts
