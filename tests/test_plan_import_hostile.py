@@ -65,7 +65,7 @@ def test_zip_bomb_docx_is_refused_before_unpacking(tmp_path):
 
 def test_five_million_lines_are_refused(tmp_path):
     path = hostile.many_lines_txt(tmp_path / "dong.txt")
-    with pytest.raises(PlanError, match=r"dong.txt: văn bản có hơn 20.000 dòng/đoạn, vượt giới hạn"):
+    with pytest.raises(PlanError, match=r"dong.txt: văn bản có hơn 10.000 dòng/đoạn, vượt giới hạn"):
         read_lines(path)
 
 

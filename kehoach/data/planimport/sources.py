@@ -40,7 +40,7 @@ MAX_FILE_BYTES = 20 * 1024 * 1024
 MAX_DOCX_PART = 15 * 1024 * 1024
 MAX_DOCX_TOTAL = 60 * 1024 * 1024
 MAX_DOCX_PARTS = 2000
-MAX_LINES = 20_000
+MAX_LINES = 10_000
 MAX_LINE_CHARS = 20_000
 MAX_PDF_PAGES = 300
 PDF_SECONDS = 4.0
@@ -142,9 +142,11 @@ def _text_lines(path: Path) -> list[Line]:
     data = path.read_bytes()
     _check_lines(path, max(data.count(b"\n"), data.count(b"\r")))  # before decoding: cheap, an upper bound
     text = decode_text(path, data)
+    del data  # the bytes, the text and its lines are never all held at once
     if "\x00" in text:
         raise PlanError(f"{path}: tệp chứa ký tự NUL, không phải văn bản thuần; lưu lại tệp dạng văn bản UTF-8 rồi nhập lại.")
     raw_lines = text.splitlines()
+    del text
     _check_lines(path, len(raw_lines))
     lines = []
     for n, raw in enumerate(raw_lines, start=1):

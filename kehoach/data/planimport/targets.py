@@ -24,11 +24,14 @@ SPLIT_WORDS = ["phấn đấu đạt", "giảm xuống", "giảm còn", "không 
 _UNIT_STOP = re.compile(r"\s+(?:trở lên|trở xuống|trở|so với|kế hoạch|dự toán|trên|năm \d{4}|vào|tại)\b|[.;,(:]|$")
 
 
+#: The combining marks Vietnamese uses (tones, circumflex, breve, horn), all in this block.
+_COMBINING = re.compile("[\u0300-\u036f]")
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics and with single spaces, for matching despite typos such as 'Phân đấu'."""
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text).strip()
+    text = _COMBINING.sub("", unicodedata.normalize("NFD", text.lower()).replace("đ", "d"))
+    return " ".join(text.split())
 
 
 def slug(text: str, max_words: int = 6, max_length: int = 40) -> str:
