@@ -74,6 +74,7 @@ TEMPLATES: dict[str, str] = {
     "action_last_year_level": " (cùng kỳ năm {year}: {value})",
     "action_estimate": "({number}) {label}: cần có giải pháp thúc đẩy {what} {quarter} để cả năm đạt {target}; {unit} chủ trì.",
     "action_no_data": "({number}) {label}: {unit} gửi số liệu {period} còn thiếu.",
+    "action_no_baseline": "({number}) {label}: chưa tính được mức cần đạt vì chưa có số liệu cuối năm {prev_year}; {unit} bổ sung số liệu đó.",
     "action_pace": "({number}) {label}: đến hết {quarter} cần đạt {needed}, trong đó đến hết {next} cần đạt {required}; {unit} chủ trì.",
     "no_action": "Không có chỉ tiêu nào cần đẩy nhanh trong kỳ tới.",
     "next_year": "({number}) {label}: năm {year} {figure}, không đạt kế hoạch ({target}); {unit} làm rõ nguyên nhân, "
@@ -433,6 +434,8 @@ def action(r: Mapping) -> str:
     by_year_end = nxt.quarter == 4 or r["frequency"] != "quarterly"  # a semi-annual rate is next measured at year-end
     if by_year_end and nxt.quarter != 4:
         quarter, needed = "đến cuối năm", r["needed_end"]
+    if _missing(needed):  # a reduction measured from last year's end, when that figure was never reported
+        return TEMPLATES["action_no_baseline"].format(**common, prev_year=period.year - 1)
     key = "action_level_q4" if by_year_end else "action_level"
     return TEMPLATES[key].format(**common, quarter=quarter if by_year_end else f"{quarter}/{nxt.year}",
                                  needed=approx(needed, r["unit"], decimals),
