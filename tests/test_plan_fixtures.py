@@ -44,8 +44,9 @@ def read_fields(key: dict, tmp: Path) -> dict:
         "tasks": [[t.id, t.title] for t in plan.tasks],
         "unplaced": [[line.where, line.text] for line in draft.unplaced],
     }
-    if "fields" in key:
-        out["fields"] = [[f.id, f.title] for f in getattr(plan, "fields", None) or []]
+    # Section II's headings: in the plan once its model has ``fields``, else as the import read them.
+    out["fields"] = ([[f.id, f.title] for f in plan.fields] if "fields" in type(plan).model_fields
+                     else [list(f) for f in draft.fields])
     return out
 
 

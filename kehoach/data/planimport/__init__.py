@@ -204,6 +204,9 @@ def render_yaml(draft: Draft, document: dict, doc_checks: dict[str, str], source
     for key, value in document.items():
         shown = value.isoformat() if hasattr(value, "isoformat") else value
         out.append(_field(key, shown, doc_checks, "  ", plain=hasattr(value, "isoformat")))
+    if "fields" in Plan.model_fields and draft.fields:  # the plan model carries section II's headings
+        out += ["", "# Các lĩnh vực của phần II (nhiệm vụ II.1.1, II.1.2 … thuộc lĩnh vực II.1).", "fields:"]
+        out += [f"  - {{id: {q(fid)}, title: {q(title)}}}" for fid, title in draft.fields]
     out += ["", "groups:"]
     for g in draft.groups:
         note = f"  {CHECK} {'; '.join(g.checks.values())}" if g.checks else ""
