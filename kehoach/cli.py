@@ -98,11 +98,12 @@ def _plan_show(args: argparse.Namespace) -> int:
         rows = frame[frame["group"] == group.code]
         say(f"\n{group.section}. {group.name} ({len(rows)} chỉ tiêu)")
         for row in rows.itertuples():
-            say(f"  ({row.number}) {row.name}: {row.target_text}  [{row.unit_code}]")
-    say("\nĐơn vị chủ trì:")
+            say(f"  ({row.number}) {row.name}: {row.target_text}  [{row.unit_codes.replace(', ', '+')}]")
+    say("\nĐơn vị chủ trì (sau dấu “+”: cùng chủ trì):")
     for unit in plan.units:
-        owned = frame.loc[frame["unit_code"] == unit.code, "number"].tolist()
-        numbers = ", ".join(f"({n})" for n in owned) or "—"
+        owned = [ind for ind in plan.indicator_list if unit.code in ind.unit_codes]
+        numbers = ", ".join(f"({i.number})" if i.unit_code == unit.code else f"(+{i.number})"
+                            for i in sorted(owned, key=lambda i: i.number)) or "—"
         say(f"  {unit.code:<6} {unit.name}: {numbers}")
     return 0
 
