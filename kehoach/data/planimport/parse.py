@@ -36,7 +36,6 @@ _PART_WORDS = re.compile(r"nhiem vu|giai phap|to chuc thuc hien|boi canh|danh gi
 #: Words that open a new part even inside part II (where other headings are its fields and tasks).
 _TOP_WORDS = re.compile(r"to chuc thuc hien|chi tieu|boi canh|danh gia|quan diem|muc tieu|ket qua thuc hien|nhiem vu.*giai phap|giai phap")
 #: An introduction or summary line before a list: "Phấn đấu hoàn thành 24 chỉ tiêu chủ yếu, gồm:".
-_INTRO_END = re.compile(r"(?:bao gồm|gồm|như sau|cụ thể|sau đây|dưới đây)\s*:?\s*$|:\s*$", re.IGNORECASE)
 _COUNT = re.compile(r"\(?\s*(?:gồm|có|bao gồm|tổng (?:cộng|số)\s*:?)?\s*\d{1,3}\s+chỉ tiêu[^:()]*\)?\s*:?\s*$", re.IGNORECASE)
 _PROVINCE_UPPER = re.compile(r"\b(?:TỈNH|THÀNH PHỐ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ ]*[A-ZĐÀ-Ỹ])\b")
 _UNIT_TYPES = ("phòng", "ban", "công an", "trung tâm", "văn phòng", "trạm", "đội", "hội", "ủy ban", "uỷ ban",
@@ -440,7 +439,7 @@ class _Parser:
         self.draft.fields = [(f.id, f.title) for f in self.fields]
 
     # -- organisation (part III) -----------------------------------------------------------------
-    def _more_units(self, item: str, line: Line) -> None:
+    def _more_units(self) -> None:
         for other in _split_units(self.unit):
             if not any(fold(u.name) == fold(other.name) for u in self.draft.units):
                 self.draft.units.append(other)
@@ -453,9 +452,7 @@ class _Parser:
         body = level1.group(2) if level1 else letter.group(2) if letter else text
         if level1:
             self.item, self.sub_items, self.unit = f"{self.part_label}.{int(level1.group(1))}", 0, None
-        name, refs = unit_name(body), None
-        if name is None:
-            refs, name = _refs_then_unit(body)
+        name = unit_name(body) or _unit_after_refs(body)
         if name and (level1 or letter or bullet or self.unit is None):
             if not level1:
                 self.sub_items += 1
@@ -469,7 +466,7 @@ class _Parser:
                 return
             self.unit = DraftUnit(item, name, body, line.where, sentence=line.text)
             self.draft.units.append(self.unit)
-            self._more_units(item, line)
+            self._more_units()
             return
         if self.unit is not None and (text[:1].islower() or not self.unit.body.rstrip().endswith((".", ";"))):
             self.unit.body += " " + text  # the item goes on over several lines
@@ -541,7 +538,7 @@ def _has_target(body: str) -> bool:
     """Whether a line reads as an indicator: a name and a target, a number or "đạt chuẩn", "giữ vững"…"""
     if split_name(_strip_year(body)):
         return True
-    name, phrase = _qualitative_split(body)
+    phrase = _qualitative_split(body)[1]
     return bool(phrase and qualitative_target(phrase))
 
 
@@ -553,13 +550,10 @@ def _qualitative_split(body: str) -> tuple[str, str | None]:
     return body.strip(), None
 
 
-def _refs_then_unit(body: str) -> tuple[str | None, str | None]:
-    """"Các chỉ tiêu số 1 đến 6: Phòng Kinh tế phường chủ trì" → (the references, the unit's name)."""
+def _unit_after_refs(body: str) -> str | None:
+    """"Các chỉ tiêu số 1 đến 6: Phòng Kinh tế phường chủ trì" → the unit's name (the references stay in the body)."""
     match = re.match(r"^(.{0,300}?chỉ tiêu.{0,300}?)\s*:\s*(.+)$", body, flags=re.IGNORECASE)
-    if not match:
-        return None, None
-    name = unit_name(match.group(2))
-    return (match.group(1), name) if name else (None, None)
+    return unit_name(match.group(2)) if match else None
 
 
 def _merged(cells: tuple[str, ...], stt: str) -> bool:

@@ -50,8 +50,6 @@ LIMITS = {"file_bytes": MAX_FILE_BYTES, "docx_part_bytes": MAX_DOCX_PART, "docx_
 
 #: Encodings a text file may be in, besides UTF-8/UTF-16 found by their BOM or by decoding.
 TEXT_ENCODINGS = ["cp1258", "cp1252"]
-_ENCODING_NAMES = {"cp1258": "Windows-1258", "cp1252": "Windows-1252", "utf_16_le": "UTF-16", "utf_16_be": "UTF-16",
-                   "utf_16": "UTF-16", "utf_8": "UTF-8"}
 #: C0 and C1 controls except tab and line breaks, DEL, bidirectional controls, zero-width characters.
 CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
 
