@@ -3,7 +3,8 @@
 Generates, in a temporary folder, the files a careless or hostile sender could hand over:
 
 * a zip-bomb .docx (14 MB whose word/document.xml expands to 2,2 GB; built from a hand-written deflate
-  stream, so that making it costs no compression time);
+  stream, so that making it costs no compression time), and the same bomb declaring 4 KB for that
+  part (with a matching CRC), which a reader trusting the zip's header would unpack whole;
 * a text of 5 million lines, and a text that is one 100 MB line;
 * a PDF of 10.000 pages, and a PDF whose cross-reference table is broken;
 * a plan text near the documented limits (9.000 lines, half of them 3.500 characters long, 19 MB), and a
@@ -111,8 +112,12 @@ def _zip(path: Path, entries: list[tuple[str, bytes, int, int]]) -> None:
         handle.write(struct.pack("<IHHHHIIH", 0x06054B50, 0, 0, len(entries), len(entries), len(central), offset, 0))
 
 
-def zip_bomb_docx(path: Path, size: int) -> Path:
-    """A .docx whose word/document.xml is ``size`` bytes (mostly spaces inside one paragraph)."""
+def zip_bomb_docx(path: Path, size: int, declared: int | None = None) -> Path:
+    """A .docx whose word/document.xml is ``size`` bytes (mostly spaces inside one paragraph).
+
+    With ``declared``, the zip lies: it declares that many bytes for the part, with the CRC of its
+    first ``declared`` bytes, so that a reader trusting the header unpacks everything in one call.
+    """
     import io
 
     import docx
@@ -144,6 +149,8 @@ def zip_bomb_docx(path: Path, size: int) -> Path:
         left -= len(part)
     crc = zlib.crc32(suffix, crc)
     total = len(prefix) + pairs * 258 + len(suffix)
+    if declared is not None:
+        crc, total = zlib.crc32((prefix + b" " * declared)[:declared]), declared
     entries.append(("word/document.xml", deflate_spaces(prefix, pairs, suffix), crc, total))
     _zip(path, entries)
     return path
@@ -237,6 +244,7 @@ def largest_allowed_docx(path: Path, paragraphs: int) -> Path:
 def hostile_files(folder: Path, smoke: bool) -> dict[str, Path]:
     return {
         "zip-bomb .docx": zip_bomb_docx(folder / "bom.docx", 200_000_000 if smoke else 2_200_000_000),
+        "zip-bomb .docx khai sai cỡ": zip_bomb_docx(folder / "bom-gia.docx", 200_000_000 if smoke else 2_200_000_000, 4096),
         "5 triệu dòng .txt": many_lines_txt(folder / "nhieu-dong.txt"),
         "một dòng 100 MB .txt": long_line_txt(folder / "dong-dai.txt", 30_000_000 if smoke else 100_000_000),
         "dòng dài 15 MB .txt": long_line_txt(folder / "dong-15mb.txt", 15_000_000),

@@ -63,6 +63,22 @@ def test_zip_bomb_docx_is_refused_before_unpacking(tmp_path):
                               f"{MAX_DOCX_PART // 1024 // 1024},0 MB; tệp bất thường (có thể là tệp nén độc hại), không nhập.")
 
 
+def test_zip_bomb_lying_about_its_size_is_refused_unpacking_no_more_than_declared(tmp_path):
+    """The header says 4 KB (with the CRC of those 4 KB): only they are unpacked, and the truncated part is refused."""
+    bomb = hostile.zip_bomb_docx(tmp_path / "gia.docx", 200_000_000, declared=4096)
+    with pytest.raises(PlanError) as err:
+        import_plan(bomb, reference=None, write=False)
+    assert str(err.value) == (f"{bomb}: không mở được tệp Word (XMLSyntaxError); tệp có thể bị hỏng hoặc không phải .docx. "
+                              "Mở bằng Word và lưu lại rồi nhập lại.")
+    liar = hostile.zip_bomb_docx(tmp_path / "gia-crc.docx", 200_000_000, declared=4096)
+    data = bytearray(liar.read_bytes())
+    at = data.rfind(b"word/document.xml") - 46 + 16  # the CRC field of the part's central directory entry
+    data[at:at + 4] = b"\0\0\0\0"
+    liar.write_bytes(bytes(data))
+    with pytest.raises(PlanError, match="phần “word/document.xml” của tệp Word bị hỏng .BadZipFile: kích thước hoặc mã kiểm tra"):
+        import_plan(liar, reference=None, write=False)
+
+
 def test_five_million_lines_are_refused(tmp_path):
     path = hostile.many_lines_txt(tmp_path / "dong.txt")
     with pytest.raises(PlanError, match=r"dong.txt: văn bản có hơn 10.000 dòng/đoạn, vượt giới hạn"):
@@ -108,11 +124,12 @@ def test_not_a_zip_docx_is_refused(tmp_path):
 
 def test_hostile_files_stay_within_five_seconds_and_300_mb(tmp_path):
     """Every hostile file in one child process: CPU time of each import ≤ 5 s, the child's peak memory ≤ 300 MB."""
-    files = [hostile.zip_bomb_docx(tmp_path / "bom.docx", 200_000_000), hostile.many_lines_txt(tmp_path / "n.txt"),
+    files = [hostile.zip_bomb_docx(tmp_path / "bom.docx", 200_000_000),
+             hostile.zip_bomb_docx(tmp_path / "gia.docx", 200_000_000, declared=4096), hostile.many_lines_txt(tmp_path / "n.txt"),
              hostile.many_pages_pdf(tmp_path / "p.pdf"), hostile.bad_xref_pdf(tmp_path / "x.pdf"),
              hostile.largest_allowed_txt(tmp_path / "lon.txt")]
     results = hostile.measure(files)
-    assert [r["outcome"].split(":")[0] for r in results] == ["từ chối"] * 4 + ["đọc được"]
+    assert [r["outcome"].split(":")[0] for r in results] == ["từ chối"] * 5 + ["đọc được"]
     for result in results:
         assert result["cpu_seconds"] <= 5.0 and result["peak_mb"] <= 300.0, result
 

@@ -22,6 +22,7 @@ Control characters (C0 and C1 except tab and line breaks, bidirectional override
 from __future__ import annotations
 
 import codecs
+import io
 import logging
 import re
 import time
@@ -154,16 +155,32 @@ def _text_lines(path: Path) -> list[Line]:
 
 
 # -- Word ------------------------------------------------------------------------------------------
-def check_docx(path: Path) -> None:
-    """Refuse a .docx whose parts would expand beyond the limits (a zip bomb) before anything is unpacked."""
+def safe_docx(path: Path) -> io.BytesIO:
+    """The .docx re-packed in memory after every part was unpacked within the limits (a zip bomb is refused).
+
+    The sizes a zip declares may lie, and a library reading a part in one call unpacks all of it
+    before noticing; so each part is read here in bounded chunks, never beyond its declared size
+    (which must be within the limits), its CRC checked, and python-docx opens the clean copy.
+    """
     try:
-        with zipfile.ZipFile(path) as archive:
-            infos = archive.infolist()
+        archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
         raise PlanError(f"{path}: không mở được tệp Word ({exc}); tệp có thể bị hỏng hoặc không phải .docx.") from None
-    if len(infos) > MAX_DOCX_PARTS:
-        raise PlanError(f"{path}: tệp Word có {fmt_number(len(infos))} phần, vượt giới hạn {fmt_number(MAX_DOCX_PARTS)}; "
-                        "tệp có thể bị hỏng.")
+    with archive:
+        infos = archive.infolist()
+        if len(infos) > MAX_DOCX_PARTS:
+            raise PlanError(f"{path}: tệp Word có {fmt_number(len(infos))} phần, vượt giới hạn {fmt_number(MAX_DOCX_PARTS)}; "
+                            "tệp có thể bị hỏng.")
+        _check_sizes(path, infos)
+        clean = io.BytesIO()
+        with zipfile.ZipFile(clean, "w", zipfile.ZIP_STORED) as out:
+            for info in infos:
+                out.writestr(info.filename, _read_part(path, archive, info))
+    clean.seek(0)
+    return clean
+
+
+def _check_sizes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
     total = 0
     for info in infos:
         total += info.file_size
@@ -175,6 +192,22 @@ def check_docx(path: Path) -> None:
                         "bỏ bớt hình ảnh hoặc phụ lục rồi nhập lại.")
 
 
+def _read_part(path: Path, archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One part, unpacked 1 MB at a time and never past its declared size; a wrong CRC or size refuses the file."""
+    chunks, size = [], 0
+    try:
+        with archive.open(info) as part:
+            while chunk := part.read(1 << 20):
+                size += len(chunk)
+                if size > info.file_size:  # pragma: no cover - zipfile stops at the declared size itself
+                    break
+                chunks.append(chunk)
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
+        raise PlanError(f"{path}: phần “{info.filename}” của tệp Word bị hỏng ({type(exc).__name__}: kích thước hoặc mã "
+                        "kiểm tra không khớp); tệp bất thường (có thể là tệp nén độc hại), không nhập.") from None
+    return b"".join(chunks)
+
+
 def _docx_lines(path: Path) -> list[Line]:
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -182,9 +215,9 @@ def _docx_lines(path: Path) -> list[Line]:
 
     from kehoach.data.planimport.numbering import ListNumbers
 
-    check_docx(path)
+    clean = safe_docx(path)
     try:
-        document = docx.Document(str(path))
+        document = docx.Document(clean)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:
         raise PlanError(f"{path}: không mở được tệp Word ({type(exc).__name__}); tệp có thể bị hỏng hoặc không phải .docx. "
                         "Mở bằng Word và lưu lại rồi nhập lại.") from None
