@@ -172,12 +172,12 @@ def safe_docx(path: Path) -> io.BytesIO:
             raise PlanError(f"{path}: tệp Word có {fmt_number(len(infos))} phần, vượt giới hạn {fmt_number(MAX_DOCX_PARTS)}; "
                             "tệp có thể bị hỏng.")
         _check_sizes(path, infos)
-        clean = io.BytesIO()
-        with zipfile.ZipFile(clean, "w", zipfile.ZIP_STORED) as out:
+        copy = io.BytesIO()
+        with zipfile.ZipFile(copy, "w", zipfile.ZIP_STORED) as out:
             for info in infos:
                 out.writestr(info.filename, _read_part(path, archive, info))
-    clean.seek(0)
-    return clean
+    copy.seek(0)
+    return copy
 
 
 def _check_sizes(path: Path, infos: list[zipfile.ZipInfo]) -> None:
@@ -215,9 +215,9 @@ def _docx_lines(path: Path) -> list[Line]:
 
     from kehoach.data.planimport.numbering import ListNumbers
 
-    clean = safe_docx(path)
+    unpacked = safe_docx(path)
     try:
-        document = docx.Document(clean)
+        document = docx.Document(unpacked)
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, OSError, SyntaxError) as exc:
         raise PlanError(f"{path}: không mở được tệp Word ({type(exc).__name__}); tệp có thể bị hỏng hoặc không phải .docx. "
                         "Mở bằng Word và lưu lại rồi nhập lại.") from None
