@@ -120,7 +120,8 @@ def _template(args: argparse.Namespace) -> int:
                          f"{', '.join(u.code for u in plan.reporting_units)} (xem `kehoach plan show`).")
     _warn_outside_plan_year(plan, period, "template")
     out = args.output or Path.cwd() / f"bieu-bao-cao_{args.unit}_{period}.xlsx"
-    write_template(plan, args.unit, period, out, progress=progress_across_years(plan))
+    progress = progress_across_years(plan)
+    write_template(plan, args.unit, period, out, progress=progress, lagging=_lagging(plan, progress, period))
     say(f"Đã tạo biểu mẫu cho {plan.unit(args.unit).name}, kỳ {period.label()}: {out}")
     return 0
 
@@ -264,8 +265,42 @@ def _print_indicator_status(plan, records, period, params) -> None:
         say(f"  ({r.indicator}) {r.label}: {shown}{estimate} / {r.target_text} — {r.status_label} [{r.unit_code}]")
 
 
+def _lagging(plan, values: pd.DataFrame, period, threshold: float | None = None) -> set[int]:
+    """The indicators that lag as of their latest figure up to ``period`` (none outside the plan year)."""
+    from kehoach.analysis.completeness import lagging_indicators
+    from kehoach.analysis.evaluation import evaluate
+    from kehoach.core.parameters import load_parameters
+    from kehoach.core.period import Period
+    from kehoach.data.years import indicators_across_years, previous_plan
+
+    if period.year != plan.year:
+        return set()
+    threshold = load_parameters(period).behind_threshold if threshold is None else threshold
+    quarters = [Period(period.year, q) for q in range(1, period.quarter + 1)]
+    return lagging_indicators(evaluate(indicators_across_years(plan, previous_plan(plan)), values, quarters, threshold))
+
+
+def _print_text_status(plan, records, period, params) -> None:
+    """Per unit: whether its words for the period were sent, and which items are missing."""
+    from kehoach.analysis.completeness import text_completeness
+    from kehoach.data.store import latest_texts
+    from kehoach.data.years import progress_across_years
+
+    lagging = _lagging(plan, progress_across_years(plan), period, params.behind_threshold)
+    table = text_completeness(plan, latest_texts(records), period, lagging)
+    say(f"\nNội dung báo cáo của các đơn vị {period.label()} (sheet “Nội dung báo cáo” hoặc CSV):")
+    for r in table.itertuples():
+        state = "chưa gửi nội dung nào" if not r.sent else f"đã gửi {r.sent} mục" + (", đủ các mục cần có" if r.complete else "")
+        missing = [", ".join(f"“{label}”" for label in r.missing_items)] if r.missing_items else []
+        if r.missing_indicators:
+            missing.append("nguyên nhân, giải pháp của chỉ tiêu chậm tiến độ " + ", ".join(f"({n})" for n in r.missing_indicators))
+        if r.missing_tasks:
+            missing.append("kết quả nhiệm vụ " + ", ".join(r.missing_tasks))
+        say(f"  {r.unit_code:<6} {r.unit_name}: {state}" + (f"; còn thiếu {'; '.join(missing)}" if missing else ""))
+
+
 #: Extra sections of ``kehoach status``, each ``fn(plan, records, period, params)``.
-_STATUS_HOOKS: list = [_print_indicator_status]
+_STATUS_HOOKS: list = [_print_indicator_status, _print_text_status]
 
 
 def _sample(args: argparse.Namespace) -> int:

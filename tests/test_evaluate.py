@@ -189,14 +189,14 @@ def test_rollups_on_the_sample(plan):
     progress = load_progress(root=PROJECT / "data" / "progress")
     evaluated = evaluate(plan, progress, "2026-Q3")
     total = overall(evaluated)
-    assert total[STATUSES].iloc[0].tolist() == [5, 8, 3, 2, 1, 0, 1, 16]
+    assert total[STATUSES].iloc[0].tolist() == [5, 6, 3, 2, 1, 0, 3, 16]
     groups = by_group(evaluated)
     assert groups["group"].tolist() == ["KT", "XH", "KHCN", "YT", "VHGD", "XDCN", "QPAN"]
     assert groups.set_index("group").loc["YT", ["achieved", "on_track", "at_risk", "regressing", "no_data"]].tolist() == [2, 2, 1, 1, 1]
     units = by_unit(evaluated).set_index("unit_code")
     assert units.loc["BQLDA", "at_risk"] == 1 and units["total"].sum() == 36
     attention = needing_attention(evaluated)
-    assert attention["indicator"].tolist() == [15, 3, 20, 4, 9, 33, 19]
+    assert attention["indicator"].tolist() == [15, 3, 20, 4, 9, 33, 19, 35, 36]
     from kehoach.analysis.completeness import completeness
     from kehoach.data.store import ProgressStore
 

@@ -131,9 +131,9 @@ def _sample(plan):
 def test_summary_counts_only_due_indicators(plan):
     text = narrative.summary(_sample(plan))
     assert text == (
-        "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 8 chỉ tiêu dự kiến đạt, "
+        "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 6 chỉ tiêu dự kiến đạt, "
         "3 chỉ tiêu cần đẩy nhanh tiến độ, 2 chỉ tiêu có nguy cơ không đạt, 1 chỉ tiêu giảm so với đầu năm và "
-        "1 chỉ tiêu chưa có số liệu. 16 chỉ tiêu còn lại đánh giá 6 tháng hoặc cả năm.")
+        "3 chỉ tiêu chưa có số liệu. 16 chỉ tiêu còn lại đánh giá 6 tháng hoặc cả năm.")
 
 
 def test_group_paragraph(plan):
@@ -154,7 +154,7 @@ def test_completeness_text_names_each_unit(plan):
         "Phòng Văn hóa - Xã hội phường đã gửi báo cáo ngày 2/10/2026, đúng hạn, còn thiếu chỉ tiêu (19). "
         "Trung tâm Phục vụ hành chính công phường đã gửi báo cáo ngày 2/10/2026, đúng hạn, đủ 3/3 chỉ tiêu. "
         "Ban Quản lý dự án phường gửi báo cáo chậm 9 ngày (ngày 14/10/2026). "
-        "Ban Chỉ huy quân sự phường, Công an phường đã gửi báo cáo ngày 2/10/2026, đúng hạn, đủ 2/2 chỉ tiêu. "
+        "Ban Chỉ huy quân sự phường, Công an phường chưa gửi báo cáo 9 tháng năm 2026 (hạn 5/10/2026). "
         "Văn phòng HĐND và UBND phường đã gửi báo cáo ngày 2/10/2026, đúng hạn.")
     empty = records[records["period"] != "2026-Q3"]
     text = narrative.completeness_text(completeness(plan, empty, "2026-Q3", dt.date(2026, 10, 5)))
@@ -178,7 +178,13 @@ def test_unit_actions(plan):
     assert narrative.unit_actions(paced[paced["unit_code"] == "BQLDA"]) == [
         "(3) Giải ngân vốn đầu tư công: quý IV cần tăng thêm 61,8 điểm phần trăm để cả năm đạt 100%; "
         "Ban Quản lý dự án phường chủ trì."]
-    assert narrative.unit_actions(paced[paced["unit_code"] == "QSCA"]) == ["Không có chỉ tiêu nào cần đẩy nhanh trong kỳ tới."]
+    assert narrative.unit_actions(paced[paced["unit_code"] == "QSCA"]) == [  # QSCA sent nothing for 2026-Q3
+        "(35) Giáo dục, bồi dưỡng kiến thức quốc phòng, an ninh: Ban Chỉ huy quân sự phường, Công an phường gửi số liệu "
+        "9 tháng năm 2026 còn thiếu.",
+        "(36) Tỷ lệ giao quân, huấn luyện lực lượng dân quân, dự bị động viên: Ban Chỉ huy quân sự phường, Công an phường "
+        "gửi số liệu 9 tháng năm 2026 còn thiếu."]
+    assert narrative.unit_actions(paced[(paced["unit_code"] == "PVHCC") & (paced["indicator"] == 10)]) == [
+        "Không có chỉ tiêu nào cần đẩy nhanh trong kỳ tới."]
 
 
 def test_no_english_number_in_any_text(plan):

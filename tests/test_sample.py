@@ -9,8 +9,8 @@ import pytest
 
 from kehoach.analysis.completeness import completeness
 from kehoach.data.forms import ACTUAL
-from kehoach.data.store import ProgressStore, history, load_progress, load_tasks
-from kehoach.data.sample import build_sample, illustrative_mix, is_illustrative
+from kehoach.data.store import ProgressStore, history, latest_texts, load_progress, load_tasks
+from kehoach.data.sample import SUBMITTED, build_sample, illustrative_mix, is_illustrative
 from kehoach.data.submission import import_file
 from tests.helpers import NOW, TODAY, make_form
 
@@ -36,8 +36,8 @@ def test_mix(sample_store, plan):
     q2 = revisions[revisions["period"] == "2026-Q2"]
     assert q2["is_estimate"].tolist() == [True, False] and q2["value"].tolist() == [452000.0, 455310.0]
     table = completeness(plan, sample_store.read(), "2026-Q3", dt.date(2026, 10, 5)).set_index("unit_code")
-    assert table.loc["BQLDA", "timeliness"] == "late"
-    assert (table.drop(index="BQLDA")["timeliness"] == "on_time").all()
+    assert table["timeliness"].to_dict() == {"KTHT": "on_time", "VHXH": "on_time", "PVHCC": "on_time", "BQLDA": "late",
+                                             "QSCA": "not_submitted", "VP": "on_time"}
     progress = load_progress(root=sample_store.root).set_index(["indicator", "period"])
     assert progress.loc[(15, "2026-Q3"), "value"] < progress.loc[(15, "2025-Q4"), "value"]
     assert set(load_tasks(root=sample_store.root)["status"]) == {"not_started", "in_progress", "done"}
@@ -85,3 +85,33 @@ def test_force_removes_only_illustrative_records(plan, tmp_path):
     assert not bool(current.loc[(1, "2026-Q3"), "illustrative"])
     # the archive keeps the real form; only illustrative copies were removed and rebuilt
     assert any(p.name.endswith("_that.xlsx") for p in (store.folder(plan.ward, plan.year) / "archive").iterdir())
+
+
+def test_units_words(sample_store, plan):
+    """Most units write their words each 2026 quarter; BQLDA sends figures only; QSCA sends nothing in 2026-Q3."""
+    texts = latest_texts(sample_store.read())
+    counts = texts.groupby(["period", "unit_code"]).size().to_dict()
+    assert counts == {("2026-Q1", "KTHT"): 14, ("2026-Q1", "PVHCC"): 8, ("2026-Q1", "QSCA"): 7, ("2026-Q1", "VHXH"): 18,
+                      ("2026-Q1", "VP"): 8, ("2026-Q2", "KTHT"): 18, ("2026-Q2", "PVHCC"): 6, ("2026-Q2", "QSCA"): 7,
+                      ("2026-Q2", "VHXH"): 20, ("2026-Q2", "VP"): 8, ("2026-Q3", "KTHT"): 18, ("2026-Q3", "PVHCC"): 8,
+                      ("2026-Q3", "VHXH"): 17, ("2026-Q3", "VP"): 8}
+    records = sample_store.read()
+    assert records[(records["period"] == "2026-Q3") & (records["unit_code"] == "QSCA")].empty
+    assert not records[(records["unit_code"] == "BQLDA") & (records["period"] == "2026-Q3")].empty
+    q3 = texts[texts["period"] == "2026-Q3"].set_index(["unit_code", "item", "indicator"])
+    # a lagging indicator's cause quotes the unit's own figure and names what slows it
+    assert q3.loc[("KTHT", "nguyen-nhan-chi-tieu", 33), "text"] == (
+        "Tỷ lệ phương tiện giao thông công cộng dùng năng lượng xanh đạt 35%, chưa đạt kế hoạch 38% vì đơn vị vận tải "
+        "chậm thay xe buýt chạy dầu, trạm sạc công cộng còn thiếu.")
+    assert q3.loc[("VHXH", "nguyen-nhan-chi-tieu", 15), "text"].startswith("Tỷ lệ tham gia bảo hiểm y tế còn 94,6%")
+    tasks = texts[texts["period"] == "2026-Q3"].set_index("task")
+    assert tasks.loc["II.2.2", "text"] == ("Hoàn thành tuyển sinh đầu cấp năm học 2026-2027 đúng kế hoạch; 100% trẻ trong "
+                                           "độ tuổi được đến trường.")
+    # the revision of 25/07 rewrote the result with the settled figure; the other items of that quarter stay
+    q2 = texts[(texts["period"] == "2026-Q2") & (texts["unit_code"] == "KTHT") & (texts["item"] == "ket-qua-noi-bat")]
+    assert q2["revision"].tolist() == [2] and "455.310 triệu đồng" in q2["text"].iloc[0]
+    # every text was submitted with its form, on the form's date: before the period's report, never at build time
+    for period, day in [("2026-Q1", SUBMITTED["2026-Q1"]), ("2026-Q2", SUBMITTED["2026-Q2"]), ("2026-Q3", SUBMITTED["2026-Q3"])]:
+        sent = texts[texts["period"] == period]["submitted_at"].dt.tz_convert("Asia/Ho_Chi_Minh").dt.date
+        assert set(sent) <= {day, dt.date(2026, 7, 25)}
+    assert texts["illustrative"].all() and (texts["text"].str.len() > 40).all()

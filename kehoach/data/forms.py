@@ -1,8 +1,9 @@
 """Excel reporting forms: write one for a unit and period, and read one back.
 
 The layout lives here and only here. A form has a visible indicator sheet, a task sheet
-(when the unit leads tasks) and a very hidden ``_meta`` sheet recording ward, unit, plan
-year and period, so that an import needs no extra arguments.
+(when the unit leads tasks), the "Nội dung báo cáo" sheet for the unit's own words (with a very
+hidden ``_noi_dung`` sheet mapping each of its rows to an item and code), and a very hidden
+``_meta`` sheet recording ward, unit, plan year and period, so that an import needs no extra arguments.
 
 A submitted file is untrusted. Before openpyxl parses it, :func:`check_archive` refuses an
 archive whose parts would expand beyond :data:`MAX_UNCOMPRESSED` bytes, or whose sheets
@@ -18,6 +19,7 @@ import io
 import logging
 import re
 import zipfile
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +33,7 @@ from kehoach.core.period import Period
 from kehoach.core.sheets import text_cell
 from kehoach.data.plan import Plan
 from kehoach.data.store import NOTE_MAX_CHARS, TASK_STATUSES
+from kehoach.data.texts import ITEMS, item_label
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +53,12 @@ INDICATOR_HEADERS = [
 VALUE_COL, TYPE_COL, NOTE_COL = "H", "I", "J"
 TASK_HEADERS = ["Mã nhiệm vụ", "Nhiệm vụ", "Nội dung chủ yếu", "Tình trạng", "Ghi chú"]
 TASK_STATUS_COL, TASK_NOTE_COL = "D", "E"
+TEXT_SHEET = "Nội dung báo cáo"
+TEXT_META_SHEET = "_noi_dung"
+TEXT_HEADERS = ["Mã", "Mục báo cáo", "Nội dung đơn vị báo cáo", "Lưu ý"]
+TEXT_COL = "C"
+#: The longest text an import accepts for one item (characters).
+TEXT_MAX_CHARS = 4000
 
 ACTUAL, ESTIMATE = "Thực hiện", "Ước thực hiện"
 ILLUSTRATIVE = "Số liệu minh họa"
@@ -89,6 +98,8 @@ class FormContent:
     preparer: object
     indicator_rows: list[FormRow] = field(default_factory=list)
     task_rows: list[FormRow] = field(default_factory=list)
+    #: The filled cells of the "Nội dung báo cáo" sheet: ``key`` is (item, code), ``cells["text"]`` the words.
+    text_rows: list[FormRow] = field(default_factory=list)
     #: The visible header of each sheet: {sheet: (title cell A3, banner cell A7)}.
     titles: dict[str, tuple[object, object]] = field(default_factory=dict)
     #: Input cells holding a formula without a saved result: (sheet, row, column).
@@ -105,8 +116,14 @@ class FormLayoutError(Exception):
 
 # -- writing ----------------------------------------------------------------------------
 def write_template(plan: Plan, unit_code: str, period: str | Period, path: Path,
-                   progress: pd.DataFrame | None = None, illustrative: bool = False) -> Path:
-    """Write the reporting form of one unit for one period to ``path`` (.xlsx)."""
+                   progress: pd.DataFrame | None = None, illustrative: bool = False,
+                   lagging: Collection[int] = ()) -> Path:
+    """Write the reporting form of one unit for one period to ``path`` (.xlsx).
+
+    ``lagging`` holds the numbers of the indicators that lag as of the unit's latest data (the
+    evaluation is the analysis layer's; the caller passes its result): their rows on the
+    "Nội dung báo cáo" sheet are marked, so that the unit knows whose causes and solutions matter.
+    """
     p = Period.parse(period)
     unit = plan.unit(unit_code)
     indicators = plan.indicators[plan.indicators["unit_code"] == unit_code]
@@ -122,6 +139,7 @@ def write_template(plan: Plan, unit_code: str, period: str | Period, path: Path,
         ts = wb.create_sheet(TASK_SHEET)
         _header(ts, plan, unit.name, p, "BIỂU BÁO CÁO TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ, GIẢI PHÁP (PHẦN II)", illustrative, date_cells=False)
         _task_table(ts, tasks)
+    _text_sheet(wb, plan, unit.name, indicators, tasks, p, illustrative, set(lagging))
     meta = wb.create_sheet(META_SHEET)
     for key, value in _meta(plan, unit_code, p, illustrative).items():
         meta.append([key, value])
@@ -282,6 +300,100 @@ def _task_table(ws, tasks: pd.DataFrame) -> None:
         status_dv.add(f"{TASK_STATUS_COL}{row}")
 
 
+# -- the units' words ("Nội dung báo cáo") ------------------------------------------------
+_LAG_FILL = PatternFill("solid", fgColor="F8D7DA")
+_SECTION_FILL = PatternFill("solid", fgColor="EEF2F6")
+#: Row heights (points): room for about five lines where words are expected (the unit's own items, a lagging
+#: indicator), two lines elsewhere; the unit can make any row taller.
+_TEXT_ROW_HEIGHT, _TEXT_ROW_HEIGHT_SHORT = 75, 32
+
+
+@dataclass(frozen=True)
+class TextRow:
+    """One input row of the "Nội dung báo cáo" sheet: the item, the indicator code or task id, and the label shown."""
+
+    item: str
+    code: str | None
+    key: str
+    label: str
+    hint: str | None = None
+    lagging: bool = False
+
+
+def text_rows(indicators: pd.DataFrame, tasks: pd.DataFrame, p: Period,
+              lagging: Collection[int] = ()) -> list[tuple[str, list[TextRow]]]:
+    """The sheet's sections, each with its input rows: the unit's own items, its indicators, its tasks."""
+    unit_items = [TextRow(item, None, "", item_label(item, p.quarter)) for item, spec in ITEMS.items() if spec.level == "unit"]
+    by_indicator = []
+    for ind in indicators.itertuples():
+        late = int(ind.number) in lagging
+        hint = "Chỉ tiêu chậm tiến độ theo số liệu gần nhất: nêu rõ nguyên nhân và giải pháp" if late else None
+        for item in ("nguyen-nhan-chi-tieu", "giai-phap-chi-tieu"):
+            by_indicator.append(TextRow(item, ind.code, f"({ind.number})", f"{ind.name}: {item_label(item, p.quarter)}",
+                                        hint, late))
+    by_task = [TextRow("ket-qua-nhiem-vu", t.id, t.id, f"{t.title}: {item_label('ket-qua-nhiem-vu', p.quarter)}",
+                       f"Tình trạng chọn ở sheet “{TASK_SHEET}”") for t in tasks.itertuples()]
+    sections = [("I. NỘI DUNG CHUNG CỦA ĐƠN VỊ", unit_items),
+                ("II. CHỈ TIÊU DO ĐƠN VỊ CHỦ TRÌ: NGUYÊN NHÂN, GIẢI PHÁP", by_indicator),
+                ("III. NHIỆM VỤ PHẦN II DO ĐƠN VỊ CHỦ TRÌ: KẾT QUẢ THỰC HIỆN", by_task)]
+    return [(title, rows) for title, rows in sections if rows]
+
+
+def _text_sheet(wb: Workbook, plan: Plan, unit_name: str, indicators: pd.DataFrame, tasks: pd.DataFrame, p: Period,
+                illustrative: bool, lagging: set[int]) -> None:
+    """The third sheet: one labelled row per item, the unit's words in column C; the hidden map of rows to items."""
+    ws = wb.create_sheet(TEXT_SHEET)
+    _header(ws, plan, unit_name, p, "NỘI DUNG BÁO CÁO CỦA ĐƠN VỊ (KẾT QUẢ, TỒN TẠI, NGUYÊN NHÂN, GIẢI PHÁP, KIẾN NGHỊ)",
+            illustrative, date_cells=False)
+    ws["A6"] = (f"Nhập nội dung vào ô nền vàng (cột {TEXT_COL}), tối đa {fmt_number(TEXT_MAX_CHARS)} ký tự mỗi ô; "
+                "xuống dòng trong ô bằng Alt+Enter. Ô để trống không xóa nội dung đã gửi trước đó.")
+    _head_row(ws, TEXT_HEADERS, [10, 50, 90, 34])
+    ws.freeze_panes = ws.cell(row=FIRST_ROW, column=1)
+    meta = wb.create_sheet(TEXT_META_SHEET)
+    meta.append(["row", "item", "code", "label"])
+    row, mapped = FIRST_ROW, 1
+    for title, rows in text_rows(indicators, tasks, p, lagging):
+        cell = ws.cell(row=row, column=1, value=title)
+        cell.font, cell.fill = Font(bold=True), _SECTION_FILL
+        row += 1
+        for entry in rows:
+            _text_input_row(ws, row, entry)
+            mapped += 1
+            for col, value in enumerate([row, entry.item, entry.code or "", entry.label], start=1):
+                text_cell(meta, mapped, col, value)
+            row += 1
+    meta.sheet_state = "veryHidden"
+    meta.protection.sheet = True
+
+
+def _text_input_row(ws, row: int, entry: TextRow) -> None:
+    for col, value in enumerate([entry.key, entry.label, None, entry.hint], start=1):
+        cell = text_cell(ws, row, col, value)
+        cell.border = _BORDER
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+        if entry.lagging and col != 3:
+            cell.fill = _LAG_FILL
+    if entry.lagging:
+        ws.cell(row=row, column=4).font = Font(bold=True, color="9C0006")
+    cell = ws[f"{TEXT_COL}{row}"]
+    cell.protection = Protection(locked=False)
+    cell.fill = _INPUT_FILL
+    cell.number_format = "@"
+    expected = entry.lagging or ITEMS[entry.item].level == "unit"
+    ws.row_dimensions[row].height = _TEXT_ROW_HEIGHT if expected else _TEXT_ROW_HEIGHT_SHORT
+
+
+def fill_texts(path: Path, texts: dict[tuple[str, str | None], str | None]) -> None:
+    """Type a unit's words into the "Nội dung báo cáo" sheet: ``texts`` maps (item, code) → text (unlocked cells only)."""
+    wb = load_workbook(path)
+    rows = {(item, code or None): int(r) for r, item, code, *_ in wb[TEXT_META_SHEET].iter_rows(min_row=2, values_only=True)}
+    ws = wb[TEXT_SHEET]
+    for key, text in texts.items():
+        text_cell(ws, rows[key], 3, text)  # typed into a text-formatted cell: "=…" stays text, as in Excel
+    wb.properties.modified = _FORM_DATE
+    _save(wb, path)
+
+
 def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None]],
               tasks: dict[str, tuple[str, str | None]] | None = None, submitted_on: dt.date | None = None,
               preparer: str | None = None) -> None:
@@ -412,6 +524,12 @@ def read_form(path: Path) -> FormContent:
         content.task_rows = _rows(ts, TASK_SHEET, {"status": TASK_STATUS_COL, "note": TASK_NOTE_COL})
         content.titles[TASK_SHEET] = (_clean(ts[TITLE_CELL].value), _clean(ts[BANNER_CELL].value))
         inputs[TASK_SHEET] = (TASK_STATUS_COL, TASK_NOTE_COL)
+    if TEXT_SHEET in wb.sheetnames:
+        xs = wb[TEXT_SHEET]
+        _check_headers(xs, TEXT_HEADERS, TEXT_SHEET)
+        content.text_rows = _text_input_rows(wb)
+        content.titles[TEXT_SHEET] = (_clean(xs[TITLE_CELL].value), _clean(xs[BANNER_CELL].value))
+        inputs[TEXT_SHEET] = (TEXT_COL,)
     if formulas is not None:
         content.uncached_formulas = _uncached(wb, formulas, inputs)
     return content
@@ -451,6 +569,36 @@ def _rows(ws, sheet: str, inputs: dict[str, str]) -> list[FormRow]:
             continue
         out.append(FormRow(sheet=sheet, row=r, key=_clean(key), cells=cells))
     return out
+
+
+def _text_input_rows(wb) -> list[FormRow]:
+    """The filled cells of the "Nội dung báo cáo" sheet, located by the hidden map of rows to items.
+
+    A changed label, or text typed outside the input column (possible only once the sheet's
+    protection was removed), is refused: the import could not tell which item the words answer.
+    """
+    if TEXT_META_SHEET not in wb.sheetnames:
+        raise FormLayoutError(f"thiếu thông tin của sheet “{TEXT_SHEET}”; hãy dùng biểu mẫu do `kehoach template` tạo",
+                              sheet=TEXT_SHEET)
+    ws = wb[TEXT_SHEET]
+    entries = {}
+    for values in wb[TEXT_META_SHEET].iter_rows(min_row=2, max_col=4, values_only=True):
+        row, item, code, label = (list(values) + [None] * 4)[:4]
+        if not isinstance(row, int) or not FIRST_ROW <= row <= MAX_ROWS or item not in ITEMS:
+            raise FormLayoutError("thông tin ẩn của biểu mẫu bị sửa; hãy tạo lại bằng `kehoach template`", sheet=TEXT_SHEET)
+        shown = _clean(ws[f"B{row}"].value)
+        if shown != _clean(label):
+            raise FormLayoutError(f"ô B{row} ghi “{shown or ''}”, biểu mẫu ghi “{label}”; không sửa, thêm, xóa hay "
+                                  "di chuyển dòng của sheet này", sheet=TEXT_SHEET, row=row, column="B")
+        entries[row] = (str(item), nfc(str(code)) if code else None)
+    for row in range(FIRST_ROW, ws.max_row + 1):
+        for col in range(3, ws.max_column + 1):
+            letter = ws.cell(row=row, column=col).column_letter
+            if (col > 4 or (col == 3 and row not in entries)) and _clean(ws.cell(row=row, column=col).value) is not None:
+                raise FormLayoutError(f"ô {letter}{row} không phải ô nhập liệu (ô đã khóa); chỉ nhập vào ô nền vàng "
+                                      f"của cột {TEXT_COL}", sheet=TEXT_SHEET, row=row, column=letter)
+    return [FormRow(sheet=TEXT_SHEET, row=row, key=key, cells={"text": _clean(ws[f"{TEXT_COL}{row}"].value)})
+            for row, key in entries.items() if _clean(ws[f"{TEXT_COL}{row}"].value) is not None]
 
 
 def _clean(value: object) -> object:

@@ -6,8 +6,10 @@ path (:func:`kehoach.data.submission.import_file`), so the store holds exactly w
 would have after a year of reporting. The mix is chosen to exercise every part of the
 workbench: indicators ahead of and behind target, one below its 2025 level (15), a unit
 that missed the 2026-Q3 deadline (BQLDA), a value revised after submission and an
-estimate later replaced by an actual figure ((1) in 2026-Q2), an indicator left empty
-((19) in 2026-Q3), annual indicators reported only for 2025-Q4, and task statuses.
+estimate later replaced by an actual figure ((1) in 2026-Q2, its words revised with it), an
+indicator left empty ((19) in 2026-Q3), annual indicators reported only for 2025-Q4, task
+statuses, and the units' words for 2026 (:mod:`kehoach.data.sample_texts`): most units write
+them, BQLDA sends figures but no words, QSCA sends nothing at all for 2026-Q3.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ import logging
 import tempfile
 from pathlib import Path
 
-from kehoach.data.forms import ACTUAL, ESTIMATE, ILLUSTRATIVE, fill_form, write_template
+from kehoach.data.forms import ACTUAL, ESTIMATE, ILLUSTRATIVE, fill_form, fill_texts, write_template
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan
+from kehoach.data.sample_texts import SILENT, UNIT_TEXTS, formatted, unit_texts
 from kehoach.data.store import ProgressStore
 from kehoach.data.submission import import_file
 
@@ -88,9 +91,10 @@ SUBMITTED: dict[str, dt.date] = {
     "2026-Q3": dt.date(2026, 10, 2),
 }
 LATE = ("BQLDA", "2026-Q3", dt.date(2026, 10, 14))
-# (unit, period, date, {indicator: (value, type, note)}) sent after the first form.
+# (unit, period, date, {indicator: (value, type, note)}, [items rewritten with these figures]) sent after the first form.
 REVISIONS = [
-    ("KTHT", "2026-Q2", dt.date(2026, 7, 25), {1: (455310, ACTUAL, "Số quyết toán 6 tháng, thay số ước thực hiện")}),
+    ("KTHT", "2026-Q2", dt.date(2026, 7, 25), {1: (455310, ACTUAL, "Số quyết toán 6 tháng, thay số ước thực hiện")},
+     ["ket-qua-noi-bat"]),
 ]
 
 
@@ -109,6 +113,8 @@ def _submitted_on(unit: str, period: Period) -> dt.date:
 
 
 def _unit_form(plan: Plan, unit: str, period: Period, folder: Path, store: ProgressStore) -> Path | None:
+    if (unit, str(period)) == SILENT:
+        return None
     index = PERIODS.index(period)
     values = {}
     for number in plan.indicators.loc[plan.indicators["unit_code"] == unit, "number"]:
@@ -125,7 +131,21 @@ def _unit_form(plan: Plan, unit: str, period: Period, folder: Path, store: Progr
     path = write_template(plan, unit, period, folder / f"{period}_{unit}.xlsx",
                           progress=load_progress(plan.ward, plan.year, store.root), illustrative=True)
     fill_form(path, values, tasks, submitted_on=_submitted_on(unit, period), preparer="Cán bộ tổng hợp (minh họa)")
+    if period.year == 2026:
+        owned = plan.indicators[plan.indicators["unit_code"] == unit]
+        statuses = {task: status for task, (status, _) in tasks.items()}
+        fill_texts(path, unit_texts(unit, period, _value_of(index), dict(zip(owned["number"], owned["code"])), statuses))
     return path
+
+
+def _value_of(index: int, overrides: dict[int, float] | None = None):
+    """The figure of (n) a unit quotes in its words for the period at ``index``: this period's, else its latest."""
+    def value(number: int) -> str:
+        if overrides and number in overrides:
+            return formatted(overrides[number])
+        earlier = [_cell(v) for v in VALUES[number][:index + 1] if v is not None]
+        return formatted(earlier[-1][0] if earlier else None)
+    return value
 
 
 def build_sample(plan: Plan, store: ProgressStore | None = None, force: bool = False) -> list[str]:
@@ -158,9 +178,12 @@ def build_sample(plan: Plan, store: ProgressStore | None = None, force: bool = F
                 if form:
                     now = dt.datetime.combine(_submitted_on(unit.code, period), dt.time(9, 0), VN_TZ)
                     messages.append(import_file(form, plan, store, today=AS_OF, now=now, accept_outliers=True).summary())
-        for unit, period, day, values in REVISIONS:
+        for unit, period, day, values, rewritten in REVISIONS:
             form = write_template(plan, unit, period, Path(tmp) / f"{period}_{unit}_bo-sung.xlsx", illustrative=True)
             fill_form(form, values, submitted_on=day, preparer="Cán bộ tổng hợp (minh họa)")
+            p = Period.parse(period)
+            value = _value_of(PERIODS.index(p), {n: v for n, (v, _, _) in values.items()})
+            fill_texts(form, {(item, None): UNIT_TEXTS[unit][item](value, p) for item in rewritten})
             now = dt.datetime.combine(day, dt.time(9, 0), VN_TZ)
             messages.append(import_file(form, plan, store, today=AS_OF, now=now, accept_outliers=True).summary())
     return messages

@@ -15,7 +15,12 @@ What a file says is not trusted:
 * a CSV must parse cleanly (no unterminated quote, no short or long row);
 * a value must lie in the indicator's range and within ±:data:`VALUE_LIMIT`; a note is at
   most :data:`~kehoach.data.store.NOTE_MAX_CHARS` characters;
-* an indicator or task appears once per period in a file;
+* a unit's words (the "Nội dung báo cáo" sheet, or a CSV ``unit, period, item, code, text``) name an
+  item of :data:`kehoach.data.texts.ITEMS` at its level, for an indicator or task of that unit, in a
+  quarter of the plan year; a text holding a control character or a bidirectional override is
+  refused (never silently changed), as is one longer than :data:`~kehoach.data.forms.TEXT_MAX_CHARS`;
+  an empty cell is no record, so it never erases a text sent before;
+* an indicator, task or text item appears once per period in a file;
 * a value more than 100 times, or less than 1/100 of, the last stored one is held back
   (:class:`~kehoach.core.errors.OutlierError`) unless ``accept_outliers``.
 """
@@ -27,6 +32,7 @@ import datetime as dt
 import hashlib
 import io
 import logging
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,15 +40,18 @@ import pandas as pd
 
 from kehoach.core.errors import FormatError, OutlierError, PeriodError, Problem, SubmissionError
 from kehoach.core.formatting import fmt_number, nfc, parse_number
-from kehoach.data.forms import (ACTUAL, BANNER, BANNER_CELL, ESTIMATE, NOTE_COL, TASK_NOTE_COL, TITLE_CELL, FormContent,
-                                FormLayoutError, FormRow, read_form, title_text)
+from kehoach.data.forms import (ACTUAL, BANNER, BANNER_CELL, ESTIMATE, NOTE_COL, TASK_NOTE_COL, TEXT_COL, TEXT_MAX_CHARS,
+                                TITLE_CELL, FormContent, FormLayoutError, FormRow, read_form, title_text)
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan
 from kehoach.data.store import NOTE_MAX_CHARS, TASK_STATUSES, ProgressStore, latest
+from kehoach.data.texts import ITEMS
 
 log = logging.getLogger(__name__)
 
 CSV_REQUIRED = ["ward", "year", "unit_code", "indicator", "period", "value", "is_estimate", "note"]
+#: The columns of a CSV of the units' words (``ward`` may be added, and is then checked).
+TEXT_CSV_COLUMNS = ["unit", "period", "item", "code", "text"]
 _TYPES = {ACTUAL.lower(): False, ESTIMATE.lower(): True, "false": False, "true": True, "0": False, "1": True}
 _STATUS_BY_LABEL = {label.lower(): key for key, label in TASK_STATUSES.items()} | {k: k for k in TASK_STATUSES}
 #: No figure of a ward's plan comes near this; larger values are typing or unit mistakes (and 1e30 once broke formatting).
@@ -66,11 +75,15 @@ class ImportResult:
     already_imported: bool
     archived: Path | None
     notices: list[str] = field(default_factory=list)
+    text_records: int = 0
 
     def summary(self) -> str:
         if self.already_imported:
             return f"{self.path.name}: tệp này đã được nhập trước đây (SHA-256 {self.sha256[:12]}…); không có gì thay đổi."
-        return (f"{self.path.name}: đã nhập {self.indicator_records} số liệu chỉ tiêu và {self.task_records} tình trạng nhiệm vụ "
+        what = f"{self.indicator_records} số liệu chỉ tiêu và {self.task_records} tình trạng nhiệm vụ"
+        if self.text_records:
+            what = f"{self.indicator_records} số liệu chỉ tiêu, {self.task_records} tình trạng nhiệm vụ và {self.text_records} nội dung báo cáo"
+        return (f"{self.path.name}: đã nhập {what} "
                 f"của {', '.join(self.units)} cho kỳ {', '.join(self.periods)}; bản gốc lưu tại {self.archived}.")
 
 
@@ -116,7 +129,7 @@ def import_file(path: str | Path, plan: Plan, store: ProgressStore | None = None
     periods = sorted(records["period"].unique().tolist())
     counts = records["record"].value_counts()
     result = ImportResult(path, sha, plan.ward, plan.year, units, periods, int(counts.get("indicator", 0)),
-                          int(counts.get("task", 0)), False, None, ctx.notices)
+                          int(counts.get("task", 0)), False, None, ctx.notices, int(counts.get("text", 0)))
     with store.lock(plan.ward, plan.year):  # revision numbers and the duplicate check see every earlier import
         existing = store.read(plan.ward, plan.year)
         if (existing["source_sha256"] == sha).any():
@@ -193,17 +206,27 @@ def _outliers(records: pd.DataFrame, existing: pd.DataFrame, ctx: _Context) -> l
 
 
 def _number_revisions(new: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
-    keys = ["record", "indicator", "task", "period"]
-    new = new.copy()
+    """Each record's revision: one more than the highest stored for its key (a text's key adds its unit and item)."""
+    keys = ["record", "indicator", "task", "period", "_text_key"]
+    new = _with_text_key(new)
     if existing.empty:
         new["revision"] = 1
-        return new
-    top = existing.groupby(keys, dropna=False)["revision"].max().rename("_top").reset_index()
+        return new.drop(columns="_text_key")
+    top = _with_text_key(existing).groupby(keys, dropna=False)["revision"].max().rename("_top").reset_index()
     for col in ("indicator",):
         new[col] = new[col].astype("Int64")
     merged = new.merge(top.astype({"indicator": "Int64"}), on=keys, how="left")
     merged["revision"] = merged["_top"].fillna(0).astype("int64") + 1
-    return merged.drop(columns="_top")
+    return merged.drop(columns=["_top", "_text_key"])
+
+
+def _with_text_key(records: pd.DataFrame) -> pd.DataFrame:
+    """``records`` with ``_text_key``: "unit/item" for a text record, "" for a figure or a status."""
+    is_text = records["record"] == "text"
+    key = pd.Series("", index=records.index, dtype="object")
+    if is_text.any():
+        key[is_text] = records.loc[is_text, "unit_code"].astype(str) + "/" + records.loc[is_text, "item"].astype(str)
+    return records.assign(_text_key=key)
 
 
 # -- forms ------------------------------------------------------------------------------
@@ -232,6 +255,7 @@ def _from_form(path: Path, ctx: _Context) -> pd.DataFrame:
         rec = _task(row, unit, period, ctx, seen)
         if rec:
             rows.append(rec | {"note": _note(row, ctx, TASK_NOTE_COL)})
+    rows += _texts_of_form(content, unit, period, ctx, seen)
     return _frame(rows, ctx.plan, illustrative)
 
 
@@ -293,6 +317,13 @@ def _from_csv(data: bytes, ctx: _Context) -> pd.DataFrame:
     if table is None:
         return pd.DataFrame()
     header, lines = table
+    if "item" in header and "text" in header:
+        missing = [c for c in TEXT_CSV_COLUMNS if c not in header]
+        if missing:
+            ctx.add(f"sai cấu trúc tệp CSV nội dung báo cáo: thiếu cột {', '.join(missing)} "
+                    f"(cần các cột {', '.join(TEXT_CSV_COLUMNS)})", row=1)
+            return pd.DataFrame()
+        return _texts_from_csv(header, lines, ctx)
     missing = [c for c in CSV_REQUIRED if c not in header]
     if missing:
         ctx.add(f"sai cấu trúc tệp CSV: thiếu cột {', '.join(missing)}", sheet=None, row=1)
@@ -470,6 +501,129 @@ def _task(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dict,
             "sheet": row.sheet, "row": row.row, "column": cols["status"]}
 
 
+# -- the units' words -------------------------------------------------------------------
+#: Refused in a text: C0 controls except tab and line feed (a carriage return is read as a line break), DEL, C1
+#: controls, and the bidirectional embeddings, overrides and isolates that can make a text read differently from
+#: what it says.
+_TEXT_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _texts_of_form(content: FormContent, unit: str, period: Period, ctx: _Context, seen: dict) -> list[dict]:
+    recs = (_text(row, unit, period, row.key[0], row.key[1], ctx, seen) for row in content.text_rows)
+    return [rec for rec in recs if rec]
+
+
+def _text(row: FormRow, unit: str, period: Period, item: str | None, code: str | None, ctx: _Context, seen: dict,
+          columns: dict[str, str] | None = None) -> dict | None:
+    """One text record, or None (with the problem added). An empty text is no record: it never erases an earlier one."""
+    cols = columns or {"item": "B", "code": "A", "text": TEXT_COL}
+    at = dict(sheet=row.sheet, row=row.row)
+    raw = row.cells.get("text")
+    if raw is None:
+        return None
+    if period.year != ctx.plan.year:
+        ctx.add(f"nội dung báo cáo chỉ nhận cho các quý năm {ctx.plan.year}, không nhận cho kỳ {period}",
+                column=cols.get("period", cols["text"]), **at)
+        return None
+    target = _text_target(item, code, unit, ctx, at, cols)
+    if target is None:
+        return None
+    key = ("text", item, code, str(period))
+    if key in seen:
+        ctx.add(f"mục “{item}”{f' mã “{code}”' if code else ''} kỳ {period} xuất hiện hai lần (dòng {seen[key]} và dòng "
+                f"{row.row}); chỉ giữ một dòng", column=cols["item"], **at)
+        return None
+    seen[key] = row.row
+    text = _clean_text(raw, ctx, at, cols["text"])
+    if text is None:
+        return None
+    indicator, task = target
+    return {"record": "text", "indicator": indicator, "task": task, "period": str(period), "value": None,
+            "is_estimate": None, "status": None, "unit_code": unit, "item": item, "text": text,
+            "sheet": row.sheet, "row": row.row, "column": cols["text"]}
+
+
+def _text_target(item: str | None, code: str | None, unit: str, ctx: _Context, at: dict,
+                 cols: dict[str, str]) -> tuple[int | None, str | None] | None:
+    """(indicator number, task id) that ``item`` and ``code`` name for ``unit``; None, with the problem added, if wrong."""
+    spec = ITEMS.get(item or "")
+    if spec is None:
+        ctx.add(f"mục “{item or ''}” không có trong danh sách; các mục: {', '.join(ITEMS)}", column=cols["item"], **at)
+        return None
+    if spec.level == "unit":
+        if code:
+            ctx.add(f"mục “{item}” là nội dung chung của đơn vị: để trống cột {cols['code']} (đang ghi “{code}”)",
+                    column=cols["code"], **at)
+            return None
+        return None, None
+    if spec.level == "indicator":
+        mine = ctx.plan.indicators[ctx.plan.indicators["unit_code"] == unit]
+        numbers = dict(zip(mine["code"], mine["number"]))
+        if code not in numbers:
+            ctx.add(f"mục “{item}” cần mã chỉ tiêu do đơn vị {unit} chủ trì, “{code or ''}” không phải; các mã: "
+                    f"{', '.join(numbers) or '(đơn vị không chủ trì chỉ tiêu nào)'}", column=cols["code"], **at)
+            return None
+        return int(numbers[code]), None
+    mine = [t.id for t in ctx.plan.tasks if t.unit_code == unit]
+    if code not in mine:
+        ctx.add(f"mục “{item}” cần mã nhiệm vụ phần II do đơn vị {unit} chủ trì, “{code or ''}” không phải; các mã: "
+                f"{', '.join(mine) or '(đơn vị không chủ trì nhiệm vụ nào)'}", column=cols["code"], **at)
+        return None
+    return None, code
+
+
+def _clean_text(raw: object, ctx: _Context, at: dict, column: str) -> str | None:
+    """The text as stored: NFC, line breaks as LF, trimmed; refused when it holds control characters or is too long."""
+    text = nfc(str(raw)).replace("\r\n", "\n").replace("\r", "\n").strip()
+    bad = _TEXT_CONTROLS.search(text)
+    if bad:
+        ctx.add(f"nội dung có ký tự điều khiển không in được (U+{ord(bad.group()):04X}, ký tự thứ {bad.start() + 1}); "
+                "xóa ký tự đó (thường do sao chép từ phần mềm khác) rồi gửi lại", column=column, **at)
+        return None
+    if len(text) > TEXT_MAX_CHARS:
+        ctx.add(f"nội dung dài {fmt_number(len(text))} ký tự, tối đa {fmt_number(TEXT_MAX_CHARS)} ký tự mỗi mục; "
+                "rút gọn nội dung", column=column, **at)
+        return None
+    return text or None
+
+
+def _text_period(text: str, ctx: _Context, row: int) -> Period | None:
+    """A CSV row's period: a quarter of the plan year that has begun (words are not sent for last year's figures)."""
+    try:
+        year = Period.parse(text).year
+    except PeriodError:
+        year = ctx.plan.year  # let _period name the problem
+    if year != ctx.plan.year:
+        ctx.add(f"nội dung báo cáo chỉ nhận cho các quý năm {ctx.plan.year}, không nhận cho kỳ {text}", row=row, column="period")
+        return None
+    return _period(text or None, ctx, row=row, column="period")
+
+
+def _texts_from_csv(header: list[str], lines: list[tuple[int, list[str]]], ctx: _Context) -> pd.DataFrame:
+    """A CSV of texts (``unit, period, item, code, text``; ``ward`` optional): every row checked like a form's."""
+    rows, seen = [], {}
+    units = {u.code for u in ctx.plan.units}
+    for number, values in lines:
+        raw = dict(zip(header, values))
+        ward = raw.get("ward", "").strip()
+        if "ward" in raw and ward != ctx.plan.ward:
+            ctx.add(f"dòng của phường “{ward}”, không phải {ctx.plan.ward}", row=number, column="ward")
+            continue
+        unit = raw["unit"].strip()
+        period = _text_period(raw["period"].strip(), ctx, number)
+        if unit not in units:
+            ctx.add(f"đơn vị “{unit}” không có trong kế hoạch; các mã: {', '.join(sorted(units))}", row=number, column="unit")
+            continue
+        if period is None:
+            continue
+        row = FormRow(sheet=None, row=number, key=None, cells={"text": raw["text"] if raw["text"].strip() else None})
+        rec = _text(row, unit, period, raw["item"].strip(), raw["code"].strip() or None, ctx, seen,
+                    columns={"item": "item", "code": "code", "text": "text", "period": "period"})
+        if rec:
+            rows.append(rec)
+    return _frame(rows, ctx.plan, False)
+
+
 def _frame(rows: list[dict], plan: Plan, illustrative: bool) -> pd.DataFrame:
     """The records of a file, with where each came from (``sheet``, ``row``, ``column``, dropped when stored)."""
     if not rows:
@@ -492,7 +646,7 @@ def file_key(path: str | Path) -> tuple[str | None, int | None]:
         if path.suffix.lower() == ".csv":
             with path.open(encoding="utf-8-sig", newline="") as handle:
                 row = next(csv.DictReader(handle), None) or {}
-            ward, year = row.get("ward"), row.get("year")
+            ward, year = row.get("ward"), row.get("year") or (row.get("period") or "")[:4]  # a texts CSV says its period
         else:
             meta = read_form(path).meta
             ward, year = meta.get("ward"), meta.get("year")
