@@ -74,12 +74,13 @@ def _env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def _start(name: str, args: list[str], workdir: Path, probe: str | None, url: str, token: str = "") -> Server:
+def _start(name: str, args: list[str], workdir: Path, probe: str | None, url: str, token: str = "",
+           env: dict[str, str] | None = None) -> Server:
     """Start a server and wait until ``probe`` answers (``None``: until its port accepts connections)."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"{name}.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(args, cwd=workdir, env=_env(workdir), stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(args, cwd=workdir, env=env or _env(workdir), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     server = Server(name, proc, url, log, token)
     deadline = time.monotonic() + 60
@@ -118,13 +119,15 @@ def start_lab(notebooks: Path, workdir: Path) -> Server:
     return _start("jupyterlab", args, workdir, f"{base}/api/status?token={token}", base, token)
 
 
-def start_voila(notebook: Path, workdir: Path) -> Server:
-    """Voilà serving ``notebook`` on 127.0.0.1, code hidden, as ``make explore`` does."""
+def start_voila(notebook: Path, workdir: Path, token: str | None = None) -> Server:
+    """Voilà serving ``notebook`` on 127.0.0.1 exactly as ``kehoach explore`` does (kehoach.explore.service)."""
+    from kehoach.data.plan import load_plan
+    from kehoach.explore.service import voila_command
+
     port = free_port()
-    args = [str(BIN / "voila"), str(notebook), "--Voila.ip=127.0.0.1", f"--port={port}", "--no-browser",
-            "--strip_sources=True", "--template=kehoach"]
+    launch = voila_command(load_plan(), notebook.parent, "127.0.0.1", port, token, _env(workdir))
     base = f"http://127.0.0.1:{port}"
-    return _start("voila", args, workdir, None, base)
+    return _start("voila", launch.command, workdir, None, base, token or "", env=launch.env)
 
 
 def launch_chromium(playwright):
