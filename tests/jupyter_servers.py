@@ -146,3 +146,44 @@ def block_outside(context, requests: list[str]) -> None:
             r.abort()
 
     context.route("**/*", route)
+
+
+def run_all_in_lab(page, timeout: int = 120_000) -> None:
+    """In an open notebook of JupyterLab: wait for the kernel, choose Run › Run All Cells, wait for the explorer."""
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout)
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=timeout)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    select = page.locator(".jp-Dialog .jp-mod-accept", has_text="Select")
+    try:  # JupyterLab may still ask for the kernel when the session was slow to attach
+        select.wait_for(timeout=1500)
+        select.click()
+    except Exception:  # noqa: BLE001 - no dialog: the usual case
+        pass
+    page.wait_for_selector(".kh-ready", state="attached", timeout=timeout)
+    page.wait_for_selector(".kh-explorer .kh-chart svg", timeout=timeout)
+
+
+def kernels_of(server: Server) -> list:
+    """The kernel processes a server started (psutil), for counting them and their memory."""
+    import psutil
+
+    try:
+        children = psutil.Process(server.proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [c for c in children if "ipykernel" in " ".join(c.cmdline())]
+
+
+def memory_mb(server: Server) -> float:
+    """Resident memory of the server and its kernels, in MB."""
+    import psutil
+
+    procs = [psutil.Process(server.proc.pid), *kernels_of(server)]
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total / 2**20
