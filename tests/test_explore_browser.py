@@ -83,7 +83,11 @@ class Session:
     def open_app(self, url: str) -> None:
         self.page.goto(url, timeout=120_000)
         self.page.wait_for_selector(".kh-ready", state="attached", timeout=120_000)
-        self.page.wait_for_selector(".kh-explorer .kh-chart svg", timeout=120_000)
+        try:
+            self.page.wait_for_selector(".kh-explorer .kh-chart svg >> visible=true", timeout=120_000)
+        except Exception:
+            self.shot("failed-open.png")
+            raise
         self.settle()
 
     def seq(self) -> int:
