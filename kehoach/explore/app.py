@@ -230,11 +230,12 @@ class Explorer:
             "chi-tiet": [self.indicator, self.detail_html, self.detail_chart.widget, self.pace_html, self.assumed,
                          self.assumed_text, self.whatif_html],
         }
-        self.stack = w.Stack([w.VBox(pages[k]) for k in VIEW_KEYS], selected_index=VIEW_KEYS.index(self.views.value))
+        self.pages = [w.VBox(pages[k]) for k in VIEW_KEYS]  # all rendered, one shown (the charts' views exist from the start)
+        self._show_page()
         actions = w.HBox([self.csv_button, self.excel_button, self.png_button, self.svg_button],
                          layout=w.Layout(flex_flow="row wrap"))
         actions.add_class("kh-actions")
-        root = w.VBox([self.style_html, self.heading_html, filters, self.stack, actions, self.export_html, self.url])
+        root = w.VBox([self.style_html, self.heading_html, filters, *self.pages, actions, self.export_html, self.url])
         root.add_class("kh-explorer")
         return root
 
@@ -352,12 +353,15 @@ class Explorer:
     def _draw_open(self) -> None:
         """Draw the open view if it changed while hidden (Altair specs cost about 0,1 s each)."""
         key = self.views.value
-        if hasattr(self, "stack"):
-            self.stack.selected_index = VIEW_KEYS.index(key)
+        self._show_page()
         if key in self._stale:
             self._stale.discard(key)
             {"tong-quan": self._show_overview, "theo-quy": self._show_heatmap, "so-sanh": self._show_comparison,
              "dien-bien": self._show_trend, "bao-cao": self._show_reporting, "chi-tiet": self._show_detail}[key]()
+
+    def _show_page(self) -> None:
+        for k, page in zip(VIEW_KEYS, getattr(self, "pages", [])):
+            page.layout.display = None if k == self.views.value else "none"
 
     def _show_overview(self) -> None:
         from kehoach.analysis import charts
