@@ -161,7 +161,7 @@ def run_all_in_lab(page, timeout: int = 120_000) -> None:
     except Exception:  # noqa: BLE001 - no dialog: the usual case
         pass
     page.wait_for_selector(".kh-ready", state="attached", timeout=timeout)
-    page.wait_for_selector(".kh-explorer .kh-chart svg", timeout=timeout)
+    page.wait_for_selector(".kh-explorer .kh-chart svg >> visible=true", timeout=timeout)
 
 
 def kernels_of(server: Server) -> list:

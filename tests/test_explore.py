@@ -77,7 +77,7 @@ def test_clicking_a_group_bar_or_a_heatmap_cell_sets_the_controls(ex):
     assert ex.group.value == "YT"
     ex._pick_indicator({"indicator": 20})
     assert ex.indicator.value == 20 and ex.views.value == "chi-tiet" and ex.pages[5].layout.display is None
-    assert [p.layout.display for p in ex.pages[:5]] == ["none"] * 5
+    assert [p.layout.display for p in ex.pages[:5]] == ["none"] * 5 and ex.chart.active is ex.detail_chart
     params = ex.overview_chart.spec["params"]
     assert params[0]["select"] == {"type": "point", "fields": ["group"], "on": "click", "clear": "dblclick"}
     assert ex.overview_chart.widget.selections.trait_names().count("pick") == 1

@@ -82,7 +82,7 @@ class Session:
 
     def open_app(self, url: str) -> None:
         self.page.goto(url, timeout=120_000)
-        self.page.wait_for_selector(".kh-ready", state="attached", timeout=120_000)
+        self.page.wait_for_selector(".kh-ready", state="attached", timeout=240_000)
         try:
             self.page.wait_for_selector(".kh-explorer .kh-chart svg >> visible=true", timeout=120_000)
         except Exception:

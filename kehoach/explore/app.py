@@ -39,7 +39,7 @@ from kehoach.data.store import ProgressStore, latest, latest_texts
 from kehoach.data.texts import ITEMS
 from kehoach.data.years import values_across_years
 from kehoach.explore import exports, table
-from kehoach.explore.charts import ChartView
+from kehoach.explore.charts import ChartView, SharedChart
 from kehoach.explore.urlstate import UrlState
 from kehoach.explore.views import render
 
@@ -151,11 +151,12 @@ class Explorer:
         self.style_html = w.HTML(render("style"))
         self.summary_html = w.HTML()
         self.table_html = w.HTML()
-        self.overview_chart = ChartView(self._pick_group, ["group"])
-        self.heatmap_chart = ChartView(self._pick_indicator, ["indicator"])
-        self.compare_chart = ChartView()
-        self.trend_chart = ChartView()
-        self.detail_chart = ChartView()
+        self.chart = SharedChart()
+        self.overview_chart = ChartView(self.chart, self._pick_group, ["group"])
+        self.heatmap_chart = ChartView(self.chart, self._pick_indicator, ["indicator"])
+        self.compare_chart = ChartView(self.chart)
+        self.trend_chart = ChartView(self.chart)
+        self.detail_chart = ChartView(self.chart)
         self.before = w.Dropdown(options=self._before_options(str(self.periods[-1])), description="So với", style=style,
                                  layout=wide)
         self.before.value = self._default_before(str(self.periods[-1]))
@@ -221,21 +222,20 @@ class Explorer:
         filters = w.VBox([w.HBox([self.period, self.group, self.unit, self.sort], layout=w.Layout(flex_flow="row wrap")),
                           statuses, self.views, self.state_html])
         filters.add_class("kh-filters")
-        pages = {
-            "tong-quan": [self.summary_html, self.overview_chart.widget, self.table_html],
-            "theo-quy": [self.heatmap_chart.widget],
-            "so-sanh": [self.before, self.compare_chart.widget, self.compare_html],
-            "dien-bien": [self.trend_scope, self.trend_chart.widget],
-            "bao-cao": [self.reporting_html],
-            "chi-tiet": [self.indicator, self.detail_html, self.detail_chart.widget, self.pace_html, self.assumed,
-                         self.assumed_text, self.whatif_html],
+        above = {  # each view: what comes above the chart, and below it
+            "tong-quan": [self.summary_html], "theo-quy": [], "so-sanh": [self.before], "dien-bien": [self.trend_scope],
+            "bao-cao": [self.reporting_html], "chi-tiet": [self.indicator, self.detail_html],
         }
-        self.pages = [w.VBox(pages[k]) for k in VIEW_KEYS]  # all rendered, one shown (the charts' views exist from the start)
+        below = {"tong-quan": [self.table_html], "so-sanh": [self.compare_html],
+                 "chi-tiet": [self.pace_html, self.assumed, self.assumed_text, self.whatif_html]}
+        self.pages = [w.VBox(above[k]) for k in VIEW_KEYS]  # all rendered, one shown
+        self.pages_below = [w.VBox(below.get(k, [])) for k in VIEW_KEYS]
         self._show_page()
         actions = w.HBox([self.csv_button, self.excel_button, self.png_button, self.svg_button],
                          layout=w.Layout(flex_flow="row wrap"))
         actions.add_class("kh-actions")
-        root = w.VBox([self.style_html, self.heading_html, filters, *self.pages, actions, self.export_html, self.url])
+        root = w.VBox([self.style_html, self.heading_html, filters, *self.pages, self.chart.widget, *self.pages_below, actions,
+                       self.export_html, self.url])
         root.add_class("kh-explorer")
         return root
 
@@ -360,8 +360,10 @@ class Explorer:
              "dien-bien": self._show_trend, "bao-cao": self._show_reporting, "chi-tiet": self._show_detail}[key]()
 
     def _show_page(self) -> None:
-        for k, page in zip(VIEW_KEYS, getattr(self, "pages", [])):
-            page.layout.display = None if k == self.views.value else "none"
+        for k, top, bottom in zip(VIEW_KEYS, getattr(self, "pages", []), getattr(self, "pages_below", [])):
+            top.layout.display = bottom.layout.display = None if k == self.views.value else "none"
+        self.chart.activate(dict(zip(VIEW_KEYS, [self.overview_chart, self.heatmap_chart, self.compare_chart,
+                                                  self.trend_chart, None, self.detail_chart]))[self.views.value])
 
     def _show_overview(self) -> None:
         from kehoach.analysis import charts

@@ -77,45 +77,65 @@ def _with_roles(node: Any) -> Any:
     return out
 
 
-class ChartView:
-    """One chart widget that is re-pointed at new specs; with ``fields``, a click calls ``on_pick`` with the clicked values.
+class SharedChart:
+    """The page's one chart widget, showing the chart of the open view.
 
-    The widget is given an Altair chart once, a tiny one carrying the click selection, so that it
-    sets up its selection traits; every chart shown after is sent as a spec. Giving it each chart
-    as an Altair object would rebuild and validate it against the schema on every change (0,4 s
-    for the overview, 1,2 s for the heatmap on this shared machine), where the builders have
-    already made the spec valid.
+    Each ``JupyterChart`` loads its own copy of Vega's 900 KB module in the browser, and anywidget
+    gives a widget 2 s to load it: with a chart widget per view, three leaders opening the app
+    at once on this machine got "[anywidget] Failed to initialize model" and missing charts. One
+    widget per page loads it once. It is given an Altair chart once, a tiny one carrying the click
+    selection (its traits), then only specs: giving it each chart as an Altair object would rebuild
+    and validate it against the schema on every change (0,4 s for the overview, 1,2 s for the
+    heatmap on this shared machine), where the builders have already made the spec valid.
     """
 
-    def __init__(self, on_pick: Callable[[dict[str, Any]], None] | None = None, fields: list[str] | None = None):
+    def __init__(self) -> None:
         offline()
         self.widget = alt.JupyterChart(None, embed_options=EMBED_OPTIONS)
         self.widget.add_class("kh-chart")
-        self.on_pick = on_pick
-        self.fields = fields
-        self.spec: dict[str, Any] | None = None
-        skeleton = alt.Chart(alt.Data(values=[{}])).mark_point()
-        if fields:
-            skeleton = skeleton.add_params(alt.selection_point(name=PICK, fields=fields, on="click", clear="dblclick"))
-        self.widget.chart = skeleton  # sets up the widget's selection and parameter traits, as for any chart
-        if fields:
-            self.widget.selections.observe(self._picked, names=PICK)
+        pick = alt.selection_point(name=PICK, on="click", clear="dblclick")
+        self.widget.chart = alt.Chart(alt.Data(values=[{}])).mark_point().add_params(pick)
+        self.widget.selections.observe(self._picked, names=PICK)
         self.widget.layout.display = "none"
+        self.active: ChartView | None = None
 
-    def show(self, chart: alt.TopLevelMixin | dict[str, Any] | None) -> None:
-        """Display ``chart`` (a spec or an Altair chart), described in Vietnamese; ``None`` clears and hides the widget."""
-        if chart is None:
-            self.spec = None
+    def activate(self, view: "ChartView | None") -> None:
+        """Show ``view``'s chart (``None``: no chart on this view)."""
+        self.active = view
+        self.refresh()
+
+    def refresh(self) -> None:
+        spec = self.active.spec if self.active is not None else None
+        if spec is None:
             self.widget.layout.display = "none"
             return
-        spec = vietnamese(chart if isinstance(chart, dict) else chart.to_dict(validate=False))
-        if self.fields:
-            spec = with_pick(spec, self.fields)
-        self.spec = spec
         self.widget.spec = spec
         self.widget.layout.display = None
 
     def _picked(self, change: dict) -> None:
         values = change["new"].value
-        if values and self.on_pick is not None:
-            self.on_pick(dict(values[0]))
+        if values and self.active is not None and self.active.on_pick is not None:
+            self.active.on_pick(dict(values[0]))
+
+
+class ChartView:
+    """The chart of one view, shown by the shared widget while its view is open; with ``fields``, a click on a
+    mark calls ``on_pick`` with the clicked values."""
+
+    def __init__(self, shared: SharedChart, on_pick: Callable[[dict[str, Any]], None] | None = None,
+                 fields: list[str] | None = None):
+        self.shared = shared
+        self.widget = shared.widget
+        self.on_pick = on_pick
+        self.fields = fields
+        self.spec: dict[str, Any] | None = None
+
+    def show(self, chart: alt.TopLevelMixin | dict[str, Any] | None) -> None:
+        """Set the chart (a spec or an Altair chart), described in Vietnamese; ``None`` clears it."""
+        if chart is None:
+            self.spec = None
+        else:
+            spec = vietnamese(chart if isinstance(chart, dict) else chart.to_dict(validate=False))
+            self.spec = with_pick(spec, self.fields) if self.fields else spec
+        if self.shared.active is self:
+            self.shared.refresh()
