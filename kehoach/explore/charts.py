@@ -33,14 +33,23 @@ def offline() -> None:
 
 
 def with_pick(spec: dict[str, Any], fields: list[str], layer: int = 0) -> dict[str, Any]:
-    """``spec`` with a click selection named ``pick`` over ``fields`` on one of its layers."""
+    """``spec`` with a click selection named ``pick`` (over ``fields``, if any) on one of its layers.
+
+    Every chart the shared widget shows carries it: the widget listens to ``pick`` on each chart.
+    """
     spec = dict(spec)
-    layers = [dict(x) for x in spec["layer"]]
+    holder = spec if "layer" in spec else dict(spec["spec"]) if "spec" in spec else None
+    if holder is None or "layer" not in holder:
+        return spec
+    layers = [dict(x) for x in holder["layer"]]
     layers[layer]["name"] = f"{PICK}_view"
-    spec["layer"] = layers
-    spec["params"] = [*spec.get("params", []), {
-        "name": PICK, "views": [f"{PICK}_view"],
-        "select": {"type": "point", "fields": fields, "on": "click", "clear": "dblclick"}}]
+    holder["layer"] = layers
+    if holder is not spec:
+        spec["spec"] = holder
+    select: dict[str, Any] = {"type": "point", "on": "click", "clear": "dblclick"}
+    if fields:
+        select["fields"] = fields
+    spec["params"] = [*spec.get("params", []), {"name": PICK, "views": [f"{PICK}_view"], "select": select}]
     return spec
 
 
@@ -131,11 +140,11 @@ class ChartView:
         self.spec: dict[str, Any] | None = None
 
     def show(self, chart: alt.TopLevelMixin | dict[str, Any] | None) -> None:
-        """Set the chart (a spec or an Altair chart), described in Vietnamese; ``None`` clears it."""
+        """Set the chart (a spec or an Altair chart), described in Vietnamese, with the click selection; ``None`` clears it."""
         if chart is None:
             self.spec = None
         else:
             spec = vietnamese(chart if isinstance(chart, dict) else chart.to_dict(validate=False))
-            self.spec = with_pick(spec, self.fields) if self.fields else spec
+            self.spec = with_pick(spec, self.fields or [])
         if self.shared.active is self:
             self.shared.refresh()
