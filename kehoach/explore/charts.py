@@ -102,7 +102,7 @@ class SharedChart:
         offline()
         self.widget = alt.JupyterChart(None, embed_options=EMBED_OPTIONS)
         self.widget.add_class("kh-chart")
-        pick = alt.selection_point(name=PICK, on="click", clear="dblclick")
+        pick = alt.selection_point(name=PICK, fields=["pick"], on="click", clear="dblclick")  # fields: a "point" selection
         self.widget.chart = alt.Chart(alt.Data(values=[{}])).mark_point().add_params(pick)
         self.widget.selections.observe(self._picked, names=PICK)
         self.widget.layout.display = "none"
