@@ -406,6 +406,6 @@ def test_charts_export_as_png_and_svg_with_descriptive_names(ex):
 
 def test_a_click_on_the_shared_chart_reaches_the_open_views_control(ex):
     """What the browser sends when a group bar is clicked (Vega's point selection) sets the group filter."""
-    ex.chart.widget._vl_selections = {"pick": {"value": {"group": ["KT"]}, "store": [
+    ex.chart.widget._vl_selections = {"pick": {"value": {"group": ["KT"], "vlPoint": {"or": [{"group": "KT"}]}}, "store": [
         {"unit": "pick_view", "fields": [{"field": "group", "channel": "y", "type": "E"}], "values": ["KT"]}]}}
     assert ex.group.value == "KT"
