@@ -38,11 +38,12 @@ test: $(STAMP) git-filter
 lab: $(STAMP) git-filter
 	$(BIN)/jupyter lab --notebook-dir=notebooks $(if $(filter 0,$(shell id -u)),--allow-root)
 
-# The explorer as an app for leaders: Voilà on this machine only, code hidden (PORT=8866 by default).
+# The explorer as an app for leaders: Voilà on this machine only (127.0.0.1, Host checked), code hidden, one kernel
+# pre-warmed, idle kernels culled (kehoach/explore/service.py). EXPLORE_PORT=8866 by default; to serve the office
+# network, run `.venv/bin/kehoach explore --ip 0.0.0.0` (a token is then required: given with --token, or made and printed).
 EXPLORE_PORT ?= 8866
 explore: $(STAMP)
-	JUPYTER_PATH=$(CURDIR)/kehoach/explore/share $(BIN)/voila notebooks/explore.ipynb --template=kehoach \
-	  --Voila.ip=127.0.0.1 --port=$(EXPLORE_PORT) --no-browser --strip_sources=True
+	$(BIN)/kehoach explore --port $(EXPLORE_PORT)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/progress_load.py

@@ -423,6 +423,20 @@ def _report(args: argparse.Namespace) -> int:
     return _report_result(run_period(args.period, jobs=args.jobs, show_progress=True, as_of=args.as_of, ward=args.ward))
 
 
+def _explore(args: argparse.Namespace) -> int:
+    """Serve the explorer with Voilà (this process becomes Voilà; Ctrl+C stops it)."""
+    from kehoach.core import config
+    from kehoach.explore.service import voila_command
+
+    launch = voila_command(_plan(args), config.notebooks_dir(), args.ip, args.port, args.token, dict(os.environ))
+    say(f"Ứng dụng theo dõi kế hoạch: {launch.url}")
+    say("Gửi địa chỉ trên (kèm mã truy cập) cho lãnh đạo; bấm Ctrl+C để dừng." if args.token or "token=" in launch.url
+        else "Chỉ mở được trên máy này; bấm Ctrl+C để dừng.")
+    sys.stdout.flush()
+    os.execve(launch.command[0], launch.command, launch.env)
+    return 0  # not reached: execve replaces this process
+
+
 def _plan_summary(plan) -> None:
     doc = plan.document
     say(f"{doc.title} (Quyết định số {doc.decision_number}): {len(plan.indicator_list)} chỉ tiêu, "
@@ -515,6 +529,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--jobs", type=int, default=None)
     report.add_argument("--as-of", default=None, metavar="DATE", help="data cut-off date (YYYY-MM-DD); default: now")
     report.set_defaults(func=_report)
+
+    explore = sub.add_parser("explore", help="serve the explorer to leaders as a web app (Voilà), on this machine by default")
+    explore.add_argument("--ip", default="127.0.0.1",
+                         help="address to listen on (default 127.0.0.1, this machine only); any other needs a token")
+    explore.add_argument("--port", type=int, default=8866)
+    explore.add_argument("--token", default=None,
+                         help="access token (required off this machine; made and printed when not given)")
+    explore.set_defaults(func=_explore)
 
     _plan_options_everywhere(sub)
     return parser

@@ -74,12 +74,13 @@ def _env(workdir: Path) -> dict[str, str]:
     return env
 
 
-def _start(name: str, args: list[str], workdir: Path, probe: str | None, url: str, token: str = "") -> Server:
+def _start(name: str, args: list[str], workdir: Path, probe: str | None, url: str, token: str = "",
+           env: dict[str, str] | None = None) -> Server:
     """Start a server and wait until ``probe`` answers (``None``: until its port accepts connections)."""
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / f"{name}.log"
     with open(log, "wb") as out:
-        proc = subprocess.Popen(args, cwd=workdir, env=_env(workdir), stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(args, cwd=workdir, env=env or _env(workdir), stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True)
     server = Server(name, proc, url, log, token)
     deadline = time.monotonic() + 60
@@ -118,13 +119,15 @@ def start_lab(notebooks: Path, workdir: Path) -> Server:
     return _start("jupyterlab", args, workdir, f"{base}/api/status?token={token}", base, token)
 
 
-def start_voila(notebook: Path, workdir: Path) -> Server:
-    """Voilà serving ``notebook`` on 127.0.0.1, code hidden, as ``make explore`` does."""
+def start_voila(notebook: Path, workdir: Path, token: str | None = None) -> Server:
+    """Voilà serving ``notebook`` on 127.0.0.1 exactly as ``kehoach explore`` does (kehoach.explore.service)."""
+    from kehoach.data.plan import load_plan
+    from kehoach.explore.service import voila_command
+
     port = free_port()
-    args = [str(BIN / "voila"), str(notebook), "--Voila.ip=127.0.0.1", f"--port={port}", "--no-browser",
-            "--strip_sources=True", "--template=kehoach"]
+    launch = voila_command(load_plan(), notebook.parent, "127.0.0.1", port, token, _env(workdir))
     base = f"http://127.0.0.1:{port}"
-    return _start("voila", args, workdir, None, base)
+    return _start("voila", launch.command, workdir, None, base, token or "", env=launch.env)
 
 
 def launch_chromium(playwright):
@@ -143,3 +146,44 @@ def block_outside(context, requests: list[str]) -> None:
             r.abort()
 
     context.route("**/*", route)
+
+
+def run_all_in_lab(page, timeout: int = 120_000) -> None:
+    """In an open notebook of JupyterLab: wait for the kernel, choose Run › Run All Cells, wait for the explorer."""
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=timeout)
+    page.get_by_text("Python 3 (ipykernel) | Idle").wait_for(timeout=timeout)
+    page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+    page.locator(".lm-Menu-itemLabel", has_text="Run All Cells").first.click()
+    select = page.locator(".jp-Dialog .jp-mod-accept", has_text="Select")
+    try:  # JupyterLab may still ask for the kernel when the session was slow to attach
+        select.wait_for(timeout=1500)
+        select.click()
+    except Exception:  # noqa: BLE001 - no dialog: the usual case
+        pass
+    page.wait_for_selector(".kh-ready", state="attached", timeout=timeout)
+    page.wait_for_selector(".kh-explorer .kh-chart svg >> visible=true", timeout=timeout)
+
+
+def kernels_of(server: Server) -> list:
+    """The kernel processes a server started (psutil), for counting them and their memory."""
+    import psutil
+
+    try:
+        children = psutil.Process(server.proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        return []
+    return [c for c in children if "ipykernel" in " ".join(c.cmdline())]
+
+
+def memory_mb(server: Server) -> float:
+    """Resident memory of the server and its kernels, in MB."""
+    import psutil
+
+    procs = [psutil.Process(server.proc.pid), *kernels_of(server)]
+    total = 0
+    for proc in procs:
+        try:
+            total += proc.memory_info().rss
+        except psutil.NoSuchProcess:
+            continue
+    return total / 2**20

@@ -128,3 +128,13 @@ def test_two_files_for_one_ward_and_year_are_refused(tmp_path):
     folder = _workspace(tmp_path, lambda r: None, lambda r: None)
     with pytest.raises(PlanError, match="p0.yaml và p1.yaml cùng là kế hoạch năm 2026 của phường Phan Đình Phùng"):
         find_plan(None, None, folder)
+
+
+def test_unit_codes_are_read_case_insensitively_and_trimmed(plan):
+    from kehoach.core.errors import PlanChoiceError
+
+    assert plan.unit(" ktht ").code == "KTHT" and plan.unit("Qsca").code == "QSCA"
+    with pytest.raises(PlanChoiceError) as err:
+        plan.unit("KTX")
+    assert "Không có đơn vị “KTX”" in str(err.value) and "KTHT, VHXH" in str(err.value)
+    assert err.value._render_traceback_() == [f"Lỗi: {err.value}"]  # a notebook shows the message, not a traceback

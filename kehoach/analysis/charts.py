@@ -60,25 +60,39 @@ def _with_status(frame: pd.DataFrame) -> pd.DataFrame:
 
 # -- charts -----------------------------------------------------------------------------
 def status_overview(evaluated: pd.DataFrame) -> dict[str, Any]:
-    """Indicators by status, one stacked bar per group."""
+    """Indicators by status, one stacked bar per group.
+
+    The layout is built with Altair once (:func:`_overview_template`); each chart fills in its
+    counts, group order and title (the explorer redraws it on every filter change).
+    """
     period = Period.parse(evaluated["period"].iloc[0])
     counts = (evaluated.groupby(["group", "group_name", "status"], sort=False, observed=True)
               .size().rename("count").reset_index())
     counts = _with_status(counts)
     counts["tag"] = counts["symbol"] + " " + counts["count"].astype(str)
     counts["tooltip"] = counts["group_name"] + ": " + counts["count"].astype(str) + " chỉ tiêu " + counts["status"].map(STATUS_LABELS).str.lower()
+    counts["text_color"] = counts["status"].map(TEXT_ON)
+    out = copy.deepcopy(_overview_template())
+    out["datasets"] = {"counts": json.loads(counts.to_json(orient="records", force_ascii=False))}
     order = list(pd.unique(evaluated["group_name"]))
-    base = alt.Chart(counts).encode(
-        y=alt.Y("group_name:N", sort=order, title=None, axis=alt.Axis(labelLimit=260)),
+    for layer in out["layer"]:
+        layer["encoding"]["y"]["sort"] = order
+    out["title"] = f"Đánh giá các chỉ tiêu theo nhóm – {period.label()}"
+    return out
+
+
+@functools.lru_cache(maxsize=1)
+def _overview_template() -> dict[str, Any]:
+    base = alt.Chart(alt.Data(name="counts")).encode(
+        y=alt.Y("group_name:N", sort=[], title=None, axis=alt.Axis(labelLimit=260)),
         x=alt.X("count:Q", stack="zero", title="Số chỉ tiêu", axis=alt.Axis(format="d", tickMinStep=1)),
         order=alt.Order("status_order:Q"),
     )
     bars = base.mark_bar(stroke="white", strokeWidth=1).encode(color=_status_color(), tooltip=[alt.Tooltip("tooltip:N", title="Chi tiết")])
     text = base.mark_text(align="right", dx=-4, fontSize=11).encode(
         text="tag:N", color=alt.Color("text_color:N", scale=None, legend=None))
-    counts["text_color"] = counts["status"].map(TEXT_ON)
-    chart = alt.layer(bars, text, data=counts).properties(
-        width=520, height=alt.Step(26), title=f"Đánh giá các chỉ tiêu theo nhóm – {period.label()}")
+    chart = alt.layer(bars, text).resolve_scale(color="independent").properties(  # the labels' colours have no legend
+        width=520, height=alt.Step(26), title="")
     return _finish(chart)
 
 
@@ -228,7 +242,7 @@ def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
                  alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")])
     text = base.mark_text(fontSize=12).encode(text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None))
     year = Period.parse(rows["period"].iloc[0]).year
-    chart = alt.layer(rect, text).properties(width=alt.Step(70), height=alt.Step(27),
+    chart = alt.layer(rect, text).resolve_scale(color="independent").properties(width=alt.Step(70), height=alt.Step(27),
                                              title=f"Đánh giá từng chỉ tiêu theo quý, năm {year}")
     return _finish(chart)
 
@@ -370,3 +384,87 @@ def title_of(data: dict[str, Any]) -> str:
     if isinstance(title, dict):
         title = title.get("text", "")
     return str(title)
+
+
+# -- the explorer's comparison and trend -------------------------------------------------------
+VERDICT_COLORS = {"↓ Xấu đi": "#D55E00", "↑ Tốt lên": "#009E73", "= Không đổi": "#777777", "? Chưa đủ số liệu": "#BBBBBB"}
+
+
+def comparison(rows: pd.DataFrame, before: str, after: str) -> dict[str, Any]:
+    """Each indicator's figure in two periods as a share of the year's target: a grey dot, then a coloured one.
+
+    ``rows`` is :func:`kehoach.analysis.comparison.compare`; indicators without both figures are left out
+    (the table lists them). The colour (and the word in the label) says whether it got worse or better.
+    """
+    data = rows[rows["value_before"].notna() & rows["value_after"].notna() & (rows["target"] != 0)].copy()
+    if data.empty:
+        return _empty(f"Chưa có chỉ tiêu nào có số liệu cả {before} và {after}")
+    data["title"] = "(" + data["indicator"].astype(str) + ") " + data["label"]
+    data["axis_label"] = (data["title"] + " – " + data["verdict_text"]).map(lambda s: "|".join(textwrap.wrap(s, 50)))
+    data["before_pct"] = 100 * data["value_before"] / data["target"]
+    data["after_pct"] = 100 * data["value_after"] / data["target"]
+    data["before_text"] = [fmt_value(v, u) for v, u in zip(data["value_before"], data["unit"])]
+    data["after_text"] = [fmt_value(v, u) for v, u in zip(data["value_after"], data["unit"])]
+    order = data["axis_label"].tolist()
+    y = alt.Y("axis_label:N", sort=order, title=None,
+              axis=alt.Axis(labelExpr="split(datum.value, '|')", labelLimit=0, labelFontSize=11, labelLineHeight=12))
+    tooltip = [alt.Tooltip("title:N", title="Chỉ tiêu"), alt.Tooltip("before_text:N", title=before),
+               alt.Tooltip("after_text:N", title=after), alt.Tooltip("verdict_text:N", title="Nhận xét")]
+    x = alt.X("before_pct:Q", title="% so với kế hoạch năm", axis=alt.Axis(format=",.0f"))
+    base = alt.Chart(data).encode(y=y, tooltip=tooltip)
+    chart = alt.layer(
+        base.mark_rule(color="#999999").encode(x=x, x2="after_pct:Q"),
+        base.mark_point(filled=True, size=70, color="#999999").encode(x=x),
+        base.mark_point(filled=True, size=110, shape="diamond").encode(
+            x="after_pct:Q", color=alt.Color("verdict_text:N", title="Nhận xét",
+                                             scale=alt.Scale(domain=list(VERDICT_COLORS), range=list(VERDICT_COLORS.values())),
+                                             legend=alt.Legend(orient="bottom"))),
+    ).properties(width=420, height=alt.Step(30), title=alt.Title(
+        f"So sánh {after} với {before}", subtitle=f"Chấm xám: {before}; hình thoi: {after}; tính theo % kế hoạch năm"))
+    return _finish(chart)
+
+
+def year_trend(rows: pd.DataFrame, year: int) -> dict[str, Any]:
+    """Every quarter of the year and the year-end projection of one or more indicators, with the target line.
+
+    ``rows`` are evaluated rows (all periods of the year, one or more indicators): one small chart
+    per indicator, each on its own scale. The projection is that of the latest period with a figure.
+    """
+    rows = rows[rows["year"] == year]
+    shown = rows[rows["value"].notna()]
+    if shown.empty:
+        return _empty(f"Chưa có số liệu năm {year}")
+    shown = shown.assign(title=lambda f: "(" + f["indicator"].astype(str) + ") " + f["label"] + " (" + f["unit"] + ")")
+    points = [{"title": r.title, "indicator": int(r.indicator), "role": "quarter", "x": QUARTER_NAMES[int(r.quarter)],
+               "value": float(r.value), "text": fmt_value(r.value, r.unit),
+               "what": "ước thực hiện" if r.is_estimate is True else "thực hiện"} for r in shown.itertuples()]
+    last = shown.sort_values("quarter").groupby("indicator").tail(1)
+    points += [{"title": r.title, "indicator": int(r.indicator), "role": "end", "x": "Ước cả năm", "value": float(r.projection),
+                "text": fmt_value(round(r.projection, decimals_of(r.value, r.target)), r.unit), "what": "ước cả năm"}
+               for r in last.itertuples() if r.projection == r.projection]
+    points += [{"title": r.title, "indicator": int(r.indicator), "role": "target", "x": "Ước cả năm", "value": float(r.target),
+                "text": fmt_value(r.target, r.unit), "what": "kế hoạch năm"}
+               for r in last.itertuples() if r.kind != "reduction"]
+    xs = [*QUARTER_NAMES.values(), "Ước cả năm"]
+    tooltip = [alt.Tooltip("title:N", title="Chỉ tiêu"), alt.Tooltip("x:N", title="Kỳ"),
+               alt.Tooltip("text:N", title="Giá trị"), alt.Tooltip("what:N", title="Loại")]
+    x = alt.X("x:O", sort=xs, scale=alt.Scale(domain=xs), title=None, axis=alt.Axis(labelAngle=0))
+    y = alt.Y("value:Q", title=None, scale=alt.Scale(zero=False))
+    base = alt.Chart()
+    many = shown["indicator"].nunique() > 1
+    layers = alt.layer(
+        base.transform_filter("datum.role == 'quarter'").mark_line(point=alt.OverlayMarkDef(size=50, filled=True), color="#0072B2")
+        .encode(x=x, y=y, tooltip=tooltip),
+        base.transform_filter("datum.role == 'end'").mark_point(shape="diamond", filled=True, size=100, color="#333333")
+        .encode(x=x, y=y, tooltip=tooltip),
+        base.transform_filter("datum.role == 'target'").mark_rule(color="#D55E00", strokeDash=[6, 3])
+        .encode(y=y, tooltip=tooltip),
+    ).properties(width=300 if many else 460, height=150 if many else 220)
+    chart = layers.facet(
+        facet=alt.Facet("title:N", title=None, sort=alt.SortField("indicator"),
+                        header=alt.Header(labelFontSize=12, labelLimit=420, labelAnchor="start")),
+        columns=2 if many else 1, data=pd.DataFrame(points),
+    ).resolve_scale(y="independent").properties(title=alt.Title(
+        f"Diễn biến các quý năm {year}",
+        subtitle="Đường xanh: số liệu từng quý; hình thoi: ước cả năm; vạch đỏ đứt: kế hoạch năm"))
+    return _finish(chart)

@@ -13,6 +13,10 @@ class KehoachError(Exception):
 
     exit_code = 1
 
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows in a notebook (JupyterLab, papermill): the Vietnamese message, not a traceback."""
+        return [f"Lỗi: {self}"]
+
 
 class UsageError(KehoachError):
     """The command was called wrongly (an unknown unit, a bad option value)."""

@@ -265,8 +265,10 @@ class Plan(_Model):
         return next((ind for ind in self.indicator_list if ind.code == code), None)
 
     def unit(self, code: str) -> Unit:
+        """The unit of ``code``, read case-insensitively and trimmed (`` ktht `` is KTHT)."""
+        wanted = str(code).strip().upper()
         for unit in self.units:
-            if unit.code == code:
+            if unit.code == wanted:
                 return unit
         known = ", ".join(u.code for u in self.units)
         raise PlanChoiceError(f"Không có đơn vị “{code}” trong kế hoạch. Các mã đơn vị: {known} (xem `kehoach plan show`).")

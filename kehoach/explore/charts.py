@@ -21,6 +21,9 @@ import altair as alt  # noqa: E402
 
 PICK = "pick"
 EMBED_OPTIONS = {"actions": False, "renderer": "svg"}
+#: What a screen reader calls each kind of mark (Vega's own words are English).
+ROLES = {"bar": "thanh", "rect": "ô", "text": "nhãn", "point": "điểm", "line": "đường", "rule": "vạch", "tick": "vạch",
+         "area": "vùng"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -29,43 +32,119 @@ def offline() -> None:
     alt.JupyterChart.enable_offline()
 
 
-def with_pick(chart: alt.TopLevelMixin | dict[str, Any], fields: list[str], layer: int = 0) -> alt.TopLevelMixin:
-    """``chart`` with a click selection named ``pick`` over ``fields`` on one of its layers."""
-    spec = chart if isinstance(chart, dict) else chart.to_dict()
+def with_pick(spec: dict[str, Any], fields: list[str], layer: int = 0) -> dict[str, Any]:
+    """``spec`` with a click selection named ``pick`` (over ``fields``, if any) on one of its layers.
+
+    Every chart the shared widget shows carries it: the widget listens to ``pick`` on each chart.
+    """
     spec = dict(spec)
-    layers = [dict(x) for x in spec["layer"]]
+    holder = spec if "layer" in spec else dict(spec["spec"]) if "spec" in spec else None
+    if holder is None or "layer" not in holder:
+        return spec
+    layers = [dict(x) for x in holder["layer"]]
     layers[layer]["name"] = f"{PICK}_view"
-    spec["layer"] = layers
-    spec["params"] = [*spec.get("params", []), {
-        "name": PICK, "views": [f"{PICK}_view"],
-        "select": {"type": "point", "fields": fields, "on": "click", "clear": "dblclick"}}]
-    return alt.LayerChart.from_dict(spec, validate=False)
+    holder["layer"] = layers
+    if holder is not spec:
+        spec["spec"] = holder
+    select: dict[str, Any] = {"type": "point", "on": "click", "clear": "dblclick"}
+    if fields:
+        select["fields"] = fields
+    spec["params"] = [*spec.get("params", []), {"name": PICK, "views": [f"{PICK}_view"], "select": select}]
+    return spec
 
 
 def as_chart(spec: dict[str, Any]) -> alt.TopLevelMixin:
     """An Altair chart object for a Vega-Lite spec dict (already validated by its builder)."""
-    return alt.LayerChart.from_dict(spec, validate=False) if "layer" in spec else alt.Chart.from_dict(spec, validate=False)
+    kind = alt.LayerChart if "layer" in spec else alt.FacetChart if "facet" in spec else alt.Chart
+    return kind.from_dict(spec, validate=False)
 
 
-class ChartView:
-    """One chart widget that is re-pointed at new charts; calls ``on_pick`` with the clicked values."""
+def vietnamese(spec: dict[str, Any]) -> dict[str, Any]:
+    """``spec`` described in Vietnamese for screen readers: the chart's title as its description, each mark's role
+    in Vietnamese, and no English axis or legend descriptions (their labels are read as text)."""
+    out = _with_roles(spec)
+    title = out.get("title", "")
+    out["description"] = title.get("text", "") if isinstance(title, dict) else str(title)
+    config = dict(out.get("config", {}))
+    config["axis"] = {**config.get("axis", {}), "aria": False}
+    config["legend"] = {**config.get("legend", {}), "aria": False}
+    out["config"] = config
+    return out
 
-    def __init__(self, on_pick: Callable[[dict[str, Any]], None] | None = None):
+
+def _with_roles(node: Any) -> Any:
+    if isinstance(node, list):
+        return [_with_roles(x) for x in node]
+    if not isinstance(node, dict):
+        return node
+    out = {k: (_with_roles(v) if k in ("layer", "spec", "hconcat", "vconcat", "concat") else v) for k, v in node.items()}
+    mark = out.get("mark")
+    if mark is not None:
+        mark = {"type": mark} if isinstance(mark, str) else dict(mark)
+        mark["ariaRoleDescription"] = ROLES.get(mark["type"], "hình")
+        out["mark"] = mark
+    return out
+
+
+class SharedChart:
+    """The page's one chart widget, showing the chart of the open view.
+
+    Each ``JupyterChart`` loads its own copy of Vega's 900 KB module in the browser, and anywidget
+    gives a widget 2 s to load it: with a chart widget per view, three leaders opening the app
+    at once on this machine got "[anywidget] Failed to initialize model" and missing charts. One
+    widget per page loads it once. It is given an Altair chart once, a tiny one carrying the click
+    selection (its traits), then only specs: giving it each chart as an Altair object would rebuild
+    and validate it against the schema on every change (0,4 s for the overview, 1,2 s for the
+    heatmap on this shared machine), where the builders have already made the spec valid.
+    """
+
+    def __init__(self) -> None:
         offline()
         self.widget = alt.JupyterChart(None, embed_options=EMBED_OPTIONS)
         self.widget.add_class("kh-chart")
-        self.on_pick = on_pick
-        self.spec: dict[str, Any] | None = None
+        pick = alt.selection_point(name=PICK, fields=["pick"], on="click", clear="dblclick")  # fields: a "point" selection
+        self.widget.chart = alt.Chart(alt.Data(values=[{}])).mark_point().add_params(pick)
+        self.widget.selections.observe(self._picked, names=PICK)
+        self.widget.layout.display = "none"
+        self.active: ChartView | None = None
 
-    def show(self, chart: alt.TopLevelMixin | None) -> None:
-        """Display ``chart``; ``None`` clears and hides the widget."""
-        self.widget.chart = chart
-        self.spec = self.widget.spec
-        self.widget.layout.display = "none" if chart is None else None
-        if chart is not None and self.on_pick is not None and PICK in self.widget.selections.trait_names():
-            self.widget.selections.observe(self._picked, names=PICK)
+    def activate(self, view: "ChartView | None") -> None:
+        """Show ``view``'s chart (``None``: no chart on this view)."""
+        self.active = view
+        self.refresh()
+
+    def refresh(self) -> None:
+        spec = self.active.spec if self.active is not None else None
+        if spec is None:
+            self.widget.layout.display = "none"
+            return
+        self.widget.spec = spec
+        self.widget.layout.display = None
 
     def _picked(self, change: dict) -> None:
         values = change["new"].value
-        if values and self.on_pick is not None:
-            self.on_pick(dict(values[0]))
+        if values and self.active is not None and self.active.on_pick is not None:
+            self.active.on_pick(dict(values[0]))
+
+
+class ChartView:
+    """The chart of one view, shown by the shared widget while its view is open; with ``fields``, a click on a
+    mark calls ``on_pick`` with the clicked values."""
+
+    def __init__(self, shared: SharedChart, on_pick: Callable[[dict[str, Any]], None] | None = None,
+                 fields: list[str] | None = None):
+        self.shared = shared
+        self.widget = shared.widget
+        self.on_pick = on_pick
+        self.fields = fields
+        self.spec: dict[str, Any] | None = None
+
+    def show(self, chart: alt.TopLevelMixin | dict[str, Any] | None) -> None:
+        """Set the chart (a spec or an Altair chart), described in Vietnamese, with the click selection; ``None`` clears it."""
+        if chart is None:
+            self.spec = None
+        else:
+            spec = vietnamese(chart if isinstance(chart, dict) else chart.to_dict(validate=False))
+            self.spec = with_pick(spec, self.fields or [])
+        if self.shared.active is self:
+            self.shared.refresh()

@@ -6,9 +6,9 @@
 * xlsx: the banner when the data are illustrative, the filters used, then the table with a
   number format per row (its decimals) and column widths fitted to the text.
 
-In both, text that begins with ``=``, ``+``, ``-`` or ``@`` is written as text, never as a formula:
-in the CSV it is prefixed with an apostrophe (as Excel does when one types such text), in the
-xlsx it is stored as a string cell with Excel's quote prefix.
+In both, text that a spreadsheet would run as a formula is written as text, through the one
+escaping function of :mod:`kehoach.core.sheets`: in the CSV it is prefixed with an apostrophe, in
+the xlsx it is stored as a string cell with Excel's quote prefix.
 """
 
 from __future__ import annotations
@@ -24,17 +24,13 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
+from kehoach.core.sheets import csv_text, text_cell
 from kehoach.explore.table import COLUMNS, NUMBERS
 
 BANNER = ILLUSTRATIVE_EXPORT_BANNER
-FORMULA_START = ("=", "+", "-", "@")
 MIME = {"csv": "text/csv;charset=utf-8",
-        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def safe_text(text: str) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "png": "image/png", "svg": "image/svg+xml"}
 
 
 def _csv_number(value: float, decimals: int) -> str:
@@ -57,7 +53,7 @@ def to_csv(table: pd.DataFrame) -> bytes:
             elif column == "indicator":
                 cells.append(str(int(value)))
             else:
-                cells.append(safe_text(str(value)))
+                cells.append(csv_text(str(value)))
         writer.writerow(cells)
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -73,19 +69,19 @@ def to_xlsx(table: pd.DataFrame, filters: list[tuple[str, str]], illustrative: b
     sheet.title = "Chỉ tiêu"
     r = 1
     if illustrative:
-        _text(sheet.cell(r, 1), BANNER).font = Font(bold=True, color="B00020")
+        text_cell(sheet, r, 1, BANNER).font = Font(bold=True, color="B00020")
         sheet.cell(r, 1).fill = PatternFill("solid", fgColor="FDECEA")
         r += 1
-    _text(sheet.cell(r, 1), title).font = Font(bold=True, size=13)
+    text_cell(sheet, r, 1, title).font = Font(bold=True, size=13)
     r += 1
     for name, value in filters:
-        _text(sheet.cell(r, 1), name).font = Font(italic=True)
-        _text(sheet.cell(r, 2), value)
+        text_cell(sheet, r, 1, name).font = Font(italic=True)
+        text_cell(sheet, r, 2, value)
         r += 1
     r += 1
     header = r
     for c, heading in enumerate(COLUMNS.values(), start=1):
-        cell = _text(sheet.cell(header, c), heading)
+        cell = text_cell(sheet, header, c, heading)
         cell.font = Font(bold=True)
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for row in table.to_dict("records"):
@@ -100,21 +96,12 @@ def to_xlsx(table: pd.DataFrame, filters: list[tuple[str, str]], illustrative: b
             elif column == "indicator":
                 cell.value = int(value)
             else:
-                _text(cell, str(value))
+                text_cell(sheet, r, c, str(value))
     sheet.freeze_panes = sheet.cell(header + 1, 1)
     _fit_widths(sheet, table, header)
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()
-
-
-def _text(cell, text: str):
-    """Store ``text`` as a string cell, never as a formula."""
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(FORMULA_START):
-        cell.quotePrefix = True
-    return cell
 
 
 def _fit_widths(sheet, table: pd.DataFrame, header: int) -> None:

@@ -13,6 +13,7 @@ from decimal import Decimal
 
 import pandas as pd
 
+from kehoach.analysis.comparison import DIRECTIONS, direction
 from kehoach.core.labels import status_cell
 from kehoach.core.formatting import decimals_of, fmt_number
 
@@ -21,7 +22,7 @@ from kehoach.core.formatting import decimals_of, fmt_number
 NUMBERS = {"target": "Kế hoạch năm", "value": "Thực hiện", "projection": "Ước cả năm",
            "achievement_pct": "Tỷ lệ hoàn thành (%)"}
 #: Every column of the table and of the exports, in order.
-COLUMNS = {"indicator": "TT", "label": "Chỉ tiêu", "unit": "Đơn vị tính", **NUMBERS,
+COLUMNS = {"indicator": "TT", "label": "Chỉ tiêu", "unit": "Đơn vị tính", "direction_text": "Chiều mục tiêu", **NUMBERS,
            "kind_text": "Loại số liệu", "status_text": "Đánh giá", "group_name": "Nhóm", "unit_name": "Đơn vị chủ trì"}
 
 
@@ -50,12 +51,14 @@ def fmt(value: float, decimals: int) -> str:
 def frame(rows: pd.DataFrame, precision: dict[int, int]) -> pd.DataFrame:
     """The view as numbers rounded as shown, with the table's columns (evaluated names)."""
     out = pd.DataFrame({"indicator": rows["indicator"].astype(int), "label": rows["label"], "unit": rows["unit"]})
+    out["direction_text"] = direction(rows["comparison"], rows["kind"]).map(DIRECTIONS).to_numpy()
     places = rows["indicator"].map(lambda n: precision.get(int(n), 0))
     for column in ("target", "value", "projection"):
         out[column] = [rounded(v, d) for v, d in zip(rows[column].astype(float), places)]
     out["achievement_pct"] = [rounded(v, 1) for v in rows["achievement_pct"].astype(float)]
     out["kind_text"] = [("" if pd.isna(v) else "Ước thực hiện" if (pd.notna(e) and bool(e)) else "Thực hiện")
                         for v, e in zip(rows["value"], rows["is_estimate"])]
+    out["status"] = rows["status"].to_numpy()
     out["status_text"] = [status_cell(s) for s in rows["status"]]
     out["group_name"] = rows["group_name"].values
     out["unit_name"] = rows["unit_name"].values
@@ -63,9 +66,9 @@ def frame(rows: pd.DataFrame, precision: dict[int, int]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-#: The columns shown on screen (compact: one or two lines a row on a 1366×768 laptop); exports have them all.
-SCREEN = {"indicator": "TT", "label": "Chỉ tiêu", "unit": "ĐVT", "target": "Kế hoạch năm", "value": "Thực hiện",
-          "projection": "Ước cả năm", "achievement_pct": "% kế hoạch", "status_text": "Đánh giá"}
+#: The columns shown on screen (compact on a 1366×768 laptop; a card per indicator on a phone); exports have them all.
+SCREEN = {"indicator": "TT", "label": "Chỉ tiêu", "unit": "ĐVT", "direction_text": "Chiều", "target": "Kế hoạch năm",
+          "value": "Thực hiện", "projection": "Ước cả năm", "achievement_pct": "% kế hoạch", "status_text": "Đánh giá"}
 
 
 def display(table: pd.DataFrame) -> pd.DataFrame:
@@ -75,3 +78,14 @@ def display(table: pd.DataFrame) -> pd.DataFrame:
         out[column] = [fmt(v, d) for v, d in zip(table[column], table["decimals"])]
     out["achievement_pct"] = [fmt(v, 1) for v in table["achievement_pct"]]
     return out.rename(columns=SCREEN)
+
+
+def display_rows(table: pd.DataFrame) -> dict:
+    """What the table template needs: headings, and per row its status and cells (text, heading, numeric or not)."""
+    shown = display(table)
+    numeric = {SCREEN[c] for c in NUMBERS}
+    headings = [{"text": h, "num": h in numeric} for h in shown.columns]
+    rows = [{"status": status, "cells": [{"text": "—" if v == "" else v, "heading": h, "num": h in numeric}
+                                         for h, v in zip(shown.columns, values)]}
+            for status, values in zip(table["status"], shown.itertuples(index=False))]
+    return {"headings": headings, "rows": rows}
