@@ -51,6 +51,9 @@ def test_target_text_is_vietnamese(plan):
         (lambda r: r["indicators"][2].pop("code"), "indicator (3), field 'code': missing"),
         (lambda r: r["indicators"][2].update(code="Thu Ngân Sách"), "indicator (3), field 'code'"),
         (lambda r: r["indicators"][3].update(code="thu-ngan-sach"), "indicator (4), field 'code': duplicate code 'thu-ngan-sach'"),
+        (lambda r: r["groups"][1].update(field="II.9"), "groups 'XH', field 'field': unknown field 'II.9'"),
+        (lambda r: (r["fields"].pop(), r["groups"][6].pop("field")), "task II.4.1, field 'id': no field II.4 under 'fields' (II.1, II.2, II.3)"),
+        (lambda r: r["fields"].append({"id": "4", "title": "x"}), "fields '#5', field 'id'"),
     ],
 )
 def test_bad_plan_names_file_indicator_and_field(tmp_path, mutate, expected):
@@ -122,3 +125,15 @@ def test_two_files_for_one_ward_and_year_are_refused(tmp_path):
     folder = _workspace(tmp_path, lambda r: None, lambda r: None)
     with pytest.raises(PlanError, match="p0.yaml và p1.yaml cùng là kế hoạch năm 2026 của phường Phan Đình Phùng"):
         find_plan(None, None, folder)
+
+
+def test_fields_are_optional_and_tasks_then_grouped_by_their_id(tmp_path):
+    def drop_fields(raw):
+        raw.pop("fields")
+        for group in raw["groups"]:
+            group.pop("field")
+    plan = load_plan(_write(tmp_path, drop_fields))
+    assert [(f.id, f.title) for f in plan.field_list] == [
+        ("II.1", "Nhiệm vụ, giải pháp mục 1"), ("II.2", "Nhiệm vụ, giải pháp mục 2"),
+        ("II.3", "Nhiệm vụ, giải pháp mục 3"), ("II.4", "Nhiệm vụ, giải pháp mục 4")]
+    assert all(g.field is None for g in plan.groups)

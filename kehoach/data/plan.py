@@ -65,6 +65,20 @@ class Group(_Model):
     code: str
     section: str
     name: str
+    #: The section II field (``II.1`` …) whose results the report gives with this group's indicators.
+    field: str | None = None
+
+
+class PlanField(_Model):
+    """A field of section II ("1. Lĩnh vực phát triển kinh tế"): its tasks are ``II.1.1``, ``II.1.2`` …"""
+
+    id: str = Field(pattern=r"^II\.\d+$")
+    title: str
+
+
+def task_field(task_id: str) -> str:
+    """The field a task belongs to: its id's first two parts ("II.1.3" → "II.1")."""
+    return ".".join(task_id.split(".")[:2])
 
 
 class Unit(_Model):
@@ -121,6 +135,8 @@ class Task(_Model):
 
 class Plan(_Model):
     document: Document
+    #: The fields of section II, in order (optional: without them, tasks are grouped by their id).
+    fields: list[PlanField] = []
     groups: list[Group]
     units: list[Unit]
     indicator_list: list[Indicator] = Field(alias="indicators")
@@ -136,6 +152,8 @@ class Plan(_Model):
         _unique([g.code for g in self.groups], "groups", "code")
         _unique([u.code for u in self.units], "units", "code")
         _unique([t.id for t in self.tasks], "tasks", "id")
+        _unique([f.id for f in self.fields], "fields", "id")
+        self._check_fields()
         seen: set[int] = set()
         codes: set[str] = set()
         for ind in self.indicator_list:
@@ -155,7 +173,31 @@ class Plan(_Model):
                 raise ValueError(f"task {task.id}, field 'unit_code': undeclared responsible unit '{task.unit_code}'")
         return self
 
+    def _check_fields(self) -> None:
+        """With fields declared, every group names one of them (or none) and every task sits in one."""
+        if not self.fields:
+            if any(g.field for g in self.groups):
+                raise ValueError("groups, field 'field': a group names a field but the plan declares no 'fields'")
+            return
+        ids = {f.id for f in self.fields}
+        for group in self.groups:
+            if group.field is not None and group.field not in ids:
+                raise ValueError(f"groups '{group.code}', field 'field': unknown field '{group.field}'; "
+                                 f"declare it under 'fields' ({', '.join(sorted(ids))})")
+        for task in self.tasks:
+            if task_field(task.id) not in ids:
+                raise ValueError(f"task {task.id}, field 'id': no field {task_field(task.id)} under 'fields' "
+                                 f"({', '.join(sorted(ids))})")
+
     # -- convenient views -------------------------------------------------------------
+    @property
+    def field_list(self) -> list[PlanField]:
+        """The fields of section II: as declared, or one per id prefix of the tasks with a generic title."""
+        if self.fields:
+            return list(self.fields)
+        prefixes = dict.fromkeys(task_field(t.id) for t in self.tasks)
+        return [PlanField(id=p, title=f"Nhiệm vụ, giải pháp mục {p.removeprefix('II.')}") for p in prefixes]
+
     @property
     def ward(self) -> str:
         return self.document.ward_code
