@@ -53,7 +53,7 @@ def test_target_text_is_vietnamese(plan):
         (lambda r: r["indicators"][3].update(code="thu-ngan-sach"), "indicator (4), field 'code': duplicate code 'thu-ngan-sach'"),
         (lambda r: r["groups"][1].update(field="II.9"), "groups 'XH', field 'field': unknown field 'II.9'"),
         (lambda r: (r["fields"].pop(), r["groups"][6].pop("field")), "task II.4.1, field 'id': no field II.4 under 'fields' (II.1, II.2, II.3)"),
-        (lambda r: r["fields"].append({"id": "4", "title": "x"}), "fields '#5', field 'id'"),
+        (lambda r: r["fields"].append({"id": "4", "title": "x"}), "fields '4', field 'id': String should match pattern"),
     ],
 )
 def test_bad_plan_names_file_indicator_and_field(tmp_path, mutate, expected):
