@@ -133,7 +133,7 @@ LETTER = DocumentHeader(
     subject="V/v đôn đốc thực hiện các chỉ tiêu quý IV năm 2026", addressee="Kính gửi: Ban Quản lý dự án phường",
     basis="Căn cứ Kế hoạch năm 2026, Ủy ban nhân dân phường đề nghị:", cutoff="", banner="")
 SIGNATURE = Closing(recipients=["- Như trên;", "- Lưu: VT, VP."], signer_authority="TM. ỦY BAN NHÂN DÂN",
-                    signer_title="CHỦ TỊCH", signer_name="Nguyễn Văn An", build_note="Lập bằng kehoach.")
+                    signer_title="CHỦ TỊCH", signer_name="Nguyễn Văn An")
 
 
 def test_a_letter_has_its_subject_under_the_number_and_the_addressee():
@@ -168,11 +168,10 @@ def test_closing_is_a_borderless_table_with_recipients_and_signature():
     assert all(p.alignment == WD_ALIGN_PARAGRAPH.CENTER for p in right.paragraphs)
     assert all(e.get(qn("w:val")) == "nil" for e in table._tbl.tblPr.find(qn("w:tblBorders")))
     assert table.rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
-    # the last paragraph stays on the page of the signature; the build note comes after, small
+    # the last paragraph stays on the page of the signature; nothing about the software follows it
     assert document.paragraphs[0].text == "Ủy ban nhân dân phường báo cáo."
     assert document.paragraphs[0].paragraph_format.keep_with_next
-    note = document.paragraphs[-1]
-    assert note.text == "Lập bằng kehoach." and note.runs[0].font.size.pt == 10
+    assert [p.text for p in document.paragraphs[1:] if p.text] == []
 
 
 def test_a_table_just_before_the_signature_stays_on_its_page():
