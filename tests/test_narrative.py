@@ -111,7 +111,7 @@ def test_reduction_is_phrased_against_last_years_rate():
         "(kế hoạch giảm 0,02 điểm phần trăm); không hoàn thành chỉ tiêu kế hoạch năm.")
     assert sentence(ind, [(6, "2025-Q4", 0.31)], "2026-Q3") == (
         "Tỷ lệ hộ nghèo theo chuẩn nghèo đa chiều cuối năm 2025 là 0,31%; kế hoạch năm 2026 giảm 0,02 điểm phần trăm "
-        "(còn 0,29%); chỉ tiêu đánh giá cả năm, vào quý IV.")
+        "(còn 0,29%).")
 
 
 def test_share_projection_is_capped_at_100():
@@ -130,14 +130,15 @@ def _sample(plan):
 def test_summary_counts_only_due_indicators(plan):
     text = narrative.summary(_sample(plan))
     assert text == (
-        "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 8 chỉ tiêu dự kiến đạt, "
+        "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 8 chỉ tiêu đúng tiến độ, "
         "3 chỉ tiêu cần đẩy nhanh tiến độ, 2 chỉ tiêu có nguy cơ không đạt, 1 chỉ tiêu giảm so với đầu năm và "
-        "1 chỉ tiêu chưa có số liệu. 16 chỉ tiêu còn lại đánh giá 6 tháng hoặc cả năm.")
+        "1 chỉ tiêu chưa có số liệu. 16 chỉ tiêu còn lại chưa đến kỳ đánh giá (7 chỉ tiêu đánh giá cả năm, vào quý IV; "
+        "9 chỉ tiêu đánh giá 6 tháng một lần, vào quý II và quý IV).")
 
 
 def test_group_paragraph(plan):
     assert narrative.group_paragraphs(_sample(plan))["KT"] == (
-        "Nhóm chỉ tiêu về Kinh tế có 5 chỉ tiêu; 2 chỉ tiêu dự kiến đạt, 1 chỉ tiêu cần đẩy nhanh tiến độ, "
+        "Nhóm chỉ tiêu về Kinh tế có 5 chỉ tiêu; 2 chỉ tiêu đúng tiến độ, 1 chỉ tiêu cần đẩy nhanh tiến độ, "
         "1 chỉ tiêu có nguy cơ không đạt và 1 chỉ tiêu chưa đến kỳ đánh giá.")
 
 
@@ -175,8 +176,7 @@ def test_tasks_text(plan):
 def test_unit_actions(plan):
     paced = required_pace(_sample(plan))
     assert narrative.unit_actions(paced[paced["unit_code"] == "BQLDA"]) == [
-        "(3) Giải ngân vốn đầu tư công: quý IV cần tăng thêm 61,8 điểm phần trăm để cả năm đạt 100%; "
-        "Ban Quản lý dự án phường chủ trì."]
+        "(3) Giải ngân vốn đầu tư công: quý IV cần tăng thêm 61,8 điểm phần trăm để cả năm đạt 100%."]
     assert narrative.unit_actions(paced[paced["unit_code"] == "QSCA"]) == ["Không có chỉ tiêu nào cần đẩy nhanh trong kỳ tới."]
 
 
