@@ -227,3 +227,25 @@ def test_every_date_of_a_signed_document_is_on_or_after_the_data_it_uses(as_of):
         data_dates = [d for d in printed if d.year == ctx.period.year and d > dt.date(2026, 3, 13)]
         late = [d for d in data_dates if d > signed[0] and d != ctx.next_deadline]
         assert late == [], (name, late)
+
+
+def test_a_commune_of_another_kind_and_a_plan_without_fields(ctx):
+    """phường, xã or đặc khu comes from the plan; a plan without section II fields groups tasks by their id."""
+    from kehoach.core.parameters import default_parameters
+
+    doc = ctx.plan.document.model_copy(update={"ward_kind": "xã", "ward": "Tân Cương"})
+    groups = [g.model_copy(update={"field": None}) for g in ctx.plan.groups]
+    plan = ctx.plan.model_copy(update={"document": doc, "fields": [], "groups": groups})
+    xa = dataclasses.replace(ctx, plan=plan, params=default_parameters("2026-Q3"))
+    assert sections.document_header(xa).blocks[0].place_date == "Xã Tân Cương, ngày 10 tháng 10 năm 2026"
+    assert sections.closing(xa).blocks[0].recipients == [
+        "- UBND tỉnh Thái Nguyên (b/c);", "- Thường trực Đảng ủy xã (b/c);", "- Thường trực HĐND xã;",
+        "- Chủ tịch, các Phó Chủ tịch UBND xã;", "- Các đơn vị chủ trì;", "- Lưu: VT, VP."]
+    assert sections.closing(xa, "unit", "KTHT").blocks[0].recipients[1] == "- Chủ tịch, các Phó Chủ tịch UBND xã;"
+    assert sections.directions_section(xa).blocks[-1].text.endswith(
+        "về Ủy ban nhân dân xã Tân Cương (qua Văn phòng HĐND và UBND phường).")
+    results = sections.results_section(xa)
+    headings = [b.text for b in results.blocks if b.kind == "heading" and b.level == 3]
+    assert headings == ["1. Các chỉ tiêu của Kế hoạch", "2. Nhiệm vụ, giải pháp mục 1", "3. Nhiệm vụ, giải pháp mục 2",
+                        "4. Nhiệm vụ, giải pháp mục 3", "5. Nhiệm vụ, giải pháp mục 4"]
+    assert len([e for e in words_of(results) if re.match(r"\d\.\d\. ", e)]) == 17

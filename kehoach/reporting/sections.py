@@ -140,7 +140,9 @@ def closing(ctx: ReportContext, kind: str = "overview", unit: str | None = None)
         recipients = ["- Như trên;", f"- Chủ tịch, các Phó Chủ tịch UBND {ctx.plan.document.ward_kind};"]
         lead = unit_letter_close(ctx, unit) if unit else ""
     else:
-        recipients = [f"- {r.rstrip(';.')};" for r in p.recipients]
+        doc = ctx.plan.document
+        recipients = [f"- {r.rstrip(';.')};".replace("{ward_kind}", doc.ward_kind).replace("{province}", doc.province)
+                      for r in p.recipients]
         title = overview_title(ctx.period)
         lead = f"Trên đây là báo cáo {title[:1].lower()}{title[1:]} của Ủy ban nhân dân {_ward_name(ctx)}./."
     return Section("closing", [Closing(recipients=[*recipients, "- Lưu: VT, VP."], signer_authority=p.signer_authority,
