@@ -7,7 +7,7 @@ pattern is in :data:`TEMPLATES`; every number goes through :mod:`kehoach.core.fo
 
 Estimates keep the precision of the figures they come from (:func:`decimals_of`), rounded half
 up, and always say "khoảng" or "(ước)"; a projection held at the indicator's value range (a
-share cannot pass 100%) reads "dự kiến đạt 100%".
+share cannot pass 100%) reads "ước cả năm đạt 100%".
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ TEMPLATES: dict[str, str] = {
     "yoy_allocation": "cùng kỳ năm {prev_year} đạt {value}",
     # the tail: estimate and outcome
     "projection": "ước cả năm đạt khoảng {value}",
-    "projection_capped": "dự kiến đạt {value}",
+    "projection_capped": "ước cả năm đạt {value}",
     "projection_reduction": "ước cả năm giảm khoảng {value}",
     # statuses without a current figure
     "no_data": "{label}: {unit_name} chưa gửi số liệu {period}.",
@@ -95,7 +95,7 @@ OUTCOMES = {
     "achieved_level": "đạt mức kế hoạch tại thời điểm báo cáo, cần duy trì đến cuối năm",
     "missed": "không hoàn thành chỉ tiêu kế hoạch năm",
 }
-#: How a status reads in a count: "5 chỉ tiêu đã đạt, 8 chỉ tiêu dự kiến đạt …".
+#: How a status reads in a count: "5 chỉ tiêu đã đạt, 8 chỉ tiêu đúng tiến độ …" (the words of its label).
 COUNT_WORDS = {
     "achieved": "đã đạt", "on_track": "đúng tiến độ", "behind": "cần đẩy nhanh tiến độ", "at_risk": "có nguy cơ không đạt",
     "regressing": "giảm so với đầu năm", "missed": "không đạt", "no_data": "chưa có số liệu",
@@ -293,7 +293,7 @@ def indicator_sentences(evaluated: pd.DataFrame) -> pd.Series:
 
 # -- roll-ups ---------------------------------------------------------------------------
 def count_phrase(evaluated: pd.DataFrame) -> str:
-    """"5 chỉ tiêu đã đạt, 8 chỉ tiêu dự kiến đạt và 2 chỉ tiêu có nguy cơ không đạt" (zeros left out)."""
+    """"5 chỉ tiêu đã đạt, 8 chỉ tiêu đúng tiến độ và 2 chỉ tiêu có nguy cơ không đạt" (zeros left out)."""
     counts = evaluated["status"].value_counts()
     return join_vi([f"{int(counts[s])} chỉ tiêu {COUNT_WORDS[s]}" for s in COUNT_WORDS if counts.get(s, 0)])
 
