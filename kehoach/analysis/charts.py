@@ -25,7 +25,6 @@ from kehoach.core import startup
 startup.apply_requested()  # only in processes that kehoach's run started (see kehoach.core.startup)
 
 import altair as alt  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from kehoach.core import config  # noqa: E402

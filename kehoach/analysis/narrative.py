@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from kehoach.analysis.evaluation import ATTENTION, STATUS_LABELS, needing_attention
+from kehoach.analysis.evaluation import ATTENTION, STATUS_LABELS
 from kehoach.core.formatting import decimals_of, fmt_date, fmt_number, fmt_value
 from kehoach.core.period import VN_TZ, Period
 
@@ -57,7 +57,6 @@ TEMPLATES: dict[str, str] = {
     "frequency_count": "{n} chỉ tiêu đánh giá {frequency}",
     "group": "Nhóm chỉ tiêu về {name} có {total} chỉ tiêu; {counts}.",
     "group_not_due": "Nhóm chỉ tiêu về {name} có {total} chỉ tiêu, đều chưa đến kỳ đánh giá{latest}.",
-    "attention_item": "({number}) {label}: {status} – {unit}",
     # reporting by the units
     "on_time": "{unit} đã gửi báo cáo ngày {date}, đúng hạn, đủ {submitted}/{due} chỉ tiêu.",
     "on_time_no_due": "{unit} đã gửi báo cáo ngày {date}, đúng hạn.",
@@ -323,17 +322,6 @@ def summary(evaluated: pd.DataFrame) -> str:
                                 for f in FREQUENCY_TEXT if counts.get(f, 0))
         text += TEMPLATES["not_due_summary"].format(n=len(rest), frequencies=frequencies, latest=_latest_phrase(rest))
     return text.strip()
-
-
-def attention_items(evaluated: pd.DataFrame) -> list[str]:
-    """The indicators that need direction, worst first, each with its figure and unit."""
-    out = []
-    for r in needing_attention(evaluated).to_dict("records"):
-        figure = "" if _missing(r["value"]) else f"{fmt_value(r['value'], r['unit'])}, "
-        out.append(TEMPLATES["attention_item"].format(number=r["indicator"], label=r["label"],
-                                                      status=figure + _lower_first(STATUS_LABELS[r["status"]]),
-                                                      unit=r["unit_name"]))
-    return out
 
 
 def group_paragraph(evaluated: pd.DataFrame, group: str) -> str:

@@ -505,7 +505,7 @@ def unit_results_section(ctx: ReportContext, unit: str) -> Section:
         out.add(Paragraph(f"Trong {len(mine)} chỉ tiêu do đơn vị chủ trì, kỳ này có {narrative.count_phrase(mine)}."))
         table = [[str(r["indicator"]), r["label"], r["unit"], r["target_text"], _this_period_cell(r, ctx.illustrative_mixed),
                   _estimate_cell(r), _status_text(r)] for r in mine.to_dict("records")]
-        out.add(Table(UNIT_COLUMNS, table, numeric=[4, 5]))
+        out.add(Table(UNIT_COLUMNS, table, numeric=[4, 5], css="data indicators"))
         current = ctx.current[ctx.current["unit_code"] == unit]
         if current["value"].notna().any():
             out.add(chart(charts.bullet_rows(current, f"{u.name}: thực hiện, kế hoạch và ước cả năm – {ctx.period.label()}")))

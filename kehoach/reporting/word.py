@@ -604,8 +604,10 @@ def _header(doc: DocxDocument, block: DocumentHeader) -> DocxParagraph | None:
     if getattr(block, "addressee", ""):
         last = _centred(doc.add_paragraph(), before=12, after=12)
         _run(last, block.addressee, BODY_PT)
-    for text, banner in ((getattr(block, "banner", ""), True), (getattr(block, "basis", ""), False),
-                         (getattr(block, "cutoff", ""), False)):
+    texts = ((block.banner, True), (block.basis, False), (block.cutoff, False))
+    if not block.issuer:                                     # an annex: "(Kèm theo Báo cáo …)" under its title
+        texts = ((block.basis, False), (block.banner, True), (block.cutoff, False))
+    for text, banner in texts:
         if text:
             last = doc.add_paragraph()
             _run(last, text, bold=banner, color=BANNER_RED if banner else None, italic=not block.issuer and not banner)
