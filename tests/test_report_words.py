@@ -249,3 +249,10 @@ def test_a_commune_of_another_kind_and_a_plan_without_fields(ctx):
     assert headings == ["1. Các chỉ tiêu của Kế hoạch", "2. Nhiệm vụ, giải pháp mục 1", "3. Nhiệm vụ, giải pháp mục 2",
                         "4. Nhiệm vụ, giải pháp mục 3", "5. Nhiệm vụ, giải pháp mục 4"]
     assert len([e for e in words_of(results) if re.match(r"\d\.\d\. ", e)]) == 17
+
+
+def test_the_annex_names_periods_as_the_report_does(ctx):
+    """Never "2026-Q1" in a printed document: every period name comes from Period.label()."""
+    table = sections.revision_table(ctx, sections.assessed(ctx).iloc[0].to_dict())
+    assert [row[0] for row in table.rows] == ["Quý I năm 2026", "6 tháng đầu năm 2026", "6 tháng đầu năm 2026",
+                                              "9 tháng năm 2026"]

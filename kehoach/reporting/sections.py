@@ -59,6 +59,11 @@ def _text(value: object) -> str:
     return "" if _missing(value) else str(value)
 
 
+def _capital(text: str) -> str:
+    """A name at the start of a cell: "Quý I năm 2026", "6 tháng đầu năm 2026"."""
+    return text[:1].upper() + text[1:]
+
+
 def assessed(ctx: ReportContext) -> pd.DataFrame:
     """This period's rows, each with its latest earlier assessment of the year (see narrative)."""
     return with_latest_assessment(ctx.evaluated, ctx.period)
@@ -651,7 +656,8 @@ def revision_table(ctx: ReportContext, r: dict) -> Table | Paragraph:
                       & ctx.records["period"].str.startswith(str(ctx.period.year))]
     if rev.empty:
         return Paragraph("Chưa có lần báo cáo nào trong năm.", "meta")
-    rows = [[x.period, str(x.revision), _v(x.value, r["unit"]), figure_kind_label(x.is_estimate),
-             fmt_date(x.submitted_at.tz_convert(VN_TZ).date()), _text(x.unit_code), _text(x.note)]
+    rows = [[_capital(Period.parse(x.period).label()), str(x.revision), _v(x.value, r["unit"]),
+             figure_kind_label(x.is_estimate), fmt_date(x.submitted_at.tz_convert(VN_TZ).date()), _text(x.unit_code),
+             _text(x.note)]
             for x in rev.sort_values(["period", "revision"]).itertuples()]
     return Table(["Kỳ", "Lần", "Giá trị", "Loại số liệu", "Ngày gửi", "Đơn vị", "Ghi chú"], rows, numeric=[1, 2])
