@@ -32,6 +32,7 @@ TEMPLATES: dict[str, str] = {
     "reduction_plan": "{rate_label} cuối năm {prev_year} là {baseline}; kế hoạch năm {year} giảm {target} (còn {level})",
     "reduction_now": "{rate_label} {period} còn {value}, giảm {change} so với cuối năm {prev_year}",
     "reduction_up": "{rate_label} {period} là {value}, tăng {change} so với cuối năm {prev_year}",
+    "reduction_no_base": "{rate_label} {period} là {value}; chưa có số liệu cuối năm {prev_year} để tính mức giảm",
     "rate_target": "kế hoạch năm {target}",
     "annual_target": "kế hoạch {target}",
     "new_label": "{label} (chỉ tiêu mới năm {year})",
@@ -74,6 +75,8 @@ TEMPLATES: dict[str, str] = {
     "action_last_year_level": " ({quarter_last}: {value})",
     "action_estimate": "({number}) {label}: cần có giải pháp thúc đẩy {what} {quarter} để cả năm đạt {target}.",
     "action_no_data": "({number}) {label}: gửi ngay số liệu {period} còn thiếu.",
+    "action_no_baseline": "({number}) {label}: chưa tính được mức cần đạt vì chưa có số liệu cuối năm {prev_year}; "
+                          "cần bổ sung số liệu đó.",
     "action_not_due": "({number}) {label}: kết quả {when} đạt {value} ({status}); đến cuối năm cần đạt {target}.",
     "no_action": "Không có chỉ tiêu nào cần đẩy nhanh trong kỳ tới.",
     "next_year": "({number}) {label}: năm {year} {figure}, không đạt kế hoạch ({target}); cần làm rõ nguyên nhân, "
@@ -188,6 +191,10 @@ def _head(row: Mapping, period: Period) -> str:
     if kind == "annual_estimate":
         return TEMPLATES["annual"].format(label_lower=_lower_first(row["label"]), year=period.year, value=args["value"]) + \
             f" ({TEMPLATES['annual_target'].format(target=row['target_text'])})"
+    if kind == "reduction" and _missing(row["current"]):  # no end-of-last-year figure to measure the reduction from
+        return TEMPLATES["reduction_no_base"].format(rate_label=rate_label(row), period=period.label(), value=args["value"],
+                                                    prev_year=period.year - 1) + \
+            f" (kế hoạch giảm {_pp(row['target'], precision(row))})"
     if kind == "reduction":
         change = row["current"]
         key = "reduction_now" if change >= 0 else "reduction_up"
@@ -426,6 +433,8 @@ def action(r: Mapping) -> str:
     by_year_end = nxt.quarter == 4 or r["frequency"] != "quarterly"  # a semi-annual rate is next measured at year-end
     if by_year_end and nxt.quarter != 4:
         quarter, needed = "đến cuối năm", r["needed_end"]
+    if _missing(needed):  # a reduction measured from last year's end, when that figure was never reported
+        return TEMPLATES["action_no_baseline"].format(**common, prev_year=period.year - 1)
     key = "action_level_q4" if by_year_end else "action_level"
     return TEMPLATES[key].format(**common, quarter=quarter if by_year_end else f"{quarter}/{nxt.year}",
                                  needed=approx(needed, r["unit"], decimals),
