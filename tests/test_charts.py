@@ -114,3 +114,10 @@ def test_drawing_cache_reuses_identical_charts(built, tmp_path, monkeypatch):
 def test_heatmap_quarters_keep_their_roman_numerals(built):
     data = next(iter(built["Đánh giá từng chỉ tiêu theo quý, năm 2026"]["datasets"].values()))
     assert sorted({r["quarter_label"] for r in data}) == ["Quý I/2026", "Quý II/2026", "Quý III/2026"]
+
+
+def test_bullet_bars_start_at_zero_even_for_a_growth_rate(built):
+    """10,95% against 11% must not look like a wide gap: no bar's axis is cut near its figures."""
+    spec = built["Nhóm Kinh tế: thực hiện, kế hoạch và ước cả năm – 9 tháng năm 2026"]
+    rows = [r for values in spec["datasets"].values() for r in values]
+    assert [(r["indicator"], r["domain_min"]) for r in rows] == [(1, 0.0), (2, 0.0), (3, 0.0), (4, 0.0)]

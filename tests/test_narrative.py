@@ -112,13 +112,13 @@ def test_reduction_is_phrased_against_last_years_rate():
         "(kế hoạch giảm 0,02 điểm phần trăm); không hoàn thành chỉ tiêu kế hoạch năm.")
     assert sentence(ind, [(6, "2025-Q4", 0.31)], "2026-Q3") == (
         "Tỷ lệ hộ nghèo theo chuẩn nghèo đa chiều cuối năm 2025 là 0,31%; kế hoạch năm 2026 giảm 0,02 điểm phần trăm "
-        "(còn 0,29%); chỉ tiêu đánh giá cả năm, vào quý IV.")
+        "(còn 0,29%).")
 
 
 def test_share_projection_is_capped_at_100():
     ind = dict(indicator(10, "level", 100), label="Tỷ lệ hồ sơ giải quyết đúng hạn", target_text="100%")
     text = sentence(ind, [(10, "2026-Q3", 99.9), (10, "2025-Q4", 99.0)])
-    assert "dự kiến đạt 100%" in text and "100,3" not in text
+    assert "ước cả năm đạt 100%" in text and "100,3" not in text
 
 
 def _sample(plan):
@@ -131,14 +131,15 @@ def _sample(plan):
 def test_summary_counts_only_due_indicators(plan):
     text = narrative.summary(_sample(plan))
     assert text == (
-        "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 6 chỉ tiêu dự kiến đạt, "
+        "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 6 chỉ tiêu đúng tiến độ, "
         "3 chỉ tiêu cần đẩy nhanh tiến độ, 2 chỉ tiêu có nguy cơ không đạt, 1 chỉ tiêu giảm so với đầu năm và "
-        "3 chỉ tiêu chưa có số liệu. 16 chỉ tiêu còn lại đánh giá 6 tháng hoặc cả năm.")
+        "3 chỉ tiêu chưa có số liệu. 16 chỉ tiêu còn lại chưa đến kỳ đánh giá (7 chỉ tiêu đánh giá cả năm, vào quý IV; "
+        "9 chỉ tiêu đánh giá 6 tháng một lần, vào quý II và quý IV).")
 
 
 def test_group_paragraph(plan):
     assert narrative.group_paragraphs(_sample(plan))["KT"] == (
-        "Nhóm chỉ tiêu về Kinh tế có 5 chỉ tiêu; 2 chỉ tiêu dự kiến đạt, 1 chỉ tiêu cần đẩy nhanh tiến độ, "
+        "Nhóm chỉ tiêu về Kinh tế có 5 chỉ tiêu; 2 chỉ tiêu đúng tiến độ, 1 chỉ tiêu cần đẩy nhanh tiến độ, "
         "1 chỉ tiêu có nguy cơ không đạt và 1 chỉ tiêu chưa đến kỳ đánh giá.")
 
 
@@ -176,13 +177,10 @@ def test_tasks_text(plan):
 def test_unit_actions(plan):
     paced = required_pace(_sample(plan))
     assert narrative.unit_actions(paced[paced["unit_code"] == "BQLDA"]) == [
-        "(3) Giải ngân vốn đầu tư công: quý IV cần tăng thêm 61,8 điểm phần trăm để cả năm đạt 100%; "
-        "Ban Quản lý dự án phường chủ trì."]
+        "(3) Giải ngân vốn đầu tư công: quý IV cần tăng thêm 61,8 điểm phần trăm để cả năm đạt 100%."]
     assert narrative.unit_actions(paced[paced["unit_code"] == "QSCA"]) == [  # QSCA sent nothing for 2026-Q3
-        "(35) Giáo dục, bồi dưỡng kiến thức quốc phòng, an ninh: Ban Chỉ huy quân sự phường, Công an phường gửi số liệu "
-        "9 tháng năm 2026 còn thiếu.",
-        "(36) Tỷ lệ giao quân, huấn luyện lực lượng dân quân, dự bị động viên: Ban Chỉ huy quân sự phường, Công an phường "
-        "gửi số liệu 9 tháng năm 2026 còn thiếu."]
+        "(35) Giáo dục, bồi dưỡng kiến thức quốc phòng, an ninh: gửi ngay số liệu 9 tháng năm 2026 còn thiếu.",
+        "(36) Tỷ lệ giao quân, huấn luyện lực lượng dân quân, dự bị động viên: gửi ngay số liệu 9 tháng năm 2026 còn thiếu."]
     assert narrative.unit_actions(paced[(paced["unit_code"] == "PVHCC") & (paced["indicator"] == 10)]) == [
         "Không có chỉ tiêu nào cần đẩy nhanh trong kỳ tới."]
 
@@ -213,7 +211,7 @@ def test_action_without_last_years_figure_says_so():
            "target_text": "1,2%", "comparison": ">=", "required_next": float("nan"), "needed_end": float("nan"),
            "baseline": float("nan"), "same_period_last_year": float("nan"), "last_year_next_value": float("nan")}
     assert narrative.action(row) == ("(5) Tỷ lệ hộ nghèo: chưa tính được mức cần đạt vì chưa có số liệu cuối năm 2025; "
-                                     "Phòng Văn hóa - Xã hội xã bổ sung số liệu đó.")
+                                     "cần bổ sung số liệu đó.")
 
 
 def test_reduction_without_last_years_figure_is_not_a_blank_change():
@@ -224,5 +222,7 @@ def test_reduction_without_last_years_figure_is_not_a_blank_change():
 
 
 def test_organisation_names_the_place_of_the_plan():
-    assert narrative.organisation([], "quý IV năm 2026", "xã").endswith(
-        "định kỳ báo cáo kết quả về Ủy ban nhân dân xã (qua Văn phòng HĐND và UBND xã).")
+    assert narrative.organisation([], "quý IV năm 2026", "xã Tân Cương", "Văn phòng HĐND và UBND xã").endswith(
+        "định kỳ báo cáo kết quả về Ủy ban nhân dân xã Tân Cương (qua Văn phòng HĐND và UBND xã).")
+    assert narrative.organisation(["Phòng Kinh tế xã"], "quý IV năm 2026", "xã Tân Cương", None).endswith(
+        "về Ủy ban nhân dân xã Tân Cương.")

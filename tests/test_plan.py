@@ -41,22 +41,26 @@ def test_target_text_is_vietnamese(plan):
 @pytest.mark.parametrize(
     "mutate, expected",
     [
-        (lambda r: r["indicators"][4].update(group="KTX"), "dòng 88, chỉ tiêu (5), trường 'group': nhóm 'KTX' chưa khai báo; "
+        (lambda r: r["indicators"][4].update(group="KTX"), "dòng 105, chỉ tiêu (5), trường 'group': nhóm 'KTX' chưa khai báo; "
                                                           "khai báo ở mục 'groups' (KHCN, KT, QPAN, VHGD, XDCN, XH, YT)"),
-        (lambda r: r["indicators"][4].update(number=4), "dòng 91, chỉ tiêu (4), trường 'number': số thứ tự 4 bị trùng"),
-        (lambda r: r["indicators"][9].pop("target"), "dòng 138, chỉ tiêu (10), trường 'target': thiếu; thêm trường này"),
+        (lambda r: r["indicators"][4].update(number=4), "dòng 108, chỉ tiêu (4), trường 'number': số thứ tự 4 bị trùng"),
+        (lambda r: r["indicators"][9].pop("target"), "dòng 155, chỉ tiêu (10), trường 'target': thiếu; thêm trường này"),
         (lambda r: r["indicators"][10].update(comparison="=>"),
-         "dòng 149, chỉ tiêu (11), trường 'comparison': giá trị “=>” không hợp lệ; chọn một trong '>=', '>' hoặc '<'"),
-        (lambda r: r["indicators"][11].update(kind="monthly"), "dòng 162, chỉ tiêu (12), trường 'kind': giá trị “monthly” không hợp lệ"),
-        (lambda r: r["indicators"][12].update(unit_code="PGD"), "dòng 178, chỉ tiêu (13), trường 'unit_code': đơn vị 'PGD' chưa khai báo"),
+         "dòng 166, chỉ tiêu (11), trường 'comparison': giá trị “=>” không hợp lệ; chọn một trong '>=', '>' hoặc '<'"),
+        (lambda r: r["indicators"][11].update(kind="monthly"), "dòng 179, chỉ tiêu (12), trường 'kind': giá trị “monthly” không hợp lệ"),
+        (lambda r: r["indicators"][12].update(unit_code="PGD"), "dòng 195, chỉ tiêu (13), trường 'unit_code': đơn vị 'PGD' chưa khai báo"),
         (lambda r: r["indicators"][12].update(unit_code=["VHXH", "PGD"]),
-         "dòng 179, chỉ tiêu (13), trường 'unit_code': đơn vị 'PGD' chưa khai báo"),
-        (lambda r: r["indicators"][0].update(target="nhiều"), "dòng 43, chỉ tiêu (1), trường 'target': “nhiều” không phải là số"),
-        (lambda r: r["indicators"][2].pop("code"), "dòng 59, chỉ tiêu (3), trường 'code': thiếu; thêm trường này"),
+         "dòng 196, chỉ tiêu (13), trường 'unit_code': đơn vị 'PGD' chưa khai báo"),
+        (lambda r: r["indicators"][0].update(target="nhiều"), "dòng 60, chỉ tiêu (1), trường 'target': “nhiều” không phải là số"),
+        (lambda r: r["indicators"][2].pop("code"), "dòng 76, chỉ tiêu (3), trường 'code': thiếu; thêm trường này"),
         (lambda r: r["indicators"][2].update(code="Thu Ngân Sách"),
-         "dòng 59, chỉ tiêu (3), trường 'code': “Thu Ngân Sách” sai dạng; chỉ dùng chữ thường không dấu"),
-        (lambda r: r["indicators"][3].update(code="thu-ngan-sach"), "dòng 72, chỉ tiêu (4), trường 'code': mã 'thu-ngan-sach' bị trùng"),
+         "dòng 76, chỉ tiêu (3), trường 'code': “Thu Ngân Sách” sai dạng; chỉ dùng chữ thường không dấu"),
+        (lambda r: r["indicators"][3].update(code="thu-ngan-sach"), "dòng 89, chỉ tiêu (4), trường 'code': mã 'thu-ngan-sach' bị trùng"),
         (lambda r: r["units"][1].update(code="KTHT"), "đơn vị 'KTHT', trường 'code': giá trị 'KTHT' bị trùng"),
+        (lambda r: r["groups"][1].update(field="II.9"), "dòng 29, nhóm 'XH', trường 'field': lĩnh vực 'II.9' chưa khai báo; "
+                                                         "khai báo ở mục 'fields' (II.1, II.2, II.3, II.4)"),
+        (lambda r: (r["fields"].pop(), r["groups"][6].pop("field")), "nhiệm vụ 'II.4.1', trường 'id': lĩnh vực II.4 chưa khai báo; khai báo ở mục 'fields' (II.1, II.2, II.3)"),
+        (lambda r: r["fields"].append({"id": "4", "title": "x"}), "dòng 23, lĩnh vực '4', trường 'id': “4” sai dạng"),
     ],
 )
 def test_bad_plan_names_file_indicator_and_field(tmp_path, mutate, expected):
@@ -138,3 +142,15 @@ def test_unit_codes_are_read_case_insensitively_and_trimmed(plan):
         plan.unit("KTX")
     assert "Không có đơn vị “KTX”" in str(err.value) and "KTHT, VHXH" in str(err.value)
     assert err.value._render_traceback_() == [f"Lỗi: {err.value}"]  # a notebook shows the message, not a traceback
+
+
+def test_fields_are_optional_and_tasks_then_grouped_by_their_id(tmp_path):
+    def drop_fields(raw):
+        raw.pop("fields")
+        for group in raw["groups"]:
+            group.pop("field")
+    plan = load_plan(_write(tmp_path, drop_fields))
+    assert [(f.id, f.title) for f in plan.field_list] == [
+        ("II.1", "Nhiệm vụ, giải pháp mục 1"), ("II.2", "Nhiệm vụ, giải pháp mục 2"),
+        ("II.3", "Nhiệm vụ, giải pháp mục 3"), ("II.4", "Nhiệm vụ, giải pháp mục 4")]
+    assert all(g.field is None for g in plan.groups)

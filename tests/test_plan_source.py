@@ -108,3 +108,12 @@ def test_document_metadata(plan):
     assert (date.day, date.month, date.year) == tuple(int(g) for g in match.group(2, 3, 4))
     assert f"phường {plan.document.ward}" in text
     assert plan.document.province in text
+
+
+def test_fields_match_section_two_headings(plan):
+    section = _section(_text(), "II. NHIỆM VỤ, GIẢI PHÁP CHỦ YẾU", "III. TỔ CHỨC THỰC HIỆN")
+    headings = re.findall(r"^(\d)\. (.+)$", section, flags=re.MULTILINE)
+    assert [(f"II.{n}", title.strip()) for n, title in headings] == [(f.id, f.title) for f in plan.fields]
+    assert [f.id for f in plan.fields] == ["II.1", "II.2", "II.3", "II.4"]
+    assert {g.code: g.field for g in plan.groups} == {"KT": "II.1", "XH": "II.2", "KHCN": "II.3", "YT": "II.2",
+                                                      "VHGD": "II.2", "XDCN": "II.1", "QPAN": "II.4"}

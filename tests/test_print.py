@@ -60,9 +60,13 @@ def test_a4_print_has_page_numbers_and_no_heading_ends_a_page(runs, browser, tmp
         if number > 1:
             assert _squash(lines[0]) == str(number), f"{name}: page {number} starts with {lines[0]!r}"
         assert _squash(lines[-1]) not in headings, f"{name}: page {number} ends with the heading {lines[-1]!r}"
-    last = _squash(pages[-1]) if name != "bao-cao-tong-hop.html" else ""
-    if last:  # the last page is more than the signature block
+    # the illustrative mark is printed on every page, not on page 1 only
+    assert all(_squash("SỐ LIỆU MINH HỌA – không phải số liệu chính thức của đơn vị.") in _squash(p) for p in pages), name
+    if name.startswith("don-vi"):  # a letter's last page is more than the signature block
+        last = _squash(pages[-1])
         assert _squash("Nơi nhận") in last and len(last) > 200
+    if name.startswith("chi-tiet"):  # an annex of the overview: no signature of its own
+        assert _squash("PHỤ LỤC II") in _squash(pages[0]) and not any(_squash("Nơi nhận") in _squash(p) for p in pages)
 
 
 def test_signature_stays_with_the_text_and_phu_luc_starts_a_page(runs, browser, tmp_path):
@@ -70,7 +74,7 @@ def test_signature_stays_with_the_text_and_phu_luc_starts_a_page(runs, browser, 
     pages = [_squash(p) for p in _pdf_pages(browser, root / "reports" / "2026-Q3" / "bao-cao-tong-hop.html", tmp_path / "o.pdf")]
     signed = [i for i, p in enumerate(pages) if _squash("Nơi nhận") in p]
     assert len(signed) == 1 and _squash("- Lưu: VT, VP.") in pages[signed[0]] and _squash("CHỦ TỊCH") in pages[signed[0]]
-    assert _squash("3. Tổ chức thực hiện") in pages[signed[0]] or _squash("Tổ chức thực hiện") in pages[signed[0] - 1]
+    assert _squash("Trên đây là báo cáo tình hình thực hiện nhiệm vụ") in pages[signed[0]]   # the last paragraph with it
     appendix = [i for i, p in enumerate(pages) if _squash("BIỂU TỔNG HỢP KẾT QUẢ") in p]
     assert appendix and appendix[0] == signed[0] + 1
 

@@ -48,7 +48,7 @@ def test_inputs_round_trip_gives_the_same_sections(ctx, tmp_path):
     folder = context.write(ctx, tmp_path / "inputs")
     assert sorted(p.name for p in folder.iterdir()) == [
         "completeness.parquet", "evaluated.parquet", "inputs.json", "plan.yaml", "progress.parquet",
-        "records.parquet", "tasks.parquet"]
+        "records.parquet", "tasks.parquet", "texts.parquet"]
     back = context.read(folder)
     for call in (lambda c: sections.results_section(c), lambda c: sections.shortcomings_section(c),
                  lambda c: sections.directions_section(c), lambda c: sections.appendix_section(c),
@@ -135,6 +135,15 @@ def test_no_missing_value_marker_reaches_a_report(ctx):
 
 
 # -- the report a Chủ tịch signs (issue 13): exact sentences and the document's form ----------------
+def entries(section) -> list[str]:
+    """Every entry of a section's Entries blocks, as its text."""
+    return ["".join(text for _, text in item) for b in section.blocks if b.kind == "entries" for item in b.items]
+
+
+def appendix_table(ctx):
+    return next(b for b in sections.appendix_section(ctx).blocks if b.kind == "table")
+
+
 def _sentences(ctx) -> dict[int, str]:
     rows = sections.assessed(ctx)
     return {int(r["indicator"]): s for r, s in zip(rows.to_dict("records"), sections.narrative.indicator_sentences(rows))}
@@ -144,13 +153,13 @@ def test_estimates_keep_the_precision_of_the_figures(ctx):
     s = _sentences(ctx)
     assert "ước cả năm đạt khoảng 888.613 triệu đồng" in s[1] and "889.000" not in s[1]
     assert "ước cả năm đạt khoảng 4.384 người" in s[18]
-    row4 = next(r for r in sections.appendix_section(ctx).blocks[-1].rows if r[0] == "4")
+    row4 = next(r for r in appendix_table(ctx).rows if r[0] == "4")
     assert row4[5] == "10,95 (ước)" and row4[8] == "10,95 (ước)"
 
 
 def test_shares_are_never_projected_above_100(ctx):
     s = _sentences(ctx)
-    assert "dự kiến đạt 100%" in s[2]
+    assert s[2].endswith("; ước cả năm đạt 100%, có khả năng hoàn thành chỉ tiêu.")
     shares = ctx.current[(ctx.current["unit"] == "%") & (ctx.current["kind"] != "annual_estimate")]
     assert shares["projection"].dropna().max() == 100.0
     assert set(shares.loc[shares["projection_capped"], "indicator"]) == {2, 8, 10}
@@ -161,18 +170,23 @@ def test_shares_are_never_projected_above_100(ctx):
 
 def test_semi_annual_indicators_show_their_latest_figure_and_status(ctx):
     s = _sentences(ctx)
-    assert "kết quả 6 tháng đầu năm 2026: 66% (có nguy cơ không đạt)" in s[14]
-    assert "kết quả 6 tháng đầu năm 2026: 44% (có nguy cơ không đạt)" in s[31]
-    rows = {r[0]: r for r in sections.appendix_section(ctx).blocks[-1].rows}
-    assert rows["14"][5] == "66 (6 tháng đầu năm)"
-    assert rows["14"][9] == "· Chưa đến kỳ đánh giá (6 tháng đầu năm: có nguy cơ không đạt)"
-    assert any("(14) Tỷ lệ dân số phủ sóng 5G" in item for item in sections.shortcomings_section(ctx).blocks[2].items)
+    assert s[14] == "Tỷ lệ dân số phủ sóng 5G: kết quả 6 tháng đầu năm 2026 đạt 66% (có nguy cơ không đạt), kế hoạch năm 80%."
+    assert "kết quả 6 tháng đầu năm 2026 đạt 44% (có nguy cơ không đạt)" in s[31]
+    rows = {r[0]: r for r in appendix_table(ctx).rows}
+    assert rows["14"][5] == "66 (6 tháng đầu năm 2026)"
+    assert rows["14"][9] == "· Chưa đến kỳ đánh giá (6 tháng đầu năm 2026: có nguy cơ không đạt)"
+    # "TH cùng kỳ 2025" is the figure of 6 tháng đầu năm 2025, beside that of 6 tháng đầu năm 2026 (not end-2025)
+    assert [rows[n][4] for n in ("5", "7", "12", "13", "14", "23", "31", "32", "34")] == [
+        "108,5", "2,9", "88,5", "86", "45", "99,6", "38", "28", "1,12"]
+    assert rows["16"][4] == "—" and rows["6"][4] == "—"        # annual: no figure of a period before Q4
+    assert any(e.startswith("(14) Tỷ lệ dân số phủ sóng 5G: 66% (6 tháng đầu năm 2026), có nguy cơ không đạt")
+               for e in entries(sections.shortcomings_section(ctx)))
 
 
 def test_reduction_indicator_reads_as_a_rate_and_its_reduction(ctx):
     assert _sentences(ctx)[6] == (
         "Tỷ lệ hộ nghèo theo chuẩn nghèo đa chiều cuối năm 2025 là 0,31%; kế hoạch năm 2026 giảm 0,02 điểm phần trăm "
-        "(còn 0,29%); chỉ tiêu đánh giá cả năm, vào quý IV.")
+        "(còn 0,29%).")
 
 
 def test_growth_estimate_is_a_full_year_figure(ctx):
@@ -191,17 +205,20 @@ def test_official_phrasing_of_allocations_and_ceilings(ctx):
     rows = sections.assessed(q2)
     seven = rows[rows["indicator"] == 7].iloc[0].to_dict()
     assert "ở mức 2,7%, đạt chỉ tiêu (dưới 3%)" in sections.narrative.indicator_sentence(seven)
-    actions = sections.directions_section(q2).blocks[2].items
+    actions = entries(sections.directions_section(q2))
     assert ("(15) Tỷ lệ tham gia bảo hiểm y tế: đến hết năm cần đạt 96%, trong đó đến hết quý III/2026 cần đạt 95,4% "
-            "(hiện 94,7%) (cùng kỳ năm 2025: 95%); Phòng Văn hóa - Xã hội phường chủ trì.") in actions
+            "(hiện 94,7%) (quý III/2025: 95%). Giải pháp: Phối hợp Bảo hiểm xã hội vận động tham gia bảo hiểm y tế "
+            "theo hộ gia đình tại từng tổ dân phố; đề xuất hỗ trợ một phần mệnh giá thẻ cho hộ cận nghèo.") in actions
 
 
 def test_next_quarter_needs_against_the_same_quarter_last_year(ctx):
-    actions = sections.directions_section(ctx).blocks[2].items
+    actions = entries(sections.directions_section(ctx))
     assert ("(3) Giải ngân vốn đầu tư công: quý IV cần tăng thêm 61,8 điểm phần trăm để cả năm đạt 100% "
-            "(quý IV/2025 tăng 42,4 điểm phần trăm); Ban Quản lý dự án phường chủ trì.") in actions
+            "(quý IV/2025 tăng 42,4 điểm phần trăm). Giải pháp: "
+            "[Ban Quản lý dự án phường chưa gửi giải pháp cho chỉ tiêu (3)]") in actions
     assert ("(4) Tốc độ tăng tổng giá trị sản phẩm: cần có giải pháp thúc đẩy tăng trưởng quý IV để cả năm đạt "
-            "11% trở lên; Phòng Kinh tế, Hạ tầng và Đô thị phường chủ trì.") in actions
+            "11% trở lên. Giải pháp: Hỗ trợ doanh nghiệp tiếp cận tín dụng và mặt bằng kinh doanh; đôn đốc tiến độ "
+            "các dự án đầu tư trên địa bàn; phát triển tuyến phố thương mại, dịch vụ đêm để kích cầu tiêu dùng.") in actions
 
 
 def test_reporting_sentences_name_dates_and_delays(ctx):
@@ -215,14 +232,22 @@ def test_reporting_sentences_name_dates_and_delays(ctx):
 
 def test_summary_counts_due_indicators_and_gives_the_others_latest_results(ctx):
     text = sections.results_section(ctx).blocks[1].text
-    assert text.startswith("Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 6 chỉ tiêu dự kiến đạt")
-    assert "16 chỉ tiêu còn lại đánh giá 6 tháng hoặc cả năm; theo kết quả 6 tháng đầu năm 2026, 3 chỉ tiêu đã đạt" in text
-    assert sections.results_section(ctx).blocks[3].items[0] == (
-        "(15) Tỷ lệ tham gia bảo hiểm y tế: 94,6%, giảm so với đầu năm – Phòng Văn hóa - Xã hội phường")
+    assert text.startswith("Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt, 6 chỉ tiêu đúng tiến độ")
+    assert ("16 chỉ tiêu còn lại chưa đến kỳ đánh giá (7 chỉ tiêu đánh giá cả năm, vào quý IV; 9 chỉ tiêu đánh giá "
+            "6 tháng một lần, vào quý II và quý IV); theo kết quả 6 tháng đầu năm 2026, 3 chỉ tiêu đã đạt") in text
+    assert text.endswith(" Kết quả từng chỉ tiêu chi tiết tại Phụ lục I kèm theo Báo cáo số …/BC-UBND ngày 29/11/2026.")
+    assert entries(sections.shortcomings_section(ctx))[0] == (
+        "(15) Tỷ lệ tham gia bảo hiểm y tế: 94,6%, giảm so với đầu năm (kế hoạch năm 96%). "
+        "Nguyên nhân (Phòng Văn hóa - Xã hội phường): Tỷ lệ tham gia bảo hiểm y tế còn 94,6%, thấp hơn cuối năm 2025 "
+        "do một số đối tượng hết thời gian được ngân sách hỗ trợ; lao động tự do, hộ có mức sống trung bình chưa tự mua thẻ.")
 
 
 def test_appendix_has_the_conventional_columns(ctx):
-    table = sections.appendix_section(ctx).blocks[-1]
+    appendix = sections.appendix_section(ctx)
+    assert [b.text for b in appendix.blocks[:3]] == [
+        "PHỤ LỤC I", "BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU PHÁT TRIỂN KINH TẾ - XÃ HỘI 9 THÁNG NĂM 2026",
+        "(Kèm theo Báo cáo số …/BC-UBND ngày 29/11/2026 của Ủy ban nhân dân phường Phan Đình Phùng)"]
+    table = appendix.blocks[3]
     assert table.columns == ["TT", "Chỉ tiêu", "ĐVT", "KH năm 2026", "TH cùng kỳ 2025", "TH kỳ này", "% so KH",
                              "So cùng kỳ", "Ước cả năm", "Đánh giá"]
     assert len([r for r in table.rows if r[0].isdigit()]) == 36 and len(table.emphasis) == 7
@@ -235,7 +260,7 @@ def test_nghi_dinh_30_elements(ctx):
     header = sections.document_header(ctx, "overview").blocks[0]
     assert (header.issuer_parent, header.issuer, header.number) == ("ỦY BAN NHÂN DÂN", "PHƯỜNG PHAN ĐÌNH PHÙNG",
                                                                     "Số: …/BC-UBND")
-    assert header.place_date == "Phường Phan Đình Phùng, ngày 14 tháng 10 năm 2026"  # never before the newest record (14/10)
+    assert header.place_date == "Phường Phan Đình Phùng, ngày 29 tháng 11 năm 2026"  # cut off on 29/11: never before it
     assert header.title == ("Tình hình thực hiện nhiệm vụ phát triển kinh tế - xã hội 9 tháng, "
                             "phương hướng, nhiệm vụ quý IV năm 2026")
     assert header.cutoff == "Số liệu tổng hợp đến hết ngày 29/11/2026."

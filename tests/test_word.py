@@ -35,7 +35,8 @@ def ctx():
 def overview_sections(ctx) -> list[Section]:
     """The overview's sections, as its notebook calls them."""
     return [sections.document_header(ctx, "overview"), sections.results_section(ctx), sections.shortcomings_section(ctx),
-            sections.directions_section(ctx), sections.closing(ctx), sections.appendix_section(ctx)]
+            sections.directions_section(ctx), sections.proposals_section(ctx), sections.closing(ctx),
+            sections.appendix_section(ctx)]
 
 
 @pytest.fixture(scope="module")
@@ -64,6 +65,7 @@ FIGURE = re.compile(r"\d+(?:[.,]\d+)*")
 def html_words(parts: list[Section]) -> str:
     page = "".join(s.html() for s in parts)
     page = re.sub(r"<svg.*?</svg>", " ", page, flags=re.S)   # a chart's drawing is a picture in the draft
+    page = re.sub(r"<style>.*?</style>", " ", page, flags=re.S)  # the print mark's style
     return html.unescape(re.sub(r"<[^>]+>", " ", page))
 
 
@@ -133,7 +135,7 @@ LETTER = DocumentHeader(
     subject="V/v đôn đốc thực hiện các chỉ tiêu quý IV năm 2026", addressee="Kính gửi: Ban Quản lý dự án phường",
     basis="Căn cứ Kế hoạch năm 2026, Ủy ban nhân dân phường đề nghị:", cutoff="", banner="")
 SIGNATURE = Closing(recipients=["- Như trên;", "- Lưu: VT, VP."], signer_authority="TM. ỦY BAN NHÂN DÂN",
-                    signer_title="CHỦ TỊCH", signer_name="Nguyễn Văn An", build_note="Lập bằng kehoach.")
+                    signer_title="CHỦ TỊCH", signer_name="Nguyễn Văn An")
 
 
 def test_a_letter_has_its_subject_under_the_number_and_the_addressee():
@@ -168,11 +170,10 @@ def test_closing_is_a_borderless_table_with_recipients_and_signature():
     assert all(p.alignment == WD_ALIGN_PARAGRAPH.CENTER for p in right.paragraphs)
     assert all(e.get(qn("w:val")) == "nil" for e in table._tbl.tblPr.find(qn("w:tblBorders")))
     assert table.rows[0]._tr.trPr.find(qn("w:cantSplit")) is not None
-    # the last paragraph stays on the page of the signature; the build note comes after, small
+    # the last paragraph stays on the page of the signature; nothing about the software follows it
     assert document.paragraphs[0].text == "Ủy ban nhân dân phường báo cáo."
     assert document.paragraphs[0].paragraph_format.keep_with_next
-    note = document.paragraphs[-1]
-    assert note.text == "Lập bằng kehoach." and note.runs[0].font.size.pt == 10
+    assert [p.text for p in document.paragraphs[1:] if p.text] == []
 
 
 def test_a_table_just_before_the_signature_stays_on_its_page():
@@ -203,8 +204,10 @@ def test_headings_are_word_headings_in_order(overview):
     parts, _, document = overview
     headings = [(p.style.name, p.text) for p in document.paragraphs if p.style.name.startswith("Heading")]
     assert headings == [(f"Heading {b.level - 1}", b.text) for b in blocks_of(parts, Heading)]
-    assert headings[:2] == [("Heading 1", "I. KẾT QUẢ THỰC HIỆN 9 THÁNG NĂM 2026"), ("Heading 2", "1. Nhóm chỉ tiêu về Kinh tế")]
-    assert ("Heading 1", "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN") in headings and headings[-1] == ("Heading 1", "PHỤ LỤC")
+    assert headings[:3] == [("Heading 1", "I. KẾT QUẢ THỰC HIỆN 9 THÁNG NĂM 2026"),
+                            ("Heading 2", "1. Lĩnh vực phát triển kinh tế"), ("Heading 3", "a) Các chỉ tiêu về Kinh tế")]
+    assert ("Heading 1", "II. TỒN TẠI, HẠN CHẾ VÀ NGUYÊN NHÂN") in headings and headings[-1] == ("Heading 1", "PHỤ LỤC I")
+    assert ("Heading 1", "IV. ĐỀ XUẤT, KIẾN NGHỊ") in headings
 
 
 def test_tables_are_real_word_tables_with_the_blocks_cells(overview):

@@ -25,7 +25,6 @@ from kehoach.core import startup
 startup.apply_requested()  # only in processes that kehoach's run started (see kehoach.core.startup)
 
 import altair as alt  # noqa: E402
-import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
 from kehoach.core import config  # noqa: E402
@@ -115,9 +114,9 @@ def bullet(evaluated: pd.DataFrame, group: str) -> dict[str, Any]:
 def bullet_rows(rows: pd.DataFrame, title: str) -> dict[str, Any]:
     """Value (bar), target (black tick) and year-end projection (diamond) for each row with a value.
 
-    Each indicator has its own scale, fitted to its unit; shares run from 0 to at least 100%. A
-    growth rate (an ``annual_estimate`` in %) starts near its figures, not at 0, so that 10,95
-    against 11 shows the gap.
+    Each indicator has its own scale, fitted to its unit; shares run from 0 to at least 100%. Every
+    bar starts at 0: an axis cut near the figures would make 10,95 against 11 look like a wide gap
+    (the figures themselves are in the sentences and the phụ lục).
     """
     rows = _with_status(rows[rows["value"].notna()])
     if rows.empty:
@@ -132,9 +131,7 @@ def bullet_rows(rows: pd.DataFrame, title: str) -> dict[str, Any]:
     rows["domain_max"] = points.max(axis=1) * 1.08
     shares = (rows["unit"] == "%") & (rows["kind"] != "annual_estimate")  # a growth rate is not a share
     rows.loc[shares, "domain_max"] = rows.loc[shares, "domain_max"].clip(lower=100)
-    low = points.min(axis=1)
-    spread = (points.max(axis=1) - low).where(lambda s: s > 0, low.abs() * 0.1 + 1)
-    rows["domain_min"] = np.where(rows["kind"] == "annual_estimate", (low - spread * 2).clip(lower=0).round(0), 0.0)
+    rows["domain_min"] = 0.0
     rows["caption"] = rows["title"] + " – " + rows["symbol"] + " " + rows["status"].map(STATUS_LABELS)
     tooltip = _value_tooltips()
     x = alt.X("value:Q", title=None, scale=alt.Scale(zero=False), axis=alt.Axis(tickCount=5, format=",.4~f"))

@@ -7,7 +7,7 @@ pattern is in :data:`TEMPLATES`; every number goes through :mod:`kehoach.core.fo
 
 Estimates keep the precision of the figures they come from (:func:`decimals_of`), rounded half
 up, and always say "khoảng" or "(ước)"; a projection held at the indicator's value range (a
-share cannot pass 100%) reads "dự kiến đạt 100%".
+share cannot pass 100%) reads "ước cả năm đạt 100%".
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from kehoach.analysis.evaluation import ATTENTION, STATUS_LABELS, needing_attention
+from kehoach.analysis.evaluation import ATTENTION, STATUS_LABELS
 from kehoach.core.formatting import decimals_of, fmt_date, fmt_number, fmt_value
 from kehoach.core.period import VN_TZ, Period
 
@@ -45,19 +45,19 @@ TEMPLATES: dict[str, str] = {
     "yoy_allocation": "cùng kỳ năm {prev_year} đạt {value}",
     # the tail: estimate and outcome
     "projection": "ước cả năm đạt khoảng {value}",
-    "projection_capped": "dự kiến đạt {value}",
+    "projection_capped": "ước cả năm đạt {value}",
     "projection_reduction": "ước cả năm giảm khoảng {value}",
     # statuses without a current figure
     "no_data": "{label}: {unit_name} chưa gửi số liệu {period}.",
-    "not_due": "{label}: chỉ tiêu đánh giá {frequency}; {noun} năm {target}{last}.",
+    "not_due": "{label}: chưa đến kỳ đánh giá; {noun} năm {target}{last}.",
     "not_due_last": ", số cuối năm {prev_year} là {baseline}",
-    "not_due_latest": "{label}: chỉ tiêu đánh giá {frequency}; kết quả {when}: {value} ({status}), {noun} năm {target}.",
+    "not_due_latest": "{label}: kết quả {when} đạt {value} ({status}), {noun} năm {target}.",
     # roll-ups
     "due_summary": "Trong {due} chỉ tiêu đến kỳ đánh giá {period}: {counts}.",
-    "not_due_summary": " {n} chỉ tiêu còn lại đánh giá 6 tháng hoặc cả năm{latest}.",
+    "not_due_summary": " {n} chỉ tiêu còn lại chưa đến kỳ đánh giá ({frequencies}){latest}.",
+    "frequency_count": "{n} chỉ tiêu đánh giá {frequency}",
     "group": "Nhóm chỉ tiêu về {name} có {total} chỉ tiêu; {counts}.",
-    "group_not_due": "Nhóm chỉ tiêu về {name} có {total} chỉ tiêu, đều đánh giá {frequency}{latest}.",
-    "attention_item": "({number}) {label}: {status} – {unit}",
+    "group_not_due": "Nhóm chỉ tiêu về {name} có {total} chỉ tiêu, đều chưa đến kỳ đánh giá{latest}.",
     # reporting by the units
     "on_time": "{unit} đã gửi báo cáo ngày {date}, đúng hạn, đủ {submitted}/{due} chỉ tiêu.",
     "on_time_no_due": "{unit} đã gửi báo cáo ngày {date}, đúng hạn.",
@@ -68,22 +68,23 @@ TEMPLATES: dict[str, str] = {
     "tasks": "Về nhiệm vụ, giải pháp chủ yếu (phần II của Kế hoạch), trong {total} nhiệm vụ: {parts}.",
     "task_part": "{n} nhiệm vụ {label}{items}",
     # what comes next
-    "action": "({number}) {label}: {quarter} cần tăng thêm {needed} để cả năm đạt {target}{last_year}; {unit} chủ trì.",
-    "action_level_q4": "({number}) {label}: {quarter} cần nâng từ {value} lên {needed} để đạt kế hoạch năm{last_year}; {unit} chủ trì.",
-    "action_level": "({number}) {label}: đến hết năm cần đạt {target}, trong đó đến hết {quarter} cần đạt {needed} (hiện {value}){last_year}; {unit} chủ trì.",
+    "action": "({number}) {label}: {quarter} cần tăng thêm {needed} để cả năm đạt {target}{last_year}.",
+    "action_level_q4": "({number}) {label}: {quarter} cần nâng từ {value} lên {needed} để đạt kế hoạch năm{last_year}.",
+    "action_level": "({number}) {label}: đến hết năm cần đạt {target}, trong đó đến hết {quarter} cần đạt {needed} (hiện {value}){last_year}.",
     "action_last_year": " ({quarter_last} tăng {value})",
-    "action_last_year_level": " (cùng kỳ năm {year}: {value})",
-    "action_estimate": "({number}) {label}: cần có giải pháp thúc đẩy {what} {quarter} để cả năm đạt {target}; {unit} chủ trì.",
-    "action_no_data": "({number}) {label}: {unit} gửi số liệu {period} còn thiếu.",
-    "action_no_baseline": "({number}) {label}: chưa tính được mức cần đạt vì chưa có số liệu cuối năm {prev_year}; {unit} bổ sung số liệu đó.",
-    "action_pace": "({number}) {label}: đến hết {quarter} cần đạt {needed}, trong đó đến hết {next} cần đạt {required}; {unit} chủ trì.",
+    "action_last_year_level": " ({quarter_last}: {value})",
+    "action_estimate": "({number}) {label}: cần có giải pháp thúc đẩy {what} {quarter} để cả năm đạt {target}.",
+    "action_no_data": "({number}) {label}: gửi ngay số liệu {period} còn thiếu.",
+    "action_no_baseline": "({number}) {label}: chưa tính được mức cần đạt vì chưa có số liệu cuối năm {prev_year}; "
+                          "cần bổ sung số liệu đó.",
+    "action_not_due": "({number}) {label}: kết quả {when} đạt {value} ({status}); đến cuối năm cần đạt {target}.",
     "no_action": "Không có chỉ tiêu nào cần đẩy nhanh trong kỳ tới.",
-    "next_year": "({number}) {label}: năm {year} {figure}, không đạt kế hoạch ({target}); {unit} làm rõ nguyên nhân, "
+    "next_year": "({number}) {label}: năm {year} {figure}, không đạt kế hoạch ({target}); cần làm rõ nguyên nhân, "
                  "đề xuất giải pháp thực hiện trong năm {next}.",
     "organisation": "Giao {units} chủ trì, phối hợp với các đơn vị liên quan tập trung thực hiện các nội dung trên trong "
-                    "{when}; định kỳ báo cáo kết quả về Ủy ban nhân dân {place} (qua Văn phòng HĐND và UBND {place}).",
+                    "{when}; định kỳ báo cáo kết quả về Ủy ban nhân dân {place}{via}.",
     "organisation_all": "Các đơn vị chủ trì tiếp tục duy trì kết quả đã đạt trong {when}; định kỳ báo cáo kết quả về "
-                        "Ủy ban nhân dân {place} (qua Văn phòng HĐND và UBND {place}).",
+                        "Ủy ban nhân dân {place}{via}.",
 }
 
 #: The outcome that closes an indicator's sentence.
@@ -96,9 +97,9 @@ OUTCOMES = {
     "achieved_level": "đạt mức kế hoạch tại thời điểm báo cáo, cần duy trì đến cuối năm",
     "missed": "không hoàn thành chỉ tiêu kế hoạch năm",
 }
-#: How a status reads in a count: "5 chỉ tiêu đã đạt, 8 chỉ tiêu dự kiến đạt …".
+#: How a status reads in a count: "5 chỉ tiêu đã đạt, 8 chỉ tiêu đúng tiến độ …" (the words of its label).
 COUNT_WORDS = {
-    "achieved": "đã đạt", "on_track": "dự kiến đạt", "behind": "cần đẩy nhanh tiến độ", "at_risk": "có nguy cơ không đạt",
+    "achieved": "đã đạt", "on_track": "đúng tiến độ", "behind": "cần đẩy nhanh tiến độ", "at_risk": "có nguy cơ không đạt",
     "regressing": "giảm so với đầu năm", "missed": "không đạt", "no_data": "chưa có số liệu",
     "not_due": "chưa đến kỳ đánh giá",
 }
@@ -277,19 +278,18 @@ def _reduction_plan(row: Mapping, period: Period) -> str:
 
 def _not_due_sentence(row: Mapping, period: Period) -> str:
     if row["kind"] == "reduction" and not _missing(row["baseline"]):
-        return _reduction_plan(row, period) + f"; chỉ tiêu đánh giá {FREQUENCY_TEXT[row['frequency']]}."
+        return _reduction_plan(row, period) + "."
     last_value = row.get("last_value")
     if not _missing(last_value):
         when = Period.parse(row["last_period"]).label()
         return TEMPLATES["not_due_latest"].format(
-            label=row["label"], frequency=FREQUENCY_TEXT[row["frequency"]], when=when,
+            label=row["label"], when=when,
             value=fmt_value(last_value, row["unit"]), status=_lower_first(STATUS_LABELS[row["last_status"]]),
             noun=row["target_noun"], target=row["target_text"])
     last = ""
     if not _missing(row["baseline"]) and row["kind"] != "cumulative":
         last = TEMPLATES["not_due_last"].format(prev_year=period.year - 1, baseline=fmt_value(row["baseline"], row["unit"]))
-    return TEMPLATES["not_due"].format(label=row["label"], frequency=FREQUENCY_TEXT[row["frequency"]],
-                                       noun=row["target_noun"], target=row["target_text"], last=last)
+    return TEMPLATES["not_due"].format(label=row["label"], noun=row["target_noun"], target=row["target_text"], last=last)
 
 
 def indicator_sentences(evaluated: pd.DataFrame) -> pd.Series:
@@ -299,7 +299,7 @@ def indicator_sentences(evaluated: pd.DataFrame) -> pd.Series:
 
 # -- roll-ups ---------------------------------------------------------------------------
 def count_phrase(evaluated: pd.DataFrame) -> str:
-    """"5 chỉ tiêu đã đạt, 8 chỉ tiêu dự kiến đạt và 2 chỉ tiêu có nguy cơ không đạt" (zeros left out)."""
+    """"5 chỉ tiêu đã đạt, 8 chỉ tiêu đúng tiến độ và 2 chỉ tiêu có nguy cơ không đạt" (zeros left out)."""
     counts = evaluated["status"].value_counts()
     return join_vi([f"{int(counts[s])} chỉ tiêu {COUNT_WORDS[s]}" for s in COUNT_WORDS if counts.get(s, 0)])
 
@@ -324,28 +324,18 @@ def summary(evaluated: pd.DataFrame) -> str:
     rest = evaluated[evaluated["status"] == "not_due"]
     text = TEMPLATES["due_summary"].format(due=len(due), period=period.label(), counts=count_phrase(due)) if len(due) else ""
     if len(rest):
-        text += TEMPLATES["not_due_summary"].format(n=len(rest), latest=_latest_phrase(rest))
+        counts = rest["frequency"].value_counts()
+        frequencies = "; ".join(TEMPLATES["frequency_count"].format(n=int(counts[f]), frequency=FREQUENCY_TEXT[f])
+                                for f in FREQUENCY_TEXT if counts.get(f, 0))
+        text += TEMPLATES["not_due_summary"].format(n=len(rest), frequencies=frequencies, latest=_latest_phrase(rest))
     return text.strip()
-
-
-def attention_items(evaluated: pd.DataFrame) -> list[str]:
-    """The indicators that need direction, worst first, each with its figure and unit."""
-    out = []
-    for r in needing_attention(evaluated).to_dict("records"):
-        figure = "" if _missing(r["value"]) else f"{fmt_value(r['value'], r['unit'])}, "
-        out.append(TEMPLATES["attention_item"].format(number=r["indicator"], label=r["label"],
-                                                      status=figure + _lower_first(STATUS_LABELS[r["status"]]),
-                                                      unit=r["unit_name"]))
-    return out
 
 
 def group_paragraph(evaluated: pd.DataFrame, group: str) -> str:
     rows = evaluated[evaluated["group"] == group]
     name = rows["group_name"].iloc[0]
     if (rows["status"] == "not_due").all():
-        frequencies = join_vi([FREQUENCY_TEXT[f] for f in pd.unique(rows["frequency"])])
-        return TEMPLATES["group_not_due"].format(name=name, total=len(rows), frequency=frequencies,
-                                                 latest=_latest_phrase(rows)) 
+        return TEMPLATES["group_not_due"].format(name=name, total=len(rows), latest=_latest_phrase(rows))
     return TEMPLATES["group"].format(name=name, total=len(rows), counts=count_phrase(rows))
 
 
@@ -399,12 +389,8 @@ def tasks_text(tasks: pd.DataFrame) -> str:
     return TEMPLATES["tasks"].format(total=len(tasks), parts="; ".join(parts))
 
 
-def _next_quarter(period: Period) -> Period:
-    return period.shift(1)
-
-
 def unit_actions(paced: pd.DataFrame) -> list[str]:
-    """What must be reached in the next quarter, for each lagging indicator, against the same quarter last year.
+    """What must be reached in the next quarter, for each lagging indicator, against the next quarter of last year.
 
     ``paced`` is :func:`kehoach.analysis.evaluation.required_pace` output.
     """
@@ -412,12 +398,20 @@ def unit_actions(paced: pd.DataFrame) -> list[str]:
     return [action(r) for r in rows.to_dict("records")] or [TEMPLATES["no_action"]]
 
 
+def not_due_action(r: Mapping) -> str:
+    """An indicator not due this quarter that lagged at its latest assessment: where it stood, what the year needs."""
+    return TEMPLATES["action_not_due"].format(
+        number=r["indicator"], label=r["label"], when=Period.parse(r["last_period"]).label(),
+        value=fmt_value(r["last_value"], r["unit"]), status=_lower_first(STATUS_LABELS[r["last_status"]]),
+        target=r["target_text"])
+
+
 def action(r: Mapping) -> str:
-    """One lagging indicator's need for the next quarter."""
+    """One lagging indicator's need for the next quarter (the unit is named by the caller)."""
     period = Period.parse(r["period"])
-    nxt = _next_quarter(period)
-    quarter = f"quý {['I', 'II', 'III', 'IV'][nxt.quarter - 1]}"
-    common = dict(number=r["indicator"], label=r["label"], unit=r["unit_name"])
+    nxt = period.shift(1)
+    quarter = nxt.quarter_name()
+    common = dict(number=r["indicator"], label=r["label"])
     if r["status"] == "no_data":
         return TEMPLATES["action_no_data"].format(**common, period=period.label())
     if r["kind"] == "annual_estimate":
@@ -429,12 +423,12 @@ def action(r: Mapping) -> str:
         needed = r["required_next"] - r["value"]
         gain = r.get("last_year_next_gain")
         last = "" if _missing(gain) else TEMPLATES["action_last_year"].format(
-            quarter_last=f"{quarter}/{period.year - 1}", value=_gain_text(gain, r["unit"], decimals))
+            quarter_last=nxt.shift(-4).quarter_label(), value=_gain_text(gain, r["unit"], decimals))
         return TEMPLATES["action"].format(**common, quarter=quarter, needed=_gain_text(needed, r["unit"], decimals),
                                           target=r["target_text"], last_year=last)
     last_value = r.get("last_year_next_value")
     last = "" if _missing(last_value) else TEMPLATES["action_last_year_level"].format(
-        year=period.year - 1, value=fmt_value(last_value, r["unit"]))
+        quarter_last=nxt.shift(-4).quarter_label(), value=fmt_value(last_value, r["unit"]))
     needed = r["required_next"] if not _missing(r["required_next"]) else r["needed_end"]
     by_year_end = nxt.quarter == 4 or r["frequency"] != "quarterly"  # a semi-annual rate is next measured at year-end
     if by_year_end and nxt.quarter != 4:
@@ -460,15 +454,17 @@ def next_year_items(rows: pd.DataFrame) -> list[str]:
         period = Period.parse(r["period"])
         figure = "chưa có số liệu" if _missing(r["value"]) else f"đạt {fmt_value(r['value'], r['unit'])}"
         out.append(TEMPLATES["next_year"].format(number=r["indicator"], label=r["label"], year=period.year, figure=figure,
-                                                 target=r["target_text"], unit=r["unit_name"], next=period.year + 1))
+                                                 target=r["target_text"], next=period.year + 1))
     return out
 
 
-def organisation(units: list[str], when: str, place: str = "phường") -> str:
-    """Who leads the work of the next period: the units owning lagging indicators, by name."""
+def organisation(units: list[str], when: str, place: str, coordinator: str | None) -> str:
+    """Who leads the work of the next period: the units owning lagging indicators, by name; reports go to the
+    people's committee of ``place`` ("phường Phan Đình Phùng"), through the ``coordinator`` office when there is one."""
+    via = f" (qua {coordinator})" if coordinator else ""
     if not units:
-        return TEMPLATES["organisation_all"].format(when=when, place=place)
-    return TEMPLATES["organisation"].format(units=join_vi(units), when=when, place=place)
+        return TEMPLATES["organisation_all"].format(when=when, place=place, via=via)
+    return TEMPLATES["organisation"].format(units=join_vi(units), when=when, place=place, via=via)
 
 
 def chase(r: Mapping) -> str:

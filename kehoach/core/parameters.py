@@ -15,8 +15,9 @@ from kehoach.core.period import Period
 
 
 #: "Nơi nhận" of the overview report, before "- Lưu: VT, VP." (set `recipients` in parameters/<period>.yaml).
-DEFAULT_RECIPIENTS = ("UBND tỉnh Thái Nguyên (b/c)", "Thường trực Đảng ủy phường (b/c)", "Thường trực HĐND phường",
-                      "Chủ tịch, các Phó Chủ tịch UBND phường", "Các đơn vị chủ trì")
+#: ``{ward_kind}`` and ``{province}`` are filled from the plan: phường, xã or đặc khu, and its province.
+DEFAULT_RECIPIENTS = ("UBND tỉnh {province} (b/c)", "Thường trực Đảng ủy {ward_kind} (b/c)", "Thường trực HĐND {ward_kind}",
+                      "Chủ tịch, các Phó Chủ tịch UBND {ward_kind}", "Các đơn vị chủ trì")
 
 
 class PeriodParameters(BaseModel):

@@ -79,6 +79,10 @@ class Period:
         """The quarter alone: "quý III/2026"."""
         return f"quý {_ROMAN[self.quarter]}/{self.year}"
 
+    def quarter_name(self) -> str:
+        """The quarter alone within its year: "quý IV"."""
+        return f"quý {_ROMAN[self.quarter]}"
+
     def short_label(self) -> str:
         """A compact axis label: "Q3/2026"."""
         return f"Q{self.quarter}/{self.year}"

@@ -73,6 +73,20 @@ class Group(_Model):
     code: str
     section: str
     name: str
+    #: The section II field (``II.1`` …) whose results the report gives with this group's indicators.
+    field: str | None = None
+
+
+class PlanField(_Model):
+    """A field of section II ("1. Lĩnh vực phát triển kinh tế"): its tasks are ``II.1.1``, ``II.1.2`` …"""
+
+    id: str = Field(pattern=r"^II\.\d+$")
+    title: str
+
+
+def task_field(task_id: str) -> str:
+    """The field a task belongs to: its id's first two parts ("II.1.3" → "II.1")."""
+    return ".".join(task_id.split(".")[:2])
 
 
 class Unit(_Model):
@@ -165,6 +179,8 @@ class Task(_Model):
 
 class Plan(_Model):
     document: Document
+    #: The fields of section II, in order (optional: without them, tasks are grouped by their id).
+    fields: list[PlanField] = []
     groups: list[Group]
     units: list[Unit]
     indicator_list: list[Indicator] = Field(alias="indicators")
@@ -180,6 +196,8 @@ class Plan(_Model):
         _unique([g.code for g in self.groups], "groups", "code")
         _unique([u.code for u in self.units], "units", "code")
         _unique([t.id for t in self.tasks], "tasks", "id")
+        _unique([f.id for f in self.fields], "fields", "id")
+        self._check_fields()
         seen: set[int] = set()
         codes: set[str] = set()
         for i, ind in enumerate(self.indicator_list):
@@ -201,7 +219,28 @@ class Plan(_Model):
                 raise ValueError(_at(("tasks", i, "unit_code"), f"đơn vị '{task.unit_code}' chưa khai báo; khai báo ở mục 'units'"))
         return self
 
+    def _check_fields(self) -> None:
+        """With fields declared, every group names one of them (or none) and every task sits in one."""
+        ids = {f.id for f in self.fields}
+        known = ", ".join(sorted(ids))
+        for i, group in enumerate(self.groups):
+            if group.field is not None and group.field not in ids:
+                raise ValueError(_at(("groups", i, "field"), f"lĩnh vực '{group.field}' chưa khai báo; khai báo ở mục "
+                                                             f"'fields' ({known or 'chưa có lĩnh vực nào'})"))
+        for i, task in enumerate(self.tasks):
+            if ids and task_field(task.id) not in ids:
+                raise ValueError(_at(("tasks", i, "id"), f"lĩnh vực {task_field(task.id)} chưa khai báo; khai báo ở mục "
+                                                         f"'fields' ({known})"))
+
     # -- convenient views -------------------------------------------------------------
+    @property
+    def field_list(self) -> list[PlanField]:
+        """The fields of section II: as declared, or one per id prefix of the tasks with a generic title."""
+        if self.fields:
+            return list(self.fields)
+        prefixes = dict.fromkeys(task_field(t.id) for t in self.tasks)
+        return [PlanField(id=p, title=f"Nhiệm vụ, giải pháp mục {p.removeprefix('II.')}") for p in prefixes]
+
     @property
     def ward(self) -> str:
         return self.document.ward_code
@@ -317,7 +356,7 @@ def _at(path: tuple, message: str) -> str:
     return f"§{'.'.join(str(p) for p in path)}§ {message}"
 
 
-_ENTRY_NAMES = {"groups": "nhóm", "units": "đơn vị", "tasks": "nhiệm vụ"}
+_ENTRY_NAMES = {"groups": "nhóm", "units": "đơn vị", "tasks": "nhiệm vụ", "fields": "lĩnh vực"}
 _PATTERN_HINTS = {"code": "chữ thường không dấu, chữ số và dấu gạch ngang (ví dụ thu-ngan-sach)",
                   "ward_code": "chữ thường không dấu, chữ số và dấu gạch ngang (ví dụ phan-dinh-phung)",
                   "id": "II.1, II.1.2 …"}

@@ -19,6 +19,8 @@ from typing import Any
 
 import jinja2
 
+from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
+
 SECTION_MIME = "application/vnd.kehoach.section+json"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -53,6 +55,21 @@ class Bullets:
     items: list[str]
     css: str = ""
     kind: str = "bullets"
+
+
+#: The styles of a run in :class:`Entries`: generated text, a unit's own words, a placeholder for missing words.
+PLAIN, WORDS, PLACEHOLDER = "", "words", "placeholder"
+
+
+@dataclass
+class Entries:
+    """Paragraphs or list items made of runs ``[style, text]``: generated text, a unit's words printed as
+    written, and bracketed placeholders where words are missing (highlighted in HTML and in Word)."""
+
+    items: list[list[list[str]]]
+    bulleted: bool = True
+    css: str = ""
+    kind: str = "entries"
 
 
 @dataclass
@@ -102,21 +119,23 @@ class Closing:
     signer_authority: str       # "TM. ỦY BAN NHÂN DÂN"
     signer_title: str           # "CHỦ TỊCH"
     signer_name: str = ""
-    build_note: str = ""
+    lead: str = ""              # the last paragraph of the body ("Trên đây là …"), kept on the signature's page
     kind: str = "closing"
 
 
-Block = Heading | Paragraph | Bullets | Table | Chart | DocumentHeader | Closing
+Block = Heading | Paragraph | Bullets | Entries | Table | Chart | DocumentHeader | Closing
 _KINDS = {cls.__dataclass_fields__["kind"].default: cls
-          for cls in (Heading, Paragraph, Bullets, Table, Chart, DocumentHeader, Closing)}
+          for cls in (Heading, Paragraph, Bullets, Entries, Table, Chart, DocumentHeader, Closing)}
 
 
 @functools.lru_cache(maxsize=1)
 def environment() -> jinja2.Environment:
     """The Jinja2 environment of the report templates, with HTML autoescape on."""
-    return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+                             autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+    env.globals["page_mark"] = ILLUSTRATIVE_EXPORT_BANNER  # printed at the foot of every page of illustrative data
+    return env
 
 
 def render(template: str, **context: Any) -> str:
@@ -159,6 +178,8 @@ def _block_text(block: Block) -> str:
         return block.text
     if isinstance(block, Bullets):
         return "\n".join(block.items)
+    if isinstance(block, Entries):
+        return "\n".join("".join(text for _, text in item) for item in block.items)
     if isinstance(block, Table):
         return "\n".join(" | ".join(r) for r in [block.columns, *block.rows])
     if isinstance(block, Chart):
@@ -166,4 +187,4 @@ def _block_text(block: Block) -> str:
     if isinstance(block, DocumentHeader):
         return "\n".join(x for x in (block.issuer_parent, block.issuer, block.number, block.place_date, block.doc_type,
                                       block.title, block.subject, block.addressee, block.basis, block.cutoff, block.banner) if x)
-    return "\n".join([*block.recipients, block.signer_authority, block.signer_title, block.signer_name])
+    return "\n".join([block.lead, *block.recipients, block.signer_authority, block.signer_title, block.signer_name])

@@ -30,15 +30,15 @@ from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan, find_plan, load_plan
-from kehoach.data.schemas import PROGRESS, RECORDS, check
+from kehoach.data.schemas import PROGRESS, RECORDS, TEXTS, check
 from kehoach.core.labels import ILLUSTRATIVE_BANNER, ILLUSTRATIVE_MIXED_BANNER
-from kehoach.data.store import ProgressStore, latest, latest_tasks
+from kehoach.data.store import ProgressStore, latest, latest_tasks, latest_texts
 from kehoach.data.years import indicators_across_years, previous_plan, values_across_years
 
 log = logging.getLogger(__name__)
 
 INPUTS_DIR = "inputs"
-FRAMES = ("records", "progress", "evaluated", "tasks", "completeness")
+FRAMES = ("records", "progress", "evaluated", "tasks", "completeness", "texts")
 
 
 @dataclass
@@ -54,6 +54,8 @@ class ReportContext:
     evaluated: pd.DataFrame        # each quarter of the year up to this period
     tasks: pd.DataFrame            # the plan's tasks with their status this period
     completeness: pd.DataFrame     # who reported, when, and what is missing
+    texts: pd.DataFrame            # the units' latest words of this period (TEXTS), sent up to the cut-off
+    next_deadline: dt.date         # when the units' reports of the next period are due (its parameters)
     illustrative: bool             # some figure used is from the illustrative dataset
     plan_sha256: str
     illustrative_mixed: bool = False  # … and some are real: the reports mark the illustrative ones
@@ -72,7 +74,11 @@ class ReportContext:
 
 
 def cutoff_of(as_of: str | dt.date | dt.datetime | None) -> dt.datetime:
-    """The data cut-off: the end of ``as_of`` (a date, Vietnam time), or now when empty."""
+    """The data cut-off: the end of ``as_of`` (a date, Vietnam time), or now when empty.
+
+    :func:`compute` passes the period's ``report_date`` when no ``as_of`` is given: a report dated
+    10/10 uses what was sent up to the end of 10/10, never a later revision.
+    """
     if as_of in (None, ""):
         return dt.datetime.now(VN_TZ).replace(microsecond=0)
     if isinstance(as_of, str):
@@ -93,7 +99,7 @@ def compute(period: str | Period, ward: str | None = None, year: int | None = No
     plan = find_plan(ward, year or p.year, data / "plan")
     params = params or load_parameters(p)
     store = ProgressStore(data / "progress")
-    cutoff = cutoff_of(as_of)
+    cutoff = cutoff_of(as_of or params.report_date)
     records = _used(store.read(plan.ward, plan.year), cutoff)
     previous = previous_plan(plan, data / "plan")
     earlier = _used(store.read(previous.ward, previous.year), cutoff) if previous is not None else None
@@ -104,8 +110,16 @@ def compute(period: str | Period, ward: str | None = None, year: int | None = No
         evaluated=evaluate(indicators_across_years(plan, previous), progress, quarters, params.behind_threshold),
         tasks=task_status(plan.task_frame, latest_tasks(records), p),
         completeness=completeness(plan, records, p, params.deadline),
+        texts=period_texts(records, p), next_deadline=load_parameters(p.shift(1)).deadline,
         plan_sha256=_sha256(plan.source), **_illustrative(records),
     )
+
+
+def period_texts(records: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """The units' latest words of ``period`` among ``records`` (already cut off), as the TEXTS frame."""
+    texts = latest_texts(records)
+    texts = texts[texts["period"] == str(period)].reset_index(drop=True)
+    return check(TEXTS, texts[list(TEXTS.columns)], "Nội dung báo cáo của các đơn vị")
 
 
 def _illustrative(records: pd.DataFrame) -> dict[str, bool]:
@@ -170,7 +184,8 @@ def write(ctx: ReportContext, folder: Path) -> Path:
     """Save the context's inputs into ``folder`` (a report folder's ``inputs/``), each file atomically."""
     manifest = {
         "ward": ctx.plan.ward, "year": ctx.plan.year, "period": str(ctx.period),
-        "cutoff": ctx.cutoff.isoformat(), "illustrative": ctx.illustrative,
+        "cutoff": ctx.cutoff.isoformat(), "next_deadline": ctx.next_deadline.isoformat(),
+        "illustrative": ctx.illustrative,
         "illustrative_mixed": ctx.illustrative_mixed, "plan_sha256": ctx.plan_sha256,
         "parameters": json.loads(ctx.params.model_dump_json()),
     }
@@ -183,9 +198,11 @@ def read(folder: Path) -> ReportContext:
     manifest, frames = read_frames(folder, FRAMES, "kehoach run")
     check(RECORDS, frames["records"], "Số liệu đã dùng")
     check(PROGRESS, frames["progress"], "Số liệu mới nhất đã dùng")
+    frames["texts"] = check(TEXTS, frames["texts"], "Nội dung báo cáo của các đơn vị")
     return ReportContext(
         plan=load_plan(folder / "plan.yaml"), params=PeriodParameters.model_validate(manifest["parameters"]),
         period=Period.parse(manifest["period"]), cutoff=dt.datetime.fromisoformat(manifest["cutoff"]),
+        next_deadline=dt.date.fromisoformat(manifest["next_deadline"]),
         illustrative=bool(manifest["illustrative"]), illustrative_mixed=bool(manifest.get("illustrative_mixed")),
         plan_sha256=manifest["plan_sha256"], **frames)
 

@@ -9,7 +9,6 @@ never the text, so a unit's note that *mentions* a link cannot knock a report ou
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from html.parser import HTMLParser
 from pathlib import Path
@@ -95,14 +94,12 @@ def _exporter():
     return exporter
 
 
-def render_html(notebook: nbformat.NotebookNode, title: str, generated: dt.datetime | None = None) -> str:
-    """The HTML page of an executed notebook."""
+def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
+    """The HTML page of an executed notebook (the version in a meta tag: nothing about the software is printed)."""
     from kehoach import __version__
 
-    when = (generated or dt.datetime.now().astimezone()).strftime("%d/%m/%Y %H:%M")
     resources = {"kehoach": {
         "title": title, "version": __version__, "css": (TEMPLATES / TEMPLATE / "report.css").read_text(encoding="utf-8"),
-        "generated": when,
     }}
     page, _ = _exporter().from_notebook_node(notebook, resources=resources)
     check_self_contained(page, title)

@@ -39,7 +39,7 @@ import nbformat
 from docx import Document
 from docx.document import Document as DocxDocument
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
-from docx.enum.text import WD_ALIGN_PARAGRAPH
+from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.shared import Length, Mm, Pt, RGBColor
@@ -49,8 +49,9 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 from kehoach.analysis import charts
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import atomic_write
-from kehoach.reporting.blocks import (SECTION_MIME, Block, Bullets, Chart, Closing, DocumentHeader, Heading, Paragraph,
-                                      Section, Table)
+from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
+from kehoach.reporting.blocks import (PLACEHOLDER, SECTION_MIME, Block, Bullets, Chart, Closing, DocumentHeader, Entries,
+                                      Heading, Paragraph, Section, Table)
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +62,6 @@ TABLE_PT = 12
 HEADER_PT = 13
 RECIPIENTS_TITLE_PT = 12
 RECIPIENTS_PT = 11
-NOTE_PT = 10
 PAGE_WIDTH, PAGE_HEIGHT = Mm(210), Mm(297)
 MARGIN_TOP, MARGIN_BOTTOM, MARGIN_LEFT, MARGIN_RIGHT = Mm(20), Mm(20), Mm(30), Mm(15)
 TEXT_WIDTH = Mm(210 - 30 - 15)
@@ -76,7 +76,6 @@ NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 RECIPIENTS_TITLE = "Nơi nhận:"
 BANNER_RED = RGBColor(0xC0, 0x00, 0x00)
-NOTE_GREY = RGBColor(0x59, 0x59, 0x59)
 TABLE_TEXT_STYLE = "Table Text"
 CELL_PADDING_MM = 6.0                   # Word's default cell margins (1,9 mm each side) and room for the estimate's error
 SMALL_TABLE_ROWS = 8                    # up to this many rows, a table stays on one page
@@ -133,8 +132,8 @@ def render_docx(sections: list[Section], title: str) -> bytes:
     """The .docx of ``sections``: A4, Nghị định 30 margins and fonts, the header and signature tables."""
     doc = Document()
     _setup_styles(doc)
-    _setup_page(doc)
     blocks = [b for s in sections for b in s.blocks]
+    _setup_page(doc, any(getattr(b, "banner", "") for b in blocks if isinstance(b, DocumentHeader)))
     _set_properties(doc, title, blocks)
     writer = _Writer(doc)
     for block, following in zip(blocks, [*blocks[1:], None]):
@@ -155,7 +154,9 @@ def _set_properties(doc: DocxDocument, title: str, blocks: list[Block]) -> None:
     props.comments = props.keywords = props.category = ""
 
 
-def _setup_page(doc: DocxDocument) -> None:
+def _setup_page(doc: DocxDocument, illustrative: bool = False) -> None:
+    """A4, the margins, the page number in the top margin from page 2; the illustrative mark at the foot of every
+    page of a draft made from illustrative data."""
     section = doc.sections[0]
     section.page_width, section.page_height = PAGE_WIDTH, PAGE_HEIGHT
     section.top_margin, section.bottom_margin = MARGIN_TOP, MARGIN_BOTTOM
@@ -166,6 +167,10 @@ def _setup_page(doc: DocxDocument) -> None:
     number.alignment = WD_ALIGN_PARAGRAPH.CENTER
     number.paragraph_format.first_line_indent = Mm(0)
     _page_field(number.add_run())
+    if illustrative:
+        for footer in (section.footer, section.first_page_footer):
+            mark = _centred(footer.paragraphs[0])
+            _run(mark, ILLUSTRATIVE_EXPORT_BANNER, RECIPIENTS_PT, bold=True, color=BANNER_RED)
 
 
 def _page_field(run: Any) -> None:
@@ -285,6 +290,8 @@ class _Writer:
             last = _paragraph(self.doc, block, keep)
         elif isinstance(block, Bullets):
             last = _bullets(self.doc, block, keep)
+        elif isinstance(block, Entries):
+            last = _entries(self.doc, block, keep)
         elif isinstance(block, Table):
             self.tail = _table(self.doc, block)
             return
@@ -331,6 +338,27 @@ def _bullets(doc: DocxDocument, block: Bullets, keep: bool) -> DocxParagraph | N
     for item in block.items:
         text = _nfc(item).strip()
         paragraph = doc.add_paragraph(text if text[:1] in "-+•" else f"- {text}", style="List Paragraph")
+    if paragraph is not None and keep:
+        paragraph.paragraph_format.keep_with_next = True
+    return paragraph
+
+
+def _entries(doc: DocxDocument, block: Entries, keep: bool) -> DocxParagraph | None:
+    """Entries as list items or paragraphs, run by run: a unit's words as written (its line breaks kept), a
+    placeholder highlighted in yellow so that the editor finds every one."""
+    paragraph = None
+    for item in block.items:
+        paragraph = doc.add_paragraph(style="List Paragraph" if block.bulleted else None)
+        if block.bulleted:
+            _run(paragraph, "- ")
+        for style, text in item:
+            run = _run(paragraph, "")
+            for k, line in enumerate(_nfc(text).split("\n")):
+                if k:
+                    run.add_break()
+                run.add_text(line)
+            if style == PLACEHOLDER:
+                run.font.highlight_color = WD_COLOR_INDEX.YELLOW
     if paragraph is not None and keep:
         paragraph.paragraph_format.keep_with_next = True
     return paragraph
@@ -568,17 +596,23 @@ def _rule(paragraph: DocxParagraph, width: Length, length: Length, edge: str = "
 
 
 def _header(doc: DocxDocument, block: DocumentHeader) -> DocxParagraph | None:
-    """The header table, then the document type and title, the addressee, the banner, basis and cut-off."""
-    _header_table(doc, block)
+    """The header table (not for an annex, which has no issuer of its own), then the document type and title, the
+    addressee, the banner, basis and cut-off."""
+    if getattr(block, "issuer", ""):
+        _header_table(doc, block)
     last = _title(doc, block) if getattr(block, "doc_type", "") else None
     if getattr(block, "addressee", ""):
         last = _centred(doc.add_paragraph(), before=12, after=12)
         _run(last, block.addressee, BODY_PT)
-    for text, banner in ((getattr(block, "banner", ""), True), (getattr(block, "basis", ""), False),
-                         (getattr(block, "cutoff", ""), False)):
+    texts = ((block.banner, True), (block.basis, False), (block.cutoff, False))
+    if not block.issuer:                                     # an annex: "(Kèm theo Báo cáo …)" under its title
+        texts = ((block.basis, False), (block.banner, True), (block.cutoff, False))
+    for text, banner in texts:
         if text:
             last = doc.add_paragraph()
-            _run(last, text, bold=banner, color=BANNER_RED if banner else None)
+            _run(last, text, bold=banner, color=BANNER_RED if banner else None, italic=not block.issuer and not banner)
+            if not block.issuer:                             # an annex: "(Kèm theo Báo cáo số …)" centred
+                _centred(last, after=6)
     return last
 
 
@@ -612,7 +646,12 @@ def _title(doc: DocxDocument, block: DocumentHeader) -> DocxParagraph:
 
 
 def _closing(doc: DocxDocument, block: Closing) -> None:
-    """Nơi nhận on the left; the signer's authority, title, space for the signature and name on the right."""
+    """The body's last paragraph, kept with what follows; Nơi nhận on the left; the signer's authority, title, space
+    for the signature and name on the right."""
+    if getattr(block, "lead", ""):
+        lead = doc.add_paragraph()
+        _run(lead, block.lead)
+        lead.paragraph_format.keep_with_next = True
     table = _frame(doc, CLOSING_COLUMNS)
     left, right = table.rows[0].cells
     title = _line(left, RECIPIENTS_TITLE, RECIPIENTS_TITLE_PT, bold=True, italic=True, first=True,
@@ -626,8 +665,4 @@ def _closing(doc: DocxDocument, block: Closing) -> None:
     for _ in range(SIGNATURE_LINES):
         _line(right, "", BODY_PT)
     _line(right, getattr(block, "signer_name", "") or "", BODY_PT, bold=True)
-    if getattr(block, "build_note", ""):
-        note = doc.add_paragraph()
-        note.paragraph_format.space_before, note.paragraph_format.first_line_indent = Pt(18), Mm(0)
-        _run(note, block.build_note, NOTE_PT, italic=True, color=NOTE_GREY)
 
