@@ -13,7 +13,7 @@ Generates, in a temporary folder, the files a careless or hostile sender could h
 Each file is imported in its own Python process (``import_plan``, nothing written); the child
 reports the time of the import (wall clock and CPU time: the verdict uses the CPU time, since on
 a shared machine the wall clock also counts other processes' turns) and its peak resident memory
-(``getrusage``, the whole process: interpreter and libraries included). Run:
+(``VmHWM`` of the child, the whole process: interpreter and libraries included). Run:
 
     .venv/bin/python benchmarks/plan_import_hostile.py [--smoke] [--json]
 
@@ -257,7 +257,7 @@ def hostile_files(folder: Path, smoke: bool) -> dict[str, Path]:
 
 # -- measuring ------------------------------------------------------------------------------------
 CHILD = r"""
-import json, resource, sys, time
+import json, sys, time
 sys.path.insert(0, sys.argv[1])
 from kehoach.core.errors import KehoachError
 from kehoach.data.planimport import import_plan
@@ -269,7 +269,8 @@ for path in sys.argv[2:]:
     except KehoachError as exc:
         outcome = "từ chối: " + str(exc)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    # VmHWM: this process's own high-water mark; ru_maxrss may carry the forking parent's across exec
+    peak = next(int(line.split()[1]) for line in open("/proc/self/status") if line.startswith("VmHWM:")) / 1024
     print(json.dumps({"path": path, "seconds": seconds, "cpu_seconds": cpu, "peak_mb": peak, "outcome": outcome}, ensure_ascii=False), flush=True)
 """
 
