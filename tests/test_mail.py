@@ -90,6 +90,7 @@ def _attachments(msg) -> dict[str, bytes]:
     return {part.get_filename(): part.get_payload(decode=True) for part in msg.iter_attachments()}
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_messages_arrive_and_parse_back(mail_env, smtp_server):
     controller, handler = smtp_server
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port))
@@ -122,6 +123,7 @@ def test_messages_arrive_and_parse_back(mail_env, smtp_server):
     assert "Đã đạt" in html and "Ban Quản lý dự án phường gửi báo cáo" in html
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_rerun_sends_only_what_was_not_sent(mail_env, smtp_server):
     controller, handler = smtp_server
     settings = recipients(mail_env, controller.port)
@@ -134,6 +136,7 @@ def test_rerun_sends_only_what_was_not_sent(mail_env, smtp_server):
     assert [i.outcome for i in forced.items] == ["sent"] * 3 and len(handler.messages) == 6
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_refused_recipient_does_not_stop_the_others(mail_env, smtp_server, capsys):
     controller, handler = smtp_server
     settings = recipients(mail_env, controller.port, [{"name": "Sai địa chỉ", "email": "tuchoi@phuong.vn", "role": "leadership"}])
@@ -147,6 +150,7 @@ def test_refused_recipient_does_not_stop_the_others(mail_env, smtp_server, capsy
     assert [i.outcome for i in result.items] == ["skipped", "skipped", "skipped", "sent"]
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_server_down_gives_a_clear_error_and_loses_nothing(mail_env):
     result = send_period("2026-Q3", settings_file=recipients(mail_env, free_port()))
     assert {i.outcome for i in result.items} == {"failed"}
@@ -154,6 +158,7 @@ def test_server_down_gives_a_clear_error_and_loses_nothing(mail_env):
     assert not send_log_path(Period.parse("2026-Q3")).exists()  # nothing is marked as sent
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_authentication_failure(mail_env, smtp_server, monkeypatch, caplog):
     controller, handler = smtp_server
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", "sai-mat-khau")
@@ -163,6 +168,7 @@ def test_authentication_failure(mail_env, smtp_server, monkeypatch, caplog):
     assert "sai-mat-khau" not in result.items[0].error and "sai-mat-khau" not in caplog.text
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_non_ascii_password_is_explained(mail_env, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", "mật-khẩu")
@@ -170,6 +176,7 @@ def test_non_ascii_password_is_explained(mail_env, smtp_server, monkeypatch):
     assert "có ký tự ngoài bảng ASCII" in result.items[0].error and "mật-khẩu" not in result.items[0].error
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_missing_password_says_where_to_put_it(mail_env, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.delenv("KEHOACH_SMTP_PASSWORD")
@@ -177,6 +184,7 @@ def test_missing_password_says_where_to_put_it(mail_env, smtp_server, monkeypatc
     assert "đặt biến môi trường KEHOACH_SMTP_PASSWORD" in result.items[0].error
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_message_over_the_size_limit(mail_env, smtp_server):
     controller, handler = smtp_server
     with pytest.raises(MailError, match=r"vượt giới hạn 0,5 MB .*Thử --zip"):
@@ -184,6 +192,7 @@ def test_message_over_the_size_limit(mail_env, smtp_server):
     assert handler.messages == [] and not send_log_path(Period.parse("2026-Q3")).exists()
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_zip_packs_the_reports(mail_env, smtp_server):
     controller, handler = smtp_server
     send_period("2026-Q3", settings_file=recipients(mail_env, controller.port), as_zip=True)
@@ -196,6 +205,7 @@ def test_zip_packs_the_reports(mail_env, smtp_server):
             n: (folder / n).read_bytes() for n in ("don-vi-BQLDA.html", "bao-cao-tong-hop.html")}
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_dry_run_writes_eml_and_sends_nothing(mail_env, smtp_server):
     controller, handler = smtp_server
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port), dry_run=True)
@@ -208,6 +218,7 @@ def test_dry_run_writes_eml_and_sends_nothing(mail_env, smtp_server):
         assert PASSWORD.encode() not in f.read_bytes()
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_no_reports_yet(mail_env, smtp_server):
     controller, _ = smtp_server
     with pytest.raises(MailError, match="Chưa có báo cáo kỳ 2026-Q4 .* Chạy `kehoach run --period 2026-Q4` trước"):

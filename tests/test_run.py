@@ -22,6 +22,8 @@ from kehoach.core.errors import RunError
 from kehoach.delivery.batch import resolve_period, run_period
 from tests.conftest import PERIODS
 
+pytestmark = pytest.mark.slow  # papermill, kernels and the browser: every test here
+
 def test_every_notebook_executes_for_each_period(runs):
     root, results = runs
     for period, result in results.items():
