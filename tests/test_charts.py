@@ -114,3 +114,17 @@ def test_drawing_cache_reuses_identical_charts(built, tmp_path, monkeypatch):
 def test_heatmap_quarters_keep_their_roman_numerals(built):
     data = next(iter(built["Đánh giá từng chỉ tiêu theo quý, năm 2026"]["datasets"].values()))
     assert sorted({r["quarter_label"] for r in data}) == ["Quý I/2026", "Quý II/2026", "Quý III/2026"]
+
+
+def test_compact_png_is_the_same_picture_in_under_half_the_bytes(built):
+    """The email's status chart: vl-convert's PNG re-encoded by Pillow without loss."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    png = charts.draw_png(built["Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"], scale=1.0)
+    small = charts.compact_png(png)
+    with Image.open(io.BytesIO(png)) as a, Image.open(io.BytesIO(small)) as b:
+        assert a.size == b.size and a.mode == b.mode
+        assert ImageChops.difference(a, b).getbbox() is None  # not one pixel differs
+    assert len(small) < len(png) / 2 and len(small) < 40 * 1024

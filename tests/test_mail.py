@@ -118,6 +118,8 @@ def test_messages_arrive_and_parse_back(mail_env, smtp_server):
     assert related[0].get_payload(decode=True).startswith(b"\x89PNG")
     assert "<svg" not in html and "data:" not in html and "<script" not in html.lower() and 'style="' in html
     assert len(html.encode()) < BODY_LIMIT
+    body = msg.get_payload()[0]  # text, HTML and the inline chart, as sent: everything but the attachments
+    assert body.get_content_type() == "multipart/alternative" and len(body.as_bytes()) < 100 * 1024
     text = msg.get_body(("plain",)).get_content()
     assert "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026" in text and "SỐ LIỆU MINH HỌA" in text
     assert "Đã đạt" in html and "Ban Quản lý dự án phường gửi báo cáo" in html
