@@ -42,6 +42,20 @@ def make_workbench(root: Path) -> Path:
     return root
 
 
+#: Fixtures that start kernels: a test using one must be marked slow (``make test-fast`` leaves it out).
+SLOW_FIXTURES = {"runs"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests of the session's batches run on one xdist worker (built once); each must be marked slow."""
+    unmarked = [i.nodeid for i in items if SLOW_FIXTURES & set(i.fixturenames) and i.get_closest_marker("slow") is None]
+    if unmarked:
+        raise pytest.UsageError(f"tests using {', '.join(sorted(SLOW_FIXTURES))} must be marked slow: {', '.join(unmarked)}")
+    for item in items:
+        if "runs" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("runs"))
+
+
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory):
     root = make_workbench(tmp_path_factory.mktemp("run") / "wb")
