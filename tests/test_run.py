@@ -83,7 +83,7 @@ def test_each_chart_is_stored_once_per_executed_notebook(runs):
         drawings = sum(o["data"].get("text/html", "").count("<svg") for o in outputs if "data" in o)
         assert all("svg" not in b for b in specs) and drawings == len(specs), path.name
         counts[path.stem] = len(specs)
-    assert counts == {"overview": 6, "indicators": 37, "unit-KTHT": 1, "unit-VHXH": 1, "unit-PVHCC": 1,
+    assert counts == {"overview": 6, "indicators": 30, "unit-KTHT": 1, "unit-VHXH": 1, "unit-PVHCC": 1,
                       "unit-BQLDA": 1, "unit-QSCA": 1, "unit-VP": 0}
 
 
