@@ -1,13 +1,13 @@
 # Two commands on a fresh machine (Python 3.11+, no conda):
 #   make report   create .venv, install, build the illustrative data if needed, run the quarterly job
-#   make test     create .venv, install, run the whole test suite
+#   make test     create .venv, install, run the whole test suite (make test-fast: without the slow tests)
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PERIOD ?= data-latest
 
-.PHONY: install git-filter report test lab explore data benchmark clean
+.PHONY: install git-filter report test test-fast lab explore data benchmark clean
 
 install: $(STAMP) git-filter
 
@@ -31,8 +31,15 @@ report: $(STAMP)
 data: $(STAMP)
 	$(BIN)/kehoach sample-data --force
 
+# Tests run on every core (pytest-xdist). --dist loadgroup keeps the tests that read the session's
+# quarterly batches (xdist_group "runs", set in tests/conftest.py) on one worker, which builds them once.
+PYTEST := $(BIN)/python -m pytest -n auto --dist loadgroup
 test: $(STAMP) git-filter
-	$(BIN)/python -m pytest
+	$(PYTEST)
+
+# Everything that needs no browser, no Jupyter kernel, no Dask cluster and no LibreOffice.
+test-fast: $(STAMP) git-filter
+	$(PYTEST) -m "not slow"
 
 # --allow-root only when run as root (containers, servers), where JupyterLab refuses to start otherwise.
 lab: $(STAMP) git-filter
@@ -50,6 +57,8 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/evaluate_scale.py
 	$(BIN)/python benchmarks/quarterly_run.py --province
 	$(BIN)/python benchmarks/plan_import.py
+	$(BIN)/python benchmarks/import_time.py
+	$(BIN)/python benchmarks/profile_notebooks.py
 
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache

@@ -27,7 +27,6 @@ import pandas as pd
 
 from kehoach import __version__
 from kehoach.core.errors import KehoachError, SubmissionError, UsageError
-from kehoach.core.startup import skip_rfc3987_grammar
 from kehoach.data.plan import Plan, find_plan, load_plan
 
 log = logging.getLogger("kehoach")
@@ -617,7 +616,6 @@ def _os_message(exc: OSError) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     """Run one command; every error ends in a short Vietnamese message and an exit status, never a traceback."""
-    skip_rfc3987_grammar()  # kehoach's own process: see kehoach.core.startup
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.root:  # every path of the package derives from the root (kehoach.core.config)

@@ -42,6 +42,22 @@ def make_workbench(root: Path) -> Path:
     return root
 
 
+#: Fixtures that start kernels: a test using one must be marked slow (``make test-fast`` leaves it out).
+SLOW_FIXTURES = {"runs"}
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """xdist groups (``--dist loadgroup``): the tests of the session's batches on one worker, which builds
+    them once; any other test with the rest of its file, so a file's module fixtures (a synthetic
+    province, the sample data, a report's sections) are built once, not once per worker. A test using
+    the batches must be marked slow."""
+    unmarked = [i.nodeid for i in items if SLOW_FIXTURES & set(i.fixturenames) and i.get_closest_marker("slow") is None]
+    if unmarked:
+        raise pytest.UsageError(f"tests using {', '.join(sorted(SLOW_FIXTURES))} must be marked slow: {', '.join(unmarked)}")
+    for item in items:
+        item.add_marker(pytest.mark.xdist_group("runs" if "runs" in item.fixturenames else item.path.stem))
+
+
 @pytest.fixture(scope="session")
 def runs(tmp_path_factory):
     root = make_workbench(tmp_path_factory.mktemp("run") / "wb")

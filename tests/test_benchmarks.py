@@ -10,13 +10,16 @@ import pytest
 from tests.conftest import PROJECT
 
 SCRIPTS = sorted(p.name for p in (PROJECT / "benchmarks").glob("*.py"))
+#: Scripts that start kernels, a browser or a Dask cluster, or write Word drafts from drawn charts: slow.
+SLOW = {"quarterly_run.py", "province.py", "explore_latency.py", "profile_notebooks.py"}
 
 
 def test_every_benchmark_is_listed():
-    assert "quarterly_run.py" in SCRIPTS and "progress_load.py" in SCRIPTS
+    assert {"quarterly_run.py", "progress_load.py", "import_time.py", "profile_notebooks.py"} <= set(SCRIPTS)
+    assert SLOW <= set(SCRIPTS)
 
 
-@pytest.mark.parametrize("script", SCRIPTS)
+@pytest.mark.parametrize("script", [pytest.param(s, marks=pytest.mark.slow) if s in SLOW else s for s in SCRIPTS])
 def test_benchmark_runs_at_smoke_size(script):
     proc = subprocess.run([sys.executable, str(PROJECT / "benchmarks" / script), "--smoke"], capture_output=True,
                           text=True, timeout=600, cwd=PROJECT)

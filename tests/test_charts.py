@@ -121,3 +121,17 @@ def test_bullet_bars_start_at_zero_even_for_a_growth_rate(built):
     spec = built["Nhóm Kinh tế: thực hiện, kế hoạch và ước cả năm – 9 tháng năm 2026"]
     rows = [r for values in spec["datasets"].values() for r in values]
     assert [(r["indicator"], r["domain_min"]) for r in rows] == [(1, 0.0), (2, 0.0), (3, 0.0), (4, 0.0)]
+
+
+def test_compact_png_is_the_same_picture_in_under_half_the_bytes(built):
+    """The email's status chart: vl-convert's PNG re-encoded by Pillow without loss."""
+    import io
+
+    from PIL import Image, ImageChops
+
+    png = charts.draw_png(built["Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"], scale=1.0)
+    small = charts.compact_png(png)
+    with Image.open(io.BytesIO(png)) as a, Image.open(io.BytesIO(small)) as b:
+        assert a.size == b.size and a.mode == b.mode
+        assert ImageChops.difference(a, b).getbbox() is None  # not one pixel differs
+    assert len(small) < len(png) / 2 and len(small) < 40 * 1024

@@ -1,26 +1,29 @@
-"""Crash injection: `kehoach import` killed (SIGKILL, SIGTERM) at many points never tears the store.
+"""Crash injection: `kehoach import` and `kehoach run` killed (SIGKILL, SIGTERM) at chosen steps.
 
-A store of several MB makes the read-check-write last long enough for kills to land before,
-during and after the write. After every kill, records.csv holds exactly the old bytes or the
-old bytes plus the new rows, and the next command works with no manual cleanup: the lock is
-free, temporary files and orphaned archive copies are gone.
+No timers: each child process stops itself at an exact step, named by a Python audit event
+(``sys.addaudithook``: opening the lock, writing the temporary file, the rename …), tells the
+test through a pipe and waits there; the test then kills it by its PID. After every kill,
+records.csv holds exactly the old bytes or the old bytes plus the new rows, and the next command
+works with no manual cleanup: the lock is free, temporary files and orphaned archive copies are gone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
+import pytest
 
+from kehoach.data.plan import load_plan
 from kehoach.data.store import ProgressStore
+from kehoach.data.submission import import_file
 from tests.conftest import PROJECT
 
 WARD, YEAR = "phan-dinh-phung", 2026
-KILLS = 24  # half SIGKILL, half SIGTERM
 
 
 def _big_store(root: Path) -> ProgressStore:
@@ -53,57 +56,100 @@ def _import(root: Path, path: Path) -> subprocess.Popen:
                             env=os.environ | {"KEHOACH_ROOT": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_killed_imports_never_tear_the_store(tmp_path):
-    root = tmp_path / "wb"
-    (root / "data" / "plan").mkdir(parents=True)
+#: Where an import is stopped: (audit event, a piece of its first argument, which argument must hold it),
+#: in the order the import meets them, and whether records.csv holds the new rows by then.
+KILL_POINTS = {
+    "reading the submitted file": ("open", "nop-01.csv", 0, False),
+    "taking the store's lock": ("open", ".import.lock", 0, False),
+    "writing the archive copy": ("open", "/archive/.", 0, False),
+    "renaming the archive copy": ("os.rename", "/archive/", 1, False),
+    "reading the stored records": ("open", "/records.csv", 0, False),
+    "creating the new records file": ("open", "/.records.csv.", 0, False),
+    "new records file written": ("os.chmod", "/.records.csv.", 0, False),
+    "renaming over records.csv": ("os.rename", "/records.csv", 1, False),
+    "releasing the lock, records replaced": ("fcntl.flock", "", -1, True),
+}
+#: SIGTERM runs the CLI's handler: tried where it has something to clean up (lock held, temporary file made).
+SIGTERM_POINTS = ("taking the store's lock", "writing the archive copy", "new records file written",
+                  "releasing the lock, records replaced")
+#: The child: a kehoach command with an audit hook (sys.addaudithook, no patching) that stops at the
+#: first matching event, tells the test through a pipe and waits there to be killed.
+STOPPER = """import os, sys
+
+
+def hook(name, args):
+    if not armed or name != event:
+        return
+    if event == "fcntl.flock":  # the unlock: LOCK_UN
+        import fcntl
+        hit = args[1] == fcntl.LOCK_UN
+    else:
+        hit = piece in str(args[arg])
+    if hit:
+        armed.clear()
+        os.write(tell, b"stopped\\n")
+        os.read(0, 1)  # blocks until the test kills this process
+
+
+if __name__ == "__main__":  # not again in the run's worker processes (spawn imports the main script)
+    event, piece, arg, tell = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+    armed = [True]
+    sys.addaudithook(hook)
+    from kehoach.cli import main
+    sys.exit(main(sys.argv[5:]))
+"""
+
+
+def _stopped(script: Path, point: tuple[str, str, int], command: list[str], root: Path,
+             session: bool = False) -> subprocess.Popen:
+    """Start ``kehoach <command>`` under the stopper and return once it has stopped at ``point``."""
+    event, piece, arg = point
+    told, tell = os.pipe()
+    proc = subprocess.Popen([sys.executable, str(script), event, piece, str(arg), str(tell), *command], cwd=PROJECT,
+                            env=os.environ | {"KEHOACH_ROOT": str(root)}, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, pass_fds=(tell,), start_new_session=session)
+    os.close(tell)
+    with os.fdopen(told, "rb") as signals:
+        assert signals.readline() == b"stopped\n", proc.communicate(timeout=600)[1].decode()[-2000:]
+    return proc
+
+
+@pytest.mark.parametrize(("point", "sig"), [*((p, signal.SIGKILL) for p in KILL_POINTS),
+                                           *((p, signal.SIGTERM) for p in SIGTERM_POINTS)])
+def test_an_import_killed_at_each_step_never_tears_the_store(tmp_path, point, sig):
+    """Killed exactly at one step (an audit event, not a timer): records.csv holds the old bytes, or the old
+    bytes and the whole new file after the rename; the next import then works with no manual cleanup."""
     import shutil
 
+    root = tmp_path / "wb"
+    (root / "data" / "plan").mkdir(parents=True)
     shutil.copy(PROJECT / "data" / "plan" / "phan-dinh-phung-2026.yaml", root / "data" / "plan")
-    store = _big_store(root)
+    shutil.copytree(PROJECT / "data" / "progress", root / "data" / "progress")
+    store = ProgressStore(root / "data" / "progress")
     records = store.records_path(WARD, YEAR)
-    assert records.stat().st_size > 5_000_000
-
-    start = time.monotonic()  # how long a whole import takes here, to spread the kills over it
-    proc = _import(root, _csv(tmp_path, 0))
-    assert proc.wait(timeout=120) == 0, proc.stderr.read().decode()
-    full = time.monotonic() - start
-
-    outcomes = {"before": 0, "after": 0}
-    attempts = 0
-    # KILLS kills spread from start-up to past the write; on a loaded machine, more until both sides were hit
-    while attempts < KILLS or (min(outcomes.values()) == 0 and attempts < 3 * KILLS):
-        attempts += 1
-        i = attempts
-        old = records.read_bytes()
-        rows_before = len(store.read(WARD, YEAR))
-        earlier_leftovers = set(records.parent.rglob("*.tmp"))  # from an earlier SIGKILL, for the next lock holder
-        proc = _import(root, _csv(tmp_path, i))
-        time.sleep(full * (0.2 + 1.0 * ((i - 1) % KILLS + 1) / KILLS))
-        sig = signal.SIGKILL if i % 2 else signal.SIGTERM
-        proc.send_signal(sig)
-        code = proc.wait(timeout=60)
-        new = records.read_bytes()
-        if new == old:
-            outcomes["before"] += 1
-        else:
-            assert new.startswith(old), f"kill {i}: records.csv was rewritten"
-            outcomes["after"] += 1
-        frame = store.read(WARD, YEAR)  # never torn: parses, and holds all or none of the file's rows
-        assert len(frame) in (rows_before, rows_before + 2), f"kill {i}: {len(frame) - rows_before} rows added"
-        if sig == signal.SIGTERM and code == 143:  # our handler ran: nothing left behind at all
-            assert proc.stderr.read().decode().endswith("Đã dừng (SIGTERM); dữ liệu đã lưu không bị thay đổi, tệp tạm đã được dọn.\n")
-            assert not set(records.parent.rglob("*.tmp")) - earlier_leftovers
-        else:
-            assert code in (0, -signal.SIGKILL, -signal.SIGTERM), (code, proc.stderr.read().decode())
-
-    # the next command works without any manual cleanup, and removes what the kills left
-    last = _import(root, _csv(tmp_path, 99))
-    assert last.wait(timeout=120) == 0, last.stderr.read().decode()
+    old, rows_before = records.read_bytes(), len(store.read(WARD, YEAR))
+    event, piece, arg, replaced = KILL_POINTS[point]
+    script = tmp_path / "stop.py"
+    script.write_text(STOPPER, encoding="utf-8")
+    proc = _stopped(script, (event, piece, arg), ["import", str(_csv(tmp_path, 1))], root)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    new = records.read_bytes()
+    assert new.startswith(old) and (new != old) == replaced, f"{point}: records.csv was rewritten or torn"
+    assert len(store.read(WARD, YEAR)) == rows_before + 2 * replaced  # parses; all of the file's rows or none
+    if sig == signal.SIGTERM:  # our handler ran: it says so, and nothing is left behind at all
+        assert proc.returncode == 143, err.decode()
+        assert err.decode().endswith("Đã dừng (SIGTERM); dữ liệu đã lưu không bị thay đổi, tệp tạm đã được dọn.\n")
+        assert not list(records.parent.rglob("*.tmp"))
+    else:
+        assert proc.returncode == -signal.SIGKILL
+    # the next import works without any manual cleanup, and removes what the kill left
+    import_file(_csv(tmp_path, 2), load_plan(root / "data" / "plan" / "phan-dinh-phung-2026.yaml"), store,
+                today=dt.date(2026, 11, 29))
     assert not list(records.parent.rglob("*.tmp"))
     stored = set(store.read(WARD, YEAR)["source_sha256"].str[:16])
     assert {p.name[:16] for p in (records.parent / "archive").iterdir()} <= stored
-    assert outcomes["before"] > 0 and outcomes["after"] > 0, outcomes  # the kills did land on both sides of the write
-    print(f"{attempts} kills: {outcomes['before']} before the write, {outcomes['after']} after it; records.csv never torn")
+    assert len(store.read(WARD, YEAR)) == rows_before + 2 * replaced + 2
 
 
 def test_sigkill_at_the_rename_leaves_only_what_the_next_command_removes(tmp_path):
@@ -138,8 +184,17 @@ def test_sigkill_at_the_rename_leaves_only_what_the_next_command_removes(tmp_pat
     assert records.read_bytes().startswith(old) and len(store.read(WARD, YEAR)) == rows_before + 2
 
 
+#: Where a run is stopped (as KILL_POINTS). The run's workers and kernels are killed with it (its process group).
+RUN_POINTS = {
+    "staging folder made": ("os.mkdir", "/.staging-", 0),
+    "first report stored": ("os.rename", "/notebooks/", 1),
+    "publishing: old reports moved aside, new ones not yet in place": ("os.rename", "/reports/2026-Q1", 1),
+}
+
+
+@pytest.mark.slow  # kehoach run: kernels
 def test_killed_runs_never_leave_a_half_written_report_folder(tmp_path):
-    """`kehoach run` killed at several points: the period folder is either absent or a whole, earlier run;
+    """`kehoach run` killed at chosen steps: the period folder is either absent or a whole, earlier run;
     the next run cleans the leftovers and publishes a complete folder."""
     import shutil
 
@@ -147,17 +202,29 @@ def test_killed_runs_never_leave_a_half_written_report_folder(tmp_path):
     for sub in ("data", "parameters", "notebooks"):
         shutil.copytree(PROJECT / sub, root / sub)
     (root / "reports").mkdir()
-    env = {**os.environ, "KEHOACH_ROOT": str(root)}
-    cli = [sys.executable, "-m", "kehoach.cli", "run", "--period", "2026-Q1", "--jobs", "2", "-q"]
+    script = tmp_path / "stop.py"
+    script.write_text(STOPPER, encoding="utf-8")
+    cli = ["run", "--period", "2026-Q1", "--jobs", "2", "-q"]
     folder = root / "reports" / "2026-Q1"
-    for delay, sig in ((1.5, signal.SIGKILL), (5.0, signal.SIGTERM), (9.0, signal.SIGKILL)):
-        proc = subprocess.Popen(cli, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        time.sleep(delay)
+
+    def whole() -> bool:
+        return (folder / "index.html").exists() and len(list(folder.glob("*.html"))) == 9
+
+    def complete_run() -> None:
+        done = subprocess.run([sys.executable, "-m", "kehoach.cli", *cli], env=os.environ | {"KEHOACH_ROOT": str(root)},
+                              capture_output=True, text=True, timeout=600, cwd=PROJECT)
+        assert done.returncode == 0, done.stderr[-2000:]
+        assert whole() and not list(folder.parent.glob(".staging-*")) and not list(folder.parent.glob(".old-*"))
+
+    for point, sig in (("staging folder made", signal.SIGKILL), ("first report stored", signal.SIGTERM)):
+        proc = _stopped(script, RUN_POINTS[point], cli, root, session=True)
         os.killpg(proc.pid, sig)  # the run and its workers and kernels, as a crash or `kill` of the job would
-        proc.wait(timeout=60)
-        if folder.exists():  # published before the kill: whole
-            assert (folder / "index.html").exists() and (folder / "manifest.json").exists()
-    done = subprocess.run(cli, env=env, capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert (folder / "index.html").exists() and len(list(folder.glob("*.html"))) == 9
-    assert not [p.name for p in (root / "reports").iterdir() if p.name.startswith((".staging-", ".old-"))]
+        proc.communicate(timeout=60)
+        assert not folder.exists(), point  # nothing was published
+    assert not list(folder.parent.glob(".staging-*"))  # SIGTERM: the run removed its staging folder itself
+    complete_run()  # and removed what the SIGKILL left
+    proc = _stopped(script, RUN_POINTS["publishing: old reports moved aside, new ones not yet in place"], cli, root, session=True)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert not folder.exists() and list(folder.parent.glob(".old-*"))  # the earlier run, moved aside, not lost
+    complete_run()

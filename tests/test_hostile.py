@@ -456,11 +456,11 @@ def test_unexpected_error_goes_to_the_log_and_shows_with_v(wb, capsys, monkeypat
 def test_sigterm_is_handled_like_ctrl_c(wb, tmp_path):
     """A SIGTERM'd command says so, exits 143, and leaves no temporary file or held lock."""
     slow = tmp_path / "slow.py"
-    slow.write_text("import time, sys\nimport kehoach.cli as cli\n"
-                    "def _slow(args):\n    print('ready', flush=True)\n    time.sleep(30)\n"
+    slow.write_text("import sys\nimport kehoach.cli as cli\n"
+                    "def _slow(args):\n    print('ready', flush=True)\n    sys.stdin.read()\n"
                     "cli._plan_show = _slow\nsys.exit(cli.main(['plan', 'show']))\n", encoding="utf-8")
-    proc = subprocess.Popen([sys.executable, str(slow)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=os.environ | {"KEHOACH_ROOT": str(wb)}, cwd=PROJECT)
+    proc = subprocess.Popen([sys.executable, str(slow)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True, env=os.environ | {"KEHOACH_ROOT": str(wb)}, cwd=PROJECT)
     assert proc.stdout.readline().strip() == "ready"
     proc.terminate()
     _, err = proc.communicate(timeout=30)

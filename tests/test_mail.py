@@ -90,6 +90,7 @@ def _attachments(msg) -> dict[str, bytes]:
     return {part.get_filename(): part.get_payload(decode=True) for part in msg.iter_attachments()}
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_messages_arrive_and_parse_back(mail_env, smtp_server):
     controller, handler = smtp_server
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port))
@@ -117,11 +118,14 @@ def test_messages_arrive_and_parse_back(mail_env, smtp_server):
     assert related[0].get_payload(decode=True).startswith(b"\x89PNG")
     assert "<svg" not in html and "data:" not in html and "<script" not in html.lower() and 'style="' in html
     assert len(html.encode()) < BODY_LIMIT
+    body = msg.get_payload()[0]  # text, HTML and the inline chart, as sent: everything but the attachments
+    assert body.get_content_type() == "multipart/alternative" and len(body.as_bytes()) < 100 * 1024
     text = msg.get_body(("plain",)).get_content()
     assert "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026" in text and "SỐ LIỆU MINH HỌA" in text
     assert "Đã đạt" in html and "Ban Quản lý dự án phường chưa gửi báo cáo" in html  # its form came after 10/10
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_rerun_sends_only_what_was_not_sent(mail_env, smtp_server):
     controller, handler = smtp_server
     settings = recipients(mail_env, controller.port)
@@ -134,6 +138,7 @@ def test_rerun_sends_only_what_was_not_sent(mail_env, smtp_server):
     assert [i.outcome for i in forced.items] == ["sent"] * 3 and len(handler.messages) == 6
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_refused_recipient_does_not_stop_the_others(mail_env, smtp_server, capsys):
     controller, handler = smtp_server
     settings = recipients(mail_env, controller.port, [{"name": "Sai địa chỉ", "email": "tuchoi@phuong.vn", "role": "leadership"}])
@@ -147,6 +152,7 @@ def test_refused_recipient_does_not_stop_the_others(mail_env, smtp_server, capsy
     assert [i.outcome for i in result.items] == ["skipped", "skipped", "skipped", "sent"]
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_server_down_gives_a_clear_error_and_loses_nothing(mail_env):
     result = send_period("2026-Q3", settings_file=recipients(mail_env, free_port()))
     assert {i.outcome for i in result.items} == {"failed"}
@@ -154,6 +160,7 @@ def test_server_down_gives_a_clear_error_and_loses_nothing(mail_env):
     assert not send_log_path(Period.parse("2026-Q3")).exists()  # nothing is marked as sent
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_authentication_failure(mail_env, smtp_server, monkeypatch, caplog):
     controller, handler = smtp_server
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", "sai-mat-khau")
@@ -163,6 +170,7 @@ def test_authentication_failure(mail_env, smtp_server, monkeypatch, caplog):
     assert "sai-mat-khau" not in result.items[0].error and "sai-mat-khau" not in caplog.text
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_non_ascii_password_is_explained(mail_env, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.setenv("KEHOACH_SMTP_PASSWORD", "mật-khẩu")
@@ -170,6 +178,7 @@ def test_non_ascii_password_is_explained(mail_env, smtp_server, monkeypatch):
     assert "có ký tự ngoài bảng ASCII" in result.items[0].error and "mật-khẩu" not in result.items[0].error
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_missing_password_says_where_to_put_it(mail_env, smtp_server, monkeypatch):
     controller, _ = smtp_server
     monkeypatch.delenv("KEHOACH_SMTP_PASSWORD")
@@ -177,6 +186,7 @@ def test_missing_password_says_where_to_put_it(mail_env, smtp_server, monkeypatc
     assert "đặt biến môi trường KEHOACH_SMTP_PASSWORD" in result.items[0].error
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_message_over_the_size_limit(mail_env, smtp_server):
     controller, handler = smtp_server
     with pytest.raises(MailError, match=r"vượt giới hạn 0,5 MB .*Thử --zip"):
@@ -184,6 +194,7 @@ def test_message_over_the_size_limit(mail_env, smtp_server):
     assert handler.messages == [] and not send_log_path(Period.parse("2026-Q3")).exists()
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_zip_packs_the_reports(mail_env, smtp_server):
     controller, handler = smtp_server
     send_period("2026-Q3", settings_file=recipients(mail_env, controller.port), as_zip=True)
@@ -196,6 +207,7 @@ def test_zip_packs_the_reports(mail_env, smtp_server):
             n: (folder / n).read_bytes() for n in ("don-vi-BQLDA.html", "bao-cao-tong-hop.html")}
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_dry_run_writes_eml_and_sends_nothing(mail_env, smtp_server):
     controller, handler = smtp_server
     result = send_period("2026-Q3", settings_file=recipients(mail_env, controller.port), dry_run=True)
@@ -208,6 +220,7 @@ def test_dry_run_writes_eml_and_sends_nothing(mail_env, smtp_server):
         assert PASSWORD.encode() not in f.read_bytes()
 
 
+@pytest.mark.slow  # reads the reports of the session's batches (papermill)
 def test_no_reports_yet(mail_env, smtp_server):
     controller, _ = smtp_server
     with pytest.raises(MailError, match="Chưa có báo cáo kỳ 2026-Q4 .* Chạy `kehoach run --period 2026-Q4` trước"):
@@ -245,11 +258,14 @@ def mini_env(workbench, monkeypatch):
 
 def _summary(folder: Path) -> None:
     """What a run writes for the email: summary.json and the status chart (a 1×1 PNG stands in for it)."""
+    import io
     import json
 
-    png = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
-                        "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082")
-    (folder / "tinh-hinh.png").write_bytes(png)
+    from PIL import Image
+
+    png = io.BytesIO()
+    Image.new("RGB", (1, 1), "white").save(png, "PNG")
+    (folder / "tinh-hinh.png").write_bytes(png.getvalue())
     summary = {"period": "2026-Q3", "period_label": "9 tháng năm 2026", "ward": "phan-dinh-phung",
                "ward_name": "phường Phan Đình Phùng", "issuing_body": "UBND phường Phan Đình Phùng",
                "status_counts": {"achieved": 5, "on_track": 8}, "summary": "Trong 20 chỉ tiêu đến kỳ đánh giá …",

@@ -74,3 +74,15 @@ def test_api_works_whatever_was_imported_first(first):
             "print('ok')\n")
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PROJECT)
     assert proc.returncode == 0 and proc.stdout.strip() == "ok", proc.stderr[-1500:]
+
+
+def test_report_cells_import_no_chart_or_schema_library_until_a_chart_is_built():
+    """Altair, vl-convert and jsonschema load only where a chart is built or drawn; no module is masked."""
+    code = ("import sys\nimport kehoach.reporting.sections\n"
+            "print(sorted(m for m in ('altair', 'vl_convert', 'jsonschema', 'rfc3987_syntax') if m in sys.modules))\n"
+            "from kehoach.analysis import charts\nimport pandas as pd\n"
+            "charts._empty('x')\n"
+            "print(sorted(m for m in ('altair', 'jsonschema') if m in sys.modules), sys.modules.get('rfc3987_syntax', 'absent'))\n")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=PROJECT)
+    assert proc.returncode == 0, proc.stderr[-1500:]
+    assert proc.stdout.splitlines() == ["[]", "['altair', 'jsonschema'] absent"]

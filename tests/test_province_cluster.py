@@ -30,6 +30,8 @@ from kehoach.data.province_sample import build_province
 from kehoach.reporting import province_context
 from tests.conftest import PLAN_FILE, PROJECT
 
+pytestmark = pytest.mark.slow  # a Dask cluster and kernels
+
 distributed = pytest.importorskip("distributed")
 DASK = Path(sys.executable).parent / "dask"
 PERIOD = "2026-Q3"

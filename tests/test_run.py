@@ -22,6 +22,8 @@ from kehoach.core.errors import RunError
 from kehoach.delivery.batch import resolve_period, run_period
 from tests.conftest import PERIODS
 
+pytestmark = pytest.mark.slow  # papermill, kernels and the browser: every test here
+
 def test_every_notebook_executes_for_each_period(runs):
     root, results = runs
     for period, result in results.items():
@@ -66,6 +68,26 @@ def test_overview_is_under_500_kb(runs):
     root, _ = runs
     for period in PERIODS:
         assert (root / "reports" / period / "bao-cao-tong-hop.html").stat().st_size < 500 * 1024
+
+
+def test_each_chart_is_stored_once_per_executed_notebook(runs):
+    """Its drawing once (inline SVG in the section's HTML, which the export needs) and its spec once (the JSON)."""
+    from kehoach.reporting.blocks import SECTION_MIME
+
+    root, _ = runs
+    folder = root / "reports" / "2026-Q3" / "notebooks"
+    counts = {}
+    for path in sorted(folder.glob("*.ipynb")):
+        outputs = [o for c in nbformat.read(path, as_version=4).cells for o in c.get("outputs", [])]
+        kinds = {k for o in outputs for k in o.get("data", {})}
+        assert not kinds & {"image/png", "image/svg+xml", "application/vnd.vegalite.v5+json"}, path.name
+        specs = [b for o in outputs if SECTION_MIME in o.get("data", {})
+                 for b in o["data"][SECTION_MIME]["blocks"] if b["kind"] == "chart"]
+        drawings = sum(o["data"].get("text/html", "").count("<svg") for o in outputs if "data" in o)
+        assert all("svg" not in b for b in specs) and drawings == len(specs), path.name
+        counts[path.stem] = len(specs)
+    assert counts == {"overview": 6, "indicators": 30, "unit-KTHT": 1, "unit-VHXH": 1, "unit-PVHCC": 1,
+                      "unit-BQLDA": 1, "unit-QSCA": 1, "unit-VP": 0}
 
 
 def test_text_from_data_is_escaped(runs):
@@ -139,8 +161,8 @@ def test_second_run_refused_while_one_is_going(runs, monkeypatch):
     import sys
 
     lock = root / "reports" / ".2026-Q2.lock"  # held by a live process, as a running batch holds it
-    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys, time; l = filelock.FileLock(sys.argv[1]); "
-                               "l.acquire(); print('held', flush=True); time.sleep(60)", str(lock)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys; l = filelock.FileLock(sys.argv[1]); "
+                               "l.acquire(); print('held', flush=True); sys.stdin.read()", str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         with pytest.raises(RunError, match="Đang có một lần chạy khác cho kỳ 2026-Q2"):

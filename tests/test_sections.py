@@ -116,7 +116,11 @@ def test_section_shows_as_html_and_carries_its_blocks(ctx):
     bundle = section._repr_mimebundle_()
     assert bundle["text/html"].startswith(
         '<section class="part part-results">\n<h2 id="i-ket-qua-thuc-hien-9-thang-nam-2026">I. KẾT QUẢ THỰC HIỆN 9 THÁNG NĂM 2026</h2>')
-    assert Section.from_json(bundle[SECTION_MIME]) == section
+    assert Section.from_json(bundle[SECTION_MIME]).to_json() == section.to_json()
+    # each chart once in the bundle: its drawing in the HTML, its spec in the JSON
+    in_json = [b for b in bundle[SECTION_MIME]["blocks"] if b["kind"] == "chart"]
+    assert len(in_json) == 6 and all("svg" not in b and b["spec"]["$schema"] for b in in_json)
+    assert bundle["text/html"].count("<svg") == 6
     assert "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt" in section.text()
 
 

@@ -120,8 +120,8 @@ def test_lock_of_a_killed_holder_is_taken_over(tmp_path):
     store = ProgressStore(tmp_path / "store")
     store.folder("phan-dinh-phung", 2026).mkdir(parents=True)
     lock = store.folder("phan-dinh-phung", 2026) / ".import.lock"
-    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys, time; l = filelock.FileLock(sys.argv[1]); "
-                               "l.acquire(); print('held', flush=True); time.sleep(60)", str(lock)],
+    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys; l = filelock.FileLock(sys.argv[1]); "
+                               "l.acquire(); print('held', flush=True); sys.stdin.read()", str(lock)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     assert holder.stdout.readline().strip() == "held"
     with pytest.raises(StoreError, match="Một lệnh nhập khác đang ghi"):

@@ -271,8 +271,8 @@ def test_concurrent_import_refused(plan, store, tmp_path):
 
     _seed(plan, store, tmp_path)
     lock = store.folder(plan.ward, plan.year) / ".import.lock"
-    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys, time; l = filelock.FileLock(sys.argv[1]); "
-                               "l.acquire(); print('held', flush=True); time.sleep(30)", str(lock)], stdout=subprocess.PIPE, text=True)
+    holder = subprocess.Popen([sys.executable, "-c", "import filelock, sys; l = filelock.FileLock(sys.argv[1]); "
+                               "l.acquire(); print('held', flush=True); sys.stdin.read()", str(lock)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
         path = make_form(plan, tmp_path, "KTHT", "2026-Q3", {1: (652149, ESTIMATE, None)})

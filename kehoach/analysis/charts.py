@@ -8,6 +8,9 @@ symbol and a word, never by colour alone.
 The builders return Vega-Lite specs (plain dicts). :func:`draw_svg` draws one with vl-convert
 (no browser, no network) and keeps the drawing in a disk cache keyed by a hash of the spec's
 content, so notebooks and re-runs that show the same chart draw it once.
+
+Altair and vl-convert are imported inside the functions that use them: importing this module
+(and :mod:`kehoach.reporting.sections`, which does) stays cheap for code that draws nothing.
 """
 
 from __future__ import annotations
@@ -15,30 +18,31 @@ from __future__ import annotations
 import copy
 import functools
 import hashlib
+import io
 import json
 import textwrap
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from kehoach.core import startup
+import pandas as pd
 
-startup.apply_requested()  # only in processes that kehoach's run started (see kehoach.core.startup)
+from kehoach.core import config
+from kehoach.core.files import atomic_write
+from kehoach.core.formatting import decimals_of, fmt_value
+from kehoach.core.labels import (LEGEND_LABELS, PALETTE, QUARTER_NAMES, STATUS_LABELS, STATUSES, SYMBOLS, TEXT_ON,
+                                 status_cell)
+from kehoach.core.period import Period
 
-import altair as alt  # noqa: E402
-import pandas as pd  # noqa: E402
-
-from kehoach.core import config  # noqa: E402
-from kehoach.core.files import atomic_write  # noqa: E402
-from kehoach.core.formatting import decimals_of, fmt_value  # noqa: E402
-from kehoach.core.labels import (LEGEND_LABELS, PALETTE, QUARTER_NAMES, STATUS_LABELS, STATUSES,  # noqa: E402
-                                 SYMBOLS, TEXT_ON, status_cell)
-from kehoach.core.period import Period  # noqa: E402
+if TYPE_CHECKING:
+    import altair as alt
 
 VL_VERSION = "6.4"
 FONT = "Times New Roman, Liberation Serif, DejaVu Serif, serif"
 LOCALE = {"number": {"decimal": ",", "thousands": ".", "grouping": [3], "currency": ["", " đ"]}}
 
 def _status_color(field: str = "legend:N", title: str = "Đánh giá") -> alt.Color:
+    import altair as alt
+
     return alt.Color(field, title=title, scale=alt.Scale(domain=LEGEND_LABELS, range=[PALETTE[s] for s in STATUSES]),
                      legend=alt.Legend(orient="bottom", columns=4, labelLimit=240))
 
@@ -82,6 +86,8 @@ def status_overview(evaluated: pd.DataFrame) -> dict[str, Any]:
 
 @functools.lru_cache(maxsize=1)
 def _overview_template() -> dict[str, Any]:
+    import altair as alt
+
     base = alt.Chart(alt.Data(name="counts")).encode(
         y=alt.Y("group_name:N", sort=[], title=None, axis=alt.Axis(labelLimit=260)),
         x=alt.X("count:Q", stack="zero", title="Số chỉ tiêu", axis=alt.Axis(format="d", tickMinStep=1)),
@@ -96,6 +102,8 @@ def _overview_template() -> dict[str, Any]:
 
 
 def _value_tooltips() -> list[alt.Tooltip]:
+    import altair as alt
+
     return [alt.Tooltip("title:N", title="Chỉ tiêu"), alt.Tooltip("value_text:N", title="Thực hiện"),
             alt.Tooltip("target_text:N", title="Kế hoạch năm"), alt.Tooltip("projection_text:N", title="Ước cả năm"),
             alt.Tooltip("legend:N", title="Đánh giá")]
@@ -118,6 +126,8 @@ def bullet_rows(rows: pd.DataFrame, title: str) -> dict[str, Any]:
     bar starts at 0: an axis cut near the figures would make 10,95 against 11 look like a wide gap
     (the figures themselves are in the sentences and the phụ lục).
     """
+    import altair as alt
+
     rows = _with_status(rows[rows["value"].notna()])
     if rows.empty:
         return _empty(f"{title}: chưa có số liệu")
@@ -196,6 +206,8 @@ def _rows_of(progress: pd.DataFrame, indicator: pd.Series | dict) -> pd.DataFram
 
 @functools.lru_cache(maxsize=4)
 def _trend_template(year: int) -> dict[str, Any]:
+    import altair as alt
+
     years = [f"Năm {year - 1}", f"Năm {year}"]
     quarters = list(QUARTER_NAMES.values())
     enc = dict(
@@ -220,6 +232,8 @@ def _trend_template(year: int) -> dict[str, Any]:
 
 def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
     """Indicators × quarters, coloured by status and marked with its symbol."""
+    import altair as alt
+
     rows = _with_status(evaluated)
     rows["title"] = "(" + rows["indicator"].astype(str) + ") " + rows["label"]
     rows["axis_label"] = rows["title"].map(lambda s: "|".join(textwrap.wrap(s, 46)))  # wrapped, never cut off
@@ -250,6 +264,8 @@ def province_heatmap(matrix: pd.DataFrame, title: str = "Đánh giá các chỉ 
     ``matrix`` is :func:`kehoach.analysis.province.status_matrix`: ward_name, label, code_order,
     status, value, unit.
     """
+    import altair as alt
+
     rows = _with_status(matrix)
     rows["value_text"] = [fmt_value(v, u) if v == v else "—" for v, u in zip(rows["value"], rows["unit"])]
     rows["text_color"] = rows["status"].map(TEXT_ON)
@@ -274,6 +290,8 @@ def province_distribution(frame: pd.DataFrame, codes: list[str]) -> dict[str, An
     Indicators with a "below" target (no achievement percentage) are left out; values above
     200% are drawn at 200% (the tooltip keeps the figure).
     """
+    import altair as alt
+
     rows = _with_status(frame[frame["code"].isin(codes) & frame["achievement_pct"].notna()])
     labels = rows.groupby("code")["label"].agg(lambda s: s.mode().iloc[0])
     rows["title"] = rows["code"].map(labels)
@@ -302,6 +320,8 @@ def _quarter_axis_label(period: str) -> str:
 
 def unit_scorecard(card: pd.DataFrame) -> dict[str, Any]:
     """For each responsible unit: indicators by status, and whether it reported on time and in full."""
+    import altair as alt
+
     long = card.melt(id_vars=["unit_code", "unit_name"], value_vars=STATUSES, var_name="status", value_name="count")
     long = _with_status(long[long["count"] > 0])
     long["tag"] = long["symbol"] + " " + long["count"].astype(str)
@@ -325,6 +345,8 @@ def unit_scorecard(card: pd.DataFrame) -> dict[str, Any]:
 
 
 def _empty(message: str) -> dict[str, Any]:
+    import altair as alt
+
     return _finish(alt.Chart(pd.DataFrame({"t": [message]})).mark_text(fontSize=13, align="left")
                    .encode(text="t:N", x=alt.value(0)).properties(width=400, height=30, title=message))
 
@@ -332,6 +354,8 @@ def _empty(message: str) -> dict[str, Any]:
 # -- specs and drawings --------------------------------------------------------------------
 def spec(chart: alt.TopLevelMixin | dict[str, Any], validate: bool = False) -> dict[str, Any]:
     """The Vega-Lite spec of ``chart``; with ``validate``, checked against the schema (the tests do)."""
+    import altair as alt
+
     if isinstance(chart, dict):
         if validate:
             (alt.LayerChart if "layer" in chart else alt.Chart).from_dict(chart, validate=True)
@@ -375,6 +399,19 @@ def draw_png(data: dict[str, Any], scale: float = 2.0) -> bytes:
     return vlc.vegalite_to_png(data, vl_version=VL_VERSION, scale=scale, allowed_base_urls=[])
 
 
+def compact_png(png: bytes) -> bytes:
+    """The same picture, re-encoded without loss by Pillow's PNG optimizer: about a third of vl-convert's bytes.
+
+    For an image that travels in a message body (the email's status chart), where every kilobyte counts.
+    """
+    from PIL import Image
+
+    out = io.BytesIO()
+    with Image.open(io.BytesIO(png)) as image:
+        image.save(out, "PNG", optimize=True)
+    return out.getvalue()
+
+
 def title_of(data: dict[str, Any]) -> str:
     """A spec's title text, for alternative text and captions."""
     title = data.get("title", "")
@@ -393,6 +430,8 @@ def comparison(rows: pd.DataFrame, before: str, after: str) -> dict[str, Any]:
     ``rows`` is :func:`kehoach.analysis.comparison.compare`; indicators without both figures are left out
     (the table lists them). The colour (and the word in the label) says whether it got worse or better.
     """
+    import altair as alt
+
     data = rows[rows["value_before"].notna() & rows["value_after"].notna() & (rows["target"] != 0)].copy()
     if data.empty:
         return _empty(f"Chưa có chỉ tiêu nào có số liệu cả {before} và {after}")
@@ -427,6 +466,8 @@ def year_trend(rows: pd.DataFrame, year: int) -> dict[str, Any]:
     ``rows`` are evaluated rows (all periods of the year, one or more indicators): one small chart
     per indicator, each on its own scale. The projection is that of the latest period with a figure.
     """
+    import altair as alt
+
     rows = rows[rows["year"] == year]
     shown = rows[rows["value"].notna()]
     if shown.empty:

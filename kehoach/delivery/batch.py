@@ -36,7 +36,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kehoach.core import config, startup
+from kehoach.core import config
 from kehoach.core.errors import RunError
 from kehoach.core.files import atomic_write, exclusive_lock
 from kehoach.core.parameters import PeriodParameters, load_parameters
@@ -170,7 +170,6 @@ def execute_job(job: Job) -> Outcome:
     started = dt.datetime.now().astimezone()
     clock = time.perf_counter()
     error, html, executed, docx = None, None, b"", None
-    os.environ[startup.ENV_VAR] = "1"  # the kernels this worker starts skip the rfc3987 grammar build
     if job.kehoach_root:
         os.environ.setdefault("KEHOACH_ROOT", job.kehoach_root)
     with tempfile.TemporaryDirectory(prefix=f"kehoach-job-{job.run_id}-") as tmp:

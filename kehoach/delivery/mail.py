@@ -296,11 +296,12 @@ def summarize(folder: Path) -> Summary:
     """The headline figures the run wrote for this period: the email says exactly what the reports say."""
     import json
 
+    from kehoach.analysis.charts import compact_png
     from kehoach.core.labels import PALETTE, STATUS_LABELS, STATUSES, SYMBOLS
 
     try:
         data = json.loads((folder / "summary.json").read_text(encoding="utf-8"))
-        png = (folder / data["chart"]).read_bytes()
+        png = compact_png((folder / data["chart"]).read_bytes())  # the body stays well under BODY_LIMIT
     except (OSError, ValueError, KeyError) as exc:
         raise MailError(f"{folder}: thiếu bản tóm tắt của lần lập báo cáo ({exc}). Chạy lại kehoach run cho kỳ này.") from None
     counts = data["status_counts"]

@@ -13,11 +13,7 @@ from __future__ import annotations
 import functools
 from typing import Any, Callable
 
-from kehoach.core.startup import skip_rfc3987_grammar
-
-skip_rfc3987_grammar()
-
-import altair as alt  # noqa: E402
+import altair as alt
 
 PICK = "pick"
 EMBED_OPTIONS = {"actions": False, "renderer": "svg"}

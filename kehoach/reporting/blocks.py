@@ -85,10 +85,15 @@ class Table:
 
 @dataclass
 class Chart:
-    """A chart: its Vega-Lite spec and its static drawing (SVG)."""
+    """A chart: its Vega-Lite spec and its static drawing (SVG).
+
+    In an executed notebook the drawing is stored once, inline in the section's HTML (the
+    export needs it: reports run no JavaScript); the section's JSON carries the spec only, from
+    which the Word draft takes the same drawing out of the drawing cache (or draws it again).
+    """
 
     spec: dict[str, Any]
-    svg: str
+    svg: str = ""
     title: str = ""
     kind: str = "chart"
 
@@ -158,7 +163,8 @@ class Section:
         return render("sections/section.html.j2", section=self)
 
     def to_json(self) -> dict[str, Any]:
-        return {"name": self.name, "blocks": [asdict(b) for b in self.blocks]}
+        """The blocks as JSON; a chart without its drawing, which the section's HTML already holds."""
+        return {"name": self.name, "blocks": [_json_of(b) for b in self.blocks]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Section":
@@ -171,6 +177,13 @@ class Section:
     def text(self) -> str:
         """The section's words, for tests and plain-text uses."""
         return "\n".join(_block_text(b) for b in self.blocks)
+
+
+def _json_of(block: Block) -> dict[str, Any]:
+    data = asdict(block)
+    if isinstance(block, Chart):
+        del data["svg"]
+    return data
 
 
 def _block_text(block: Block) -> str:

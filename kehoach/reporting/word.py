@@ -507,17 +507,17 @@ def _chart(doc: DocxDocument, block: Chart, keep: bool) -> DocxParagraph:
 
 
 def _png(block: Chart) -> bytes:
-    """The PNG of the very drawing the HTML shows (its SVG), or drawn again from the spec when the block has none.
+    """The PNG of the very drawing the HTML shows: the block's SVG, or the spec's drawing from the drawing cache.
 
-    Rasterising the stored SVG gives the same bytes as :func:`kehoach.analysis.charts.draw_png` (with
-    the same fonts installed) in a third of the time: a report has up to forty charts.
+    A section's JSON in an executed notebook carries the spec only; :func:`kehoach.analysis.charts.draw_svg`
+    finds the drawing the notebook made in the cache (or draws it again). Rasterising that SVG gives
+    the same bytes as :func:`kehoach.analysis.charts.draw_png` (with the same fonts installed) in a
+    third of the time: a report has up to forty charts.
     """
     import vl_convert as vlc
 
     try:
-        if getattr(block, "svg", ""):
-            return vlc.svg_to_png(block.svg, scale=PNG_SCALE)
-        return charts.draw_png(block.spec, scale=PNG_SCALE)
+        return vlc.svg_to_png(block.svg or charts.draw_svg(block.spec), scale=PNG_SCALE)
     except (ValueError, RuntimeError) as exc:
         raise KehoachError(f"Không vẽ được biểu đồ \"{_nfc(block.title)}\" cho bản Word ({exc}). "
                            "Kiểm tra lại số liệu của biểu đồ rồi lập lại báo cáo.") from None
