@@ -293,17 +293,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.ward == "all":
         return _run_all(args)
-    if args.only_failed:
-        from kehoach.core.errors import RunError
-
-        raise RunError("--only-failed chỉ dùng cùng --ward all (chạy lại báo cáo bị lỗi của các xã, phường).")
-    if args.scheduler:
-        from kehoach.delivery.executors import open_executor
-
-        with open_executor(args.scheduler, args.jobs) as executor:
-            result = run_period(args.period, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward, executor=executor)
-        return _report_result(result)
-    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward)
+    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward,
+                        scheduler=args.scheduler, only_failed=args.only_failed)
+    if result.skipped:
+        say(f"Không có báo cáo nào bị lỗi và số liệu không đổi từ lần chạy trước: giữ nguyên {result.folder}.")
     return _report_result(result)
 
 
@@ -313,19 +306,19 @@ def _run_all(args: argparse.Namespace) -> int:
     from kehoach.delivery.province import run_all_wards
 
     if not args.quiet:
-        print(f"Lập báo cáo của mọi xã, phường và báo cáo tỉnh; chạy trên {describe(args.scheduler, args.jobs)}.")
+        say(f"Lập báo cáo của mọi xã, phường và báo cáo tỉnh; chạy trên {describe(args.scheduler, args.jobs)}.")
     result = run_all_wards(args.period, jobs=args.jobs, scheduler=args.scheduler, only_failed=args.only_failed,
                            show_progress=not args.quiet, as_of=args.as_of)
     for ward, error in result.errors.items():
-        print(f"  ✗ {ward}: {error}", file=sys.stderr)
+        say(f"  ✗ {ward}: {error}", err=True)
     for ward, r in result.failed:
-        print(f"  ✗ {ward}: {r.title} LỖI ở {r.error}; notebook đã chạy: {result.folder / ward / r.executed}", file=sys.stderr)
+        say(f"  ✗ {ward}: {r.title} LỖI ở {r.error}; notebook đã chạy: {result.folder / ward / r.executed}", err=True)
     done = sum(1 for rs in result.communes.values() for r in rs if r.outcome == "ok")
-    print(f"{len(result.communes)} xã, phường đã lập báo cáo ({done} báo cáo thành công), {len(result.skipped)} giữ nguyên; "
-          f"{result.executed} lượt chạy sổ tính.")
+    say(f"{len(result.communes)} xã, phường đã lập báo cáo ({done} báo cáo thành công), {len(result.skipped)} giữ nguyên; "
+        f"{result.executed} lượt chạy sổ tính.")
     if result.province is not None and result.province.outcome == "ok":
-        print(f"Báo cáo tỉnh: {result.folder / 'tinh' / result.province.html}")
-    print(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
+        say(f"Báo cáo tỉnh: {result.folder / 'tinh' / result.province.html}")
+    say(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
     return _exit_status(len(result.failed) + len(result.errors), "báo cáo bị lỗi; chạy lại bằng --only-failed sau khi sửa.")
 
 
@@ -452,7 +445,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run the notebooks on a Dask cluster: tcp://HOST:PORT, or 'local' for a LocalCluster of --jobs workers")
     run.add_argument("--only-failed", action="store_true",
-                     help="with --ward all: re-run only the commune reports that failed in the previous run")
+                     help="re-run only the reports that failed in the previous run (all of them when the data changed since)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     run.add_argument("--as-of", default=None, metavar="DATE",
                      help="rebuild the period as it stood at the end of DATE (YYYY-MM-DD); default: now")

@@ -30,6 +30,8 @@ class PeriodParameters(BaseModel):
     report_date: dt.date | None = None  # empty: "ngày … tháng … năm", left for the date of signing
     deadline: dt.date
     behind_threshold: float = Field(default=0.8, gt=0, le=1)
+    #: The longest one cell of a report notebook may run, in seconds; a longer one fails that report, named.
+    execution_timeout_s: int = Field(default=600, gt=0, le=86400)
     # The document (Nghị định 30/2020): number, recipients, who signs. Empty values are left blank to fill in.
     document_number: str = ""
     recipients: list[str] = Field(default_factory=lambda: list(DEFAULT_RECIPIENTS))
