@@ -547,3 +547,24 @@ def relative(path: Path) -> str:
     """``path`` relative to the project root when inside it (how manifests and notebooks name files)."""
     root = config.project_root()
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
+
+
+def changed_inputs(manifest: Manifest) -> list[str]:
+    """What changed since the set was built: files whose SHA-256 differs, and records whose store moved on."""
+    from kehoach.data.store import ProgressStore
+
+    root = config.project_root()
+    changed = []
+    for name, digest in manifest.inputs_sha256.items():
+        path = Path(name)
+        if not path.is_absolute():
+            path = config.notebooks_dir() / path.name if path.parts[0] == "notebooks" else root / path
+        if not path.exists() or sha256(path.read_bytes()) != digest:
+            changed.append(name)
+    data_dir = config.resolve((manifest.parameters or {}).get("data_dir") or "data")
+    store = ProgressStore(data_dir / "progress")
+    for key, digest in manifest.records_sha256.items():
+        ward, year = key.rsplit("/", 1)
+        if store.checksum(ward, int(year)) != digest:
+            changed.append(f"số liệu {key}")
+    return changed
