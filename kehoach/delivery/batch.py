@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from contextlib import AbstractContextManager
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -239,24 +239,22 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
     p = resolve_period(str(period), today)
     notebooks_dir = notebooks_dir or config.notebooks_dir()
     params = load_parameters(p, required=True)
-    year = params.year or p.year
-    wards = wards_of_year(year, config.resolve(params.data_dir))
-    ward = ward or (params.ward if len(wards) < 2 or params.ward in wards else None)
-    ctx = context.compute(p, ward=ward, year=year, data_dir=params.data_dir, params=params, as_of=as_of)
-    several = len(wards) > 1
-    final = output_folder(params, p, ctx.plan.ward if several else None)
-    with period_lock(final, p):
+    with ExitStack() as stack:
+        if executor is None and scheduler:  # a cluster that does not answer is said before any work
+            executor = stack.enter_context(open_executor(scheduler, jobs))
+        year = params.year or p.year
+        wards = wards_of_year(year, config.resolve(params.data_dir))
+        ward = ward or (params.ward if len(wards) < 2 or params.ward in wards else None)
+        ctx = context.compute(p, ward=ward, year=year, data_dir=params.data_dir, params=params, as_of=as_of)
+        several = len(wards) > 1
+        final = output_folder(params, p, ctx.plan.ward if several else None)
+        stack.enter_context(period_lock(final, p))
         report_set = open_ward(p, params, ward, notebooks_dir, several, as_of, ctx, only_failed)
         if report_set is None:
             return RunResult(str(p), final, reportset.read_manifest(final / "manifest.json").notebooks, skipped=True)
+        stack.callback(report_set.discard)
+        executor = executor or stack.enter_context(open_executor(None, jobs, len(report_set.jobs)))
         published: list[JobResult] = []
-        try:
-            with reportset.progress_bar(len(report_set.jobs), show_progress) as bar:
-                if executor is not None:
-                    reportset.execute([report_set], executor, lambda s: published.extend(finish_ward(s)), bar)
-                else:
-                    with open_executor(scheduler, jobs, len(report_set.jobs)) as ex:
-                        reportset.execute([report_set], ex, lambda s: published.extend(finish_ward(s)), bar)
-        finally:
-            report_set.discard()
+        with reportset.progress_bar(len(report_set.jobs), show_progress) as bar:
+            reportset.execute([report_set], executor, lambda s: published.extend(finish_ward(s)), bar)
     return RunResult(str(p), final, published)

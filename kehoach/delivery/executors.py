@@ -34,7 +34,7 @@ from kehoach.core.errors import RunError, UsageError
 log = logging.getLogger(__name__)
 
 #: How long the client waits for a scheduler to answer before giving up (the message comes within 10 s).
-CONNECT_TIMEOUT_S = 8
+CONNECT_TIMEOUT_S = 5
 _ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
 
 
@@ -100,17 +100,46 @@ def open_executor(scheduler: str | None = None, jobs: int | None = None, tasks: 
     if not match or not 1 <= int(match.group(3)) <= 65535:
         raise UsageError(f"Địa chỉ bộ điều phối '{scheduler}' không hợp lệ: ghi dạng tcp://MÁY:CỔNG (ví dụ tcp://10.0.0.5:8786) "
                          "hoặc 'local' để chạy một cụm Dask trên máy này.")
+    unreachable = RunError(f"Không kết nối được bộ điều phối Dask {scheduler} trong {CONNECT_TIMEOUT_S} giây: địa chỉ đó "
+                           "không có `dask scheduler` trả lời. Kiểm tra lệnh `dask scheduler` đang chạy trên máy đó, đúng "
+                           "cổng, cổng mở trong tường lửa, rồi chạy lại.")
+    _probe(scheduler, unreachable)
     try:
         client = distributed.Client(scheduler, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, TimeoutError, ValueError) as exc:
-        raise RunError(f"Không kết nối được bộ điều phối Dask {scheduler} trong {CONNECT_TIMEOUT_S} giây "
-                       f"({type(exc).__name__}): địa chỉ đó không có `dask scheduler` trả lời. Kiểm tra lệnh `dask scheduler` "
-                       "đang chạy trên máy đó, đúng cổng, cổng mở trong tường lửa, rồi chạy lại.") from None
+    except (OSError, TimeoutError, ValueError):
+        raise unreachable from None
     try:
         log.info("connected to %s: %s", scheduler, client)
         yield client.get_executor(pure=False)
     finally:
         client.close()
+
+
+def _probe(address: str, unreachable: RunError) -> None:
+    """Ask ``address`` who it is, within :data:`CONNECT_TIMEOUT_S`; refuse anything but a Dask scheduler.
+
+    distributed's own connect waits for a handshake that a server of another kind never sends,
+    past its timeout; ``asyncio.wait_for`` bounds the whole exchange.
+    """
+    import asyncio
+
+    from distributed.comm import connect
+
+    async def identity() -> object:
+        comm = await connect(address, timeout=CONNECT_TIMEOUT_S)
+        try:
+            await comm.write({"op": "identity", "reply": True})
+            return await comm.read()
+        finally:
+            comm.abort()
+
+    try:
+        answer = asyncio.run(asyncio.wait_for(identity(), CONNECT_TIMEOUT_S))
+    except (OSError, TimeoutError, ValueError, EOFError) as exc:
+        log.info("no Dask scheduler at %s: %r", address, exc)
+        raise unreachable from None
+    if not isinstance(answer, dict) or answer.get("type") != "Scheduler":
+        raise unreachable
 
 
 def _import_distributed():  # noqa: ANN202 - the module, only when asked for

@@ -95,6 +95,8 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any =
                        "--ward all dùng cho không gian làm việc của tỉnh (--root); chạy báo cáo một phường bằng --ward MÃ.")
     result = ProvinceResult(str(p), top.parent)
     with ExitStack() as stack:
+        if executor is None and scheduler:  # a cluster that does not answer is said before any work
+            executor = stack.enter_context(open_executor(scheduler, jobs))
         stack.enter_context(batch.period_lock(top, p))
         sets, contexts = _open_communes(p, params, wards, notebooks_dir, only_failed, as_of, stack, result)
         try:
