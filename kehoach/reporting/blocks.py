@@ -19,6 +19,8 @@ from typing import Any
 
 import jinja2
 
+from kehoach.core.formatting import strip_controls
+
 SECTION_MIME = "application/vnd.kehoach.section+json"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -116,7 +118,12 @@ def environment() -> jinja2.Environment:
     """The Jinja2 environment of the report templates, with HTML autoescape on."""
     return jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                               autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                              trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined, finalize=_no_controls)
+
+
+def _no_controls(value: Any) -> Any:
+    """Every value a template prints, without control characters (ESC, NUL, bidi overrides) from data."""
+    return strip_controls(value)[0] if isinstance(value, str) else value
 
 
 def render(template: str, **context: Any) -> str:
