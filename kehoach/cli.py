@@ -63,10 +63,10 @@ def _warn_outside_plan_year(plan, period, command: str) -> None:
         say(f"Lưu ý: kỳ {period} thuộc năm {period.year}, trước năm kế hoạch {plan.year}; "
             "số liệu kỳ này chỉ dùng để so sánh cùng kỳ.", err=True)
         return
-    after = {"template": "biểu mẫu này sẽ bị từ chối khi nhập",
+    after = {"template": "biểu mẫu cho kỳ này sẽ bị từ chối khi nhập",
              "status": "không có số liệu nào được nhận cho kỳ này"}[command]
-    say(f"Cảnh báo: kỳ {period} nằm ngoài năm kế hoạch {plan.year} (nhận các quý năm {plan.year} và "
-        f"năm {plan.year - 1} để so sánh); {after}. Kiểm tra lại --period.", err=True)
+    raise UsageError(f"Kỳ {period} nằm ngoài năm kế hoạch {plan.year} (nhận các quý năm {plan.year} và "
+                     f"năm {plan.year - 1} để so sánh); {after}. Kiểm tra lại --period.")
 
 
 def _plan(args: argparse.Namespace, period: str | None = None) -> Plan:

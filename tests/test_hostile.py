@@ -493,19 +493,20 @@ def test_formula_without_saved_result(wb, tmp_path, capsys):
             "mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi, hoặc gõ thẳng giá trị vào ô")
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["status", "--period", "1999-Q1"], "Cảnh báo: kỳ 1999-Q1 nằm ngoài năm kế hoạch 2026 (nhận các quý năm 2026 và năm 2025 "
-                                         "để so sánh); không có số liệu nào được nhận cho kỳ này. Kiểm tra lại --period.\n"),
-    (["template", "--unit", "KTHT", "--period", "2024-Q1"], "Cảnh báo: kỳ 2024-Q1 nằm ngoài năm kế hoạch 2026 (nhận các quý "
-                                                             "năm 2026 và năm 2025 để so sánh); biểu mẫu này sẽ bị từ chối khi nhập. "
-                                                             "Kiểm tra lại --period.\n"),
-    (["template", "--unit", "KTHT", "--period", "2025-Q3"], "Lưu ý: kỳ 2025-Q3 thuộc năm 2025, trước năm kế hoạch 2026; "
-                                                             "số liệu kỳ này chỉ dùng để so sánh cùng kỳ.\n"),
+@pytest.mark.parametrize("argv, code, expected", [
+    (["status", "--period", "1999-Q1"], 2, "Lỗi: Kỳ 1999-Q1 nằm ngoài năm kế hoạch 2026 (nhận các quý năm 2026 và năm 2025 "
+                                            "để so sánh); không có số liệu nào được nhận cho kỳ này. Kiểm tra lại --period.\n"),
+    (["template", "--unit", "KTHT", "--period", "2024-Q1"], 2, "Lỗi: Kỳ 2024-Q1 nằm ngoài năm kế hoạch 2026 (nhận các quý "
+                                                                "năm 2026 và năm 2025 để so sánh); biểu mẫu cho kỳ này sẽ bị từ "
+                                                                "chối khi nhập. Kiểm tra lại --period.\n"),
+    (["template", "--unit", "KTHT", "--period", "2025-Q3"], 0, "Lưu ý: kỳ 2025-Q3 thuộc năm 2025, trước năm kế hoạch 2026; "
+                                                                "số liệu kỳ này chỉ dùng để so sánh cùng kỳ.\n"),
 ])
-def test_periods_outside_the_plan_year_are_warned(wb, capsys, monkeypatch, tmp_path, argv, expected):
+def test_periods_outside_the_plan_year_are_refused(wb, capsys, monkeypatch, tmp_path, argv, code, expected):
     monkeypatch.chdir(tmp_path)
-    assert main(argv) == 0
+    assert main(argv) == code
     assert capsys.readouterr().err == expected
+    assert list(tmp_path.glob("*.xlsx")) == ([] if code else [tmp_path / "bieu-bao-cao_KTHT_2025-Q3.xlsx"])
 
 
 def test_outliers_need_confirmation(wb, tmp_path, capsys):

@@ -1,0 +1,59 @@
+"""The command line's edges: a closed pipe, absurd dates, and errors that say what to do."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from kehoach.cli import main
+from tests.conftest import PROJECT
+
+
+def test_output_into_a_closed_pipe_exits_quietly(tmp_path):
+    """`kehoach plan show | head -0`: the reader is gone before the first line; no traceback, no message."""
+    read, write = os.pipe()
+    os.close(read)
+    proc = subprocess.Popen([sys.executable, "-m", "kehoach.cli", "plan", "show"], stdout=write, stderr=subprocess.PIPE,
+                            cwd=PROJECT, text=True, env={k: v for k, v in os.environ.items() if k != "KEHOACH_ROOT"})
+    os.close(write)
+    _, err = proc.communicate(timeout=60)
+    assert err == "" and proc.returncode == 141
+
+
+def test_with_head_it_prints_the_first_line_only(tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "KEHOACH_ROOT"}
+    proc = subprocess.run(f"{sys.executable} -m kehoach.cli plan show | head -1", shell=True, capture_output=True, text=True,
+                          cwd=PROJECT, env=env, timeout=60)
+    assert proc.stdout.startswith("Kế hoạch phát triển kinh tế - xã hội") and proc.stdout.count("\n") == 1
+    assert proc.stderr == ""
+
+
+@pytest.mark.parametrize("as_of, expected", [
+    ("9999-12-31", "Lỗi: Mốc chốt số liệu --as-of 9999-12-31 không hợp lệ cho kỳ 2026-Q3: phải từ ngày đầu kỳ (2026-07-01) "
+                   "đến hôm nay"),
+    ("2020-01-01", "Lỗi: Mốc chốt số liệu --as-of 2020-01-01 không hợp lệ cho kỳ 2026-Q3"),
+    ("2026-13-01", "Lỗi cú pháp lệnh: argument --as-of: “2026-13-01” không phải ngày"),
+])
+def test_absurd_as_of_dates_are_refused(workbench, capsys, as_of, expected):
+    shutil.copytree(PROJECT / "data" / "progress", workbench / "data" / "progress")
+    try:
+        code = main(["run", "--period", "2026-Q3", "--as-of", as_of, "-q"])
+    except SystemExit as exit_:
+        code = exit_.code
+    assert code == 2
+    assert expected in capsys.readouterr().err
+    assert not (workbench / "reports" / "2026-Q3").exists()
+
+
+def test_an_unexpected_error_says_what_to_do(workbench, capsys, monkeypatch):
+    import kehoach.cli as cli
+
+    monkeypatch.setattr(cli, "_plan_show", lambda args: {}["boom"])
+    assert main(["plan", "show"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("Lỗi không mong đợi (KeyError: 'boom'). Dữ liệu đã lưu không bị thay đổi. Chạy lại lệnh; nếu vẫn lỗi, "
+                          "gửi tệp nhật ký dưới đây cho người quản trị kehoach kèm lệnh đã chạy.")
