@@ -49,3 +49,12 @@ def test_a_vertical_tab_already_stored_never_breaks_the_word_draft():
 def test_pages_never_carry_them():
     page = render("index.html.j2", title=f"Báo cáo {HOSTILE}", issuer="UBND\x1b[2J", rows=[], banner="")
     assert "Đã xongphần một" in page and not any(ch in page for ch in "\v\x00\x1b\u202e\u202c")
+
+
+def test_markup_stays_markup():
+    """An SVG chart passed as Markup is printed as markup, not escaped, with its controls removed too."""
+    import markupsafe
+
+    page = render("index.html.j2", title="Báo cáo", issuer="UBND", rows=[],
+                  banner=markupsafe.Markup('<svg class="x">\x1b<text>Số</text></svg>'))
+    assert '<svg class="x"><text>Số</text></svg>' in page

@@ -447,8 +447,9 @@ def test_unexpected_error_goes_to_the_log_and_shows_with_v(wb, capsys, monkeypat
     monkeypatch.setattr(cli, "_plan_show", boom)
     assert main(["plan", "show"]) == 1
     err = capsys.readouterr().err
-    assert err == (f"Lỗi: Lỗi không mong đợi (ZeroDivisionError: chia cho 0). Dữ liệu đã lưu không bị thay đổi. "
-                   f"Chi tiết kỹ thuật ghi tại {log}; chạy lại với -v để xem.\n").replace("Lỗi: Lỗi", "Lỗi")
+    assert err == (f"Lỗi không mong đợi (ZeroDivisionError: chia cho 0). Dữ liệu đã lưu không bị thay đổi. Chạy lại lệnh; "
+                   "nếu vẫn lỗi, gửi tệp nhật ký dưới đây cho người quản trị kehoach kèm lệnh đã chạy. "
+                   f"Chi tiết kỹ thuật ghi tại {log}; chạy lại với -v để xem.\n")
     assert "Traceback (most recent call last)" in log.read_text(encoding="utf-8") and "ZeroDivisionError" in log.read_text(encoding="utf-8")
     assert main(["-v", "plan", "show"]) == 1
     assert "Traceback (most recent call last)" in capsys.readouterr().err

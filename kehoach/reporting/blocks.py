@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
 from kehoach.core.formatting import strip_controls
 
@@ -122,7 +123,12 @@ def environment() -> jinja2.Environment:
 
 
 def _no_controls(value: Any) -> Any:
-    """Every value a template prints, without control characters (ESC, NUL, bidi overrides) from data."""
+    """Every value a template prints, without control characters (ESC, NUL, bidi overrides) from data.
+
+    Markup (an SVG chart, an already escaped fragment) stays markup: only its controls go.
+    """
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(strip_controls(str(value))[0])
     return strip_controls(value)[0] if isinstance(value, str) else value
 
 
