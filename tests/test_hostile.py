@@ -589,3 +589,29 @@ def test_a_huge_file_is_refused_before_it_is_read(wb, tmp_path, capsys):
     with path.open("wb") as handle:  # sparse: 30 MB that take no disk
         handle.truncate(30 * 1024 * 1024)
     refused(wb, capsys, ["import", str(path)], f"{path}: tệp quá lớn (30 MB, tối đa 20 MB), không phải một báo cáo của đơn vị")
+
+
+@pytest.mark.parametrize("text", ["=1+1", " =1+1", "\n=1+1", "\t=1", "\r=1", "＝1+1", "＋1", "－1", "＠SUM(A1)", "@A1", "-2+3"])
+def test_every_formula_form_is_escaped_in_one_place(text, tmp_path):
+    import pandas as pd
+
+    from kehoach.core.sheets import formula_like, write_csv
+
+    assert formula_like(text)
+    csv = write_csv(pd.DataFrame({"Ghi chú": [text]}), tmp_path / "x.csv").read_text(encoding="utf-8-sig")
+    assert csv.split("\n", 1)[1].lstrip('"').startswith("'")
+
+
+def test_no_writer_writes_a_cell_around_the_escaping_function():
+    """Every spreadsheet writer outside the explorer goes through kehoach.core.sheets (ws.cell(..., value=) or
+    ws["A1"] = or ws.append bypass it)."""
+    import re
+
+    offenders = []
+    for path in (PROJECT / "kehoach").rglob("*.py"):
+        if path.parts[-2] in ("explore",) or path.name == "sheets.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if re.search(r"\b(ws|ts)\[[^]]+\]\s*=[^=]|\.cell\([^)]*value=|\b(ws|meta|sheet|ts)\.append\(", line):
+                offenders.append(f"{path.name}:{number}: {line.strip()}")
+    assert offenders == []
