@@ -44,11 +44,16 @@ explore: $(STAMP)
 	JUPYTER_PATH=$(CURDIR)/kehoach/explore/share $(BIN)/voila notebooks/explore.ipynb --template=kehoach \
 	  --Voila.ip=127.0.0.1 --port=$(EXPLORE_PORT) --no-browser --strip_sources=True
 
+# Every script in benchmarks/ at full size (tests/test_readme.py checks the list, tests/test_benchmarks.py their --smoke size).
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/progress_load.py
 	$(BIN)/python benchmarks/evaluate_scale.py
-	$(BIN)/python benchmarks/quarterly_run.py --province
+	$(BIN)/python benchmarks/quarterly_run.py
+	$(BIN)/python benchmarks/province.py
 	$(BIN)/python benchmarks/plan_import.py
+	$(BIN)/python benchmarks/word_draft.py
+	$(BIN)/python benchmarks/explore_latency.py
+	$(BIN)/python benchmarks/send_memory.py
 
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache
