@@ -7,7 +7,6 @@ import io
 import shutil
 
 import docx
-import pytest
 
 from kehoach.cli import main
 from kehoach.core.formatting import strip_controls

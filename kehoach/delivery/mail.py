@@ -459,10 +459,6 @@ def send_states(period: Period, ward: str | None = None) -> dict[str, dict[str, 
         return {row["content_sha256"]: {**row, "state": row.get("state") or "sent"} for row in csv.DictReader(handle)}
 
 
-def already_sent(period: Period, ward: str | None = None) -> set[str]:
-    return {h for h, row in send_states(period, ward).items() if row["state"] == "sent"}
-
-
 def record(period: Period, item: Outgoing, state: str, ward: str | None = None) -> None:
     """Append one line to the send log and flush it to disk before going on."""
     path = send_log_path(period, ward)

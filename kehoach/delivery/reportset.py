@@ -45,7 +45,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kehoach.core import config
 from kehoach.core.errors import KehoachError, RunError
 from kehoach.core.files import atomic_write
-from kehoach.core.period import Period
 
 log = logging.getLogger(__name__)
 

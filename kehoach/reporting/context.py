@@ -73,16 +73,15 @@ class ReportContext:
         return self.evaluated[self.evaluated["period"] == str(self.period)].reset_index(drop=True)
 
 
-def cutoff_of(as_of: str | dt.date | dt.datetime | None, period: Period | None = None,
-              today: dt.date | None = None) -> dt.datetime:
+def cutoff_of(as_of: str | dt.date | dt.datetime | None, period: Period | None = None) -> dt.datetime:
     """The data cut-off: the end of ``as_of`` (a date, Vietnam time), or now when empty.
 
-    With ``period``, a date before the period begins or after today is refused (``9999-12-31``,
-    a typo of the year): such a cut-off would silently report nothing or everything.
+    With ``period``, a date before the period begins or after the end of the following year is
+    refused (``9999-12-31``, a typo of the year): such a cut-off would silently report nothing,
+    or a period as no one could have seen it.
     """
-    now = dt.datetime.now(VN_TZ).replace(microsecond=0)
     if as_of in (None, ""):
-        return now
+        return dt.datetime.now(VN_TZ).replace(microsecond=0)
     if isinstance(as_of, str):
         try:
             as_of = dt.date.fromisoformat(as_of.strip())
@@ -92,10 +91,9 @@ def cutoff_of(as_of: str | dt.date | dt.datetime | None, period: Period | None =
         cutoff = as_of if as_of.tzinfo else as_of.replace(tzinfo=VN_TZ)
     else:
         cutoff = dt.datetime.combine(as_of, dt.time(23, 59, 59), VN_TZ)
-    today = today or now.date()
-    if period is not None and not period.start <= cutoff.date() <= today:
+    if period is not None and not period.start <= cutoff.date() <= dt.date(period.year + 1, 12, 31):
         raise UsageError(f"Mốc chốt số liệu --as-of {cutoff.date():%Y-%m-%d} không hợp lệ cho kỳ {period}: phải từ ngày đầu kỳ "
-                         f"({period.start:%Y-%m-%d}) đến hôm nay ({today:%Y-%m-%d}). Sửa lại ngày rồi chạy lại.")
+                         f"({period.start:%Y-%m-%d}) đến hết năm {period.year + 1}. Sửa lại ngày rồi chạy lại.")
     return cutoff
 
 

@@ -157,7 +157,6 @@ def _unit(after: str, hint: str | None) -> str:
 
 def _comparison(before: str, after: str, checks: dict[str, str]) -> tuple[str, bool]:
     """(comparison, is_reduction) from the words around the number."""
-    words = f"{before} | {after}"
     if re.search(r"\b(giam xuong|giam con|con duoi)\b", before):
         return "<", False
     if re.search(r"\bgiam\b", before):
