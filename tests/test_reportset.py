@@ -180,3 +180,38 @@ def test_a_full_disk_never_replaces_the_last_good_set(wb, small_disk, monkeypatc
     assert "MB" in message and "vẫn giữ nguyên" in message
     assert {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()} == good
     assert not list(reports.glob(".staging-*"))
+
+
+@pytest.mark.slow
+def test_jobs_in_threads_touch_neither_cwd_nor_environment_and_time_out_clearly(tmp_path, monkeypatch):
+    """Two notebook runs side by side in one process, as on a Dask worker's threads."""
+    import os
+    from concurrent.futures import ThreadPoolExecutor
+
+    import nbformat
+
+    monkeypatch.setenv("KEHOACH_ROOT", "/the/client/own/root")
+    here, env_before = os.getcwd(), dict(os.environ)
+
+    def notebook(*sources: str) -> bytes:
+        nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("period = ''", metadata={"tags": ["parameters"]}),
+                                             *(nbformat.v4.new_code_cell(s) for s in sources)])
+        nb.metadata["kernelspec"] = {"name": "python3", "language": "python", "display_name": "Python 3"}
+        return nbformat.writes(nb).encode()
+
+    probe = Job(name="probe", title="Thử", html_name="a.html", notebook_name="notebooks/probe.ipynb", parameters={"period": "2026-Q3"},
+                notebook=notebook("import os; print(os.environ['KEHOACH_ROOT'], os.getcwd(), sorted(os.listdir('inputs')))"),
+                inputs={"x.parquet": b"1"}, kehoach_root=str(tmp_path / "wb"), timeout_s=120)
+    slow = probe.model_copy(update={"name": "slow", "notebook": notebook("import time; time.sleep(60)"), "timeout_s": 3})
+    with ThreadPoolExecutor(2) as pool:
+        done, late = pool.map(reportset.execute_job, [probe, slow])
+    assert os.getcwd() == here and dict(os.environ) == env_before
+    assert done.error is None, done.error
+    printed = nbformat.reads(done.executed.decode(), as_version=4).cells[-1].outputs[0]["text"]
+    root, cwd, files = printed.split(" ", 2)
+    assert root == str(tmp_path / "wb") and "kehoach-job-" in cwd and files.strip() == "['x.parquet']"
+    metadata = nbformat.reads(done.executed.decode(), as_version=4).metadata.papermill
+    assert metadata["notebook"] == "notebooks/probe.ipynb" and metadata["period"] == "2026-Q3"
+    assert "input_path" not in metadata and "output_path" not in metadata
+    assert late.error == ("sổ tính chạy quá 3 giây (execution_timeout_s trong parameters/2026-Q3.yaml); tăng giới hạn đó "
+                          "nếu số liệu lớn, hoặc tìm ô lệnh bị treo trong notebook đã chạy")
