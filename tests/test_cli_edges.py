@@ -57,3 +57,28 @@ def test_an_unexpected_error_says_what_to_do(workbench, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.startswith("Lỗi không mong đợi (KeyError: 'boom'). Dữ liệu đã lưu không bị thay đổi. Chạy lại lệnh; nếu vẫn lỗi, "
                           "gửi tệp nhật ký dưới đây cho người quản trị kehoach kèm lệnh đã chạy.")
+
+
+def test_a_damaged_pdf_gets_a_vietnamese_message_without_pypdf_words(workbench, tmp_path, capsys):
+    pdf = tmp_path / "quyet-dinh.pdf"
+    pdf.write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >>\ntrailer << /Root 9 0 R >>\n%%EOF")
+    assert main(["plan", "import", str(pdf)]) == 1
+    err = capsys.readouterr().err
+    assert "không đọc được tệp PDF (tệp hỏng, có mật khẩu, hoặc không phải PDF)" in err
+    assert not any(word in err for word in ("startxref", "PdfReadError", "EOF marker", "Traceback"))
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("behind_threshold: nhiều", "behind_threshold: phải là số"),
+    ("deadline: 31/31/2026", "deadline: phải là ngày dạng NĂM-THÁNG-NGÀY"),
+    ("behind_threshold: 2", "behind_threshold: phải không quá 1"),
+    ("execution_timeout_s: 0", "execution_timeout_s: phải lớn hơn 0"),
+])
+def test_pydantic_reasons_are_vietnamese(workbench, capsys, line, expected):
+    path = workbench / "parameters" / "2026-Q3.yaml"
+    key = line.split(":")[0]
+    text = "\n".join(l for l in path.read_text(encoding="utf-8").splitlines() if not l.startswith(f"{key}:"))
+    path.write_text(f"{text}\n{line}\n", encoding="utf-8")
+    assert main(["status", "--period", "2026-Q3"]) == 1
+    err = capsys.readouterr().err
+    assert expected in err and "Input should" not in err

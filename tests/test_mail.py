@@ -333,8 +333,8 @@ def test_allowed_plaintext_auth_warns_on_every_send(mini_env, capsys):
 
 @pytest.mark.parametrize("smtp, expected", [
     ({"password": "mk-bi-mat-123"}, "không được ghi mật khẩu trong tệp người nhận (khóa “password”)"),
-    ({"port": "mk-bi-mat-123"}, "tệp người nhận không hợp lệ: smtp.port: Input should be a valid integer"),
-    ({"user": ["mk-bi-mat-123"]}, "tệp người nhận không hợp lệ: smtp.user: Input should be a valid string"),
+    ({"port": "mk-bi-mat-123"}, "tệp người nhận không hợp lệ: smtp.port: phải là số nguyên"),
+    ({"user": ["mk-bi-mat-123"]}, "tệp người nhận không hợp lệ: smtp.user: phải là chữ (đặt trong dấu nháy)"),
 ])
 def test_no_secret_is_ever_echoed(mini_env, capsys, smtp, expected):
     settings = mini_recipients(mini_env, 25, smtp)

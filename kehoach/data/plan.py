@@ -13,6 +13,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kehoach.core import config
+from kehoach.core.parameters import reason
 from kehoach.core.errors import KehoachError, PlanError, PlanChoiceError
 from kehoach.core.files import read_text, yaml_problem
 from kehoach.core.formatting import fmt_value, nfc
@@ -139,20 +140,20 @@ class Plan(_Model):
         seen: set[int] = set()
         codes: set[str] = set()
         for ind in self.indicator_list:
-            where = f"indicator ({ind.number})"
+            where = f"chỉ tiêu ({ind.number})"
             if ind.number in seen:
-                raise ValueError(f"{where}, field 'number': duplicate number {ind.number}; each number must appear once")
+                raise ValueError(f"{where}, trường 'number': số {ind.number} bị trùng; mỗi số thứ tự chỉ được dùng một lần")
             seen.add(ind.number)
             if ind.code in codes:
-                raise ValueError(f"{where}, field 'code': duplicate code '{ind.code}'; each indicator needs its own code")
+                raise ValueError(f"{where}, trường 'code': mã '{ind.code}' bị trùng; mỗi chỉ tiêu cần một mã riêng")
             codes.add(ind.code)
             if ind.group not in groups:
-                raise ValueError(f"{where}, field 'group': unknown group '{ind.group}'; declare it under 'groups' ({', '.join(sorted(groups))})")
+                raise ValueError(f"{where}, trường 'group': không có nhóm '{ind.group}'; khai báo nhóm đó trong 'groups' ({', '.join(sorted(groups))})")
             if ind.unit_code not in units:
-                raise ValueError(f"{where}, field 'unit_code': undeclared responsible unit '{ind.unit_code}'; declare it under 'units' ({', '.join(sorted(units))})")
+                raise ValueError(f"{where}, trường 'unit_code': đơn vị chủ trì '{ind.unit_code}' chưa được khai báo; khai báo trong 'units' ({', '.join(sorted(units))})")
         for task in self.tasks:
             if task.unit_code not in units:
-                raise ValueError(f"task {task.id}, field 'unit_code': undeclared responsible unit '{task.unit_code}'")
+                raise ValueError(f"nhiệm vụ {task.id}, trường 'unit_code': đơn vị chủ trì '{task.unit_code}' chưa được khai báo trong 'units'")
         return self
 
     # -- convenient views -------------------------------------------------------------
@@ -246,7 +247,7 @@ def _unique(values: list, section: str, field: str) -> None:
     seen: set = set()
     for value in values:
         if value in seen:
-            raise ValueError(f"{section}, field '{field}': duplicate value '{value}'")
+            raise ValueError(f"{section}, trường '{field}': giá trị '{value}' bị trùng")
         seen.add(value)
 
 
@@ -266,19 +267,17 @@ def _describe(error: dict, raw: dict) -> str:
     if len(loc) >= 2 and loc[0] == "indicators" and isinstance(loc[1], int):
         items = raw.get("indicators") or []
         item = items[loc[1]] if loc[1] < len(items) and isinstance(items[loc[1]], dict) else {}
-        number = item.get("number", f"#{loc[1] + 1} in the list")
-        field = ".".join(str(p) for p in loc[2:]) or "(entry)"
-        where = f"indicator ({number}), field '{field}'"
+        number = item.get("number", f"thứ {loc[1] + 1} trong danh sách")
+        field = ".".join(str(p) for p in loc[2:]) or "(cả mục)"
+        where = f"chỉ tiêu ({number}), trường '{field}'"
     elif len(loc) >= 2 and isinstance(loc[1], int):
         items = raw.get(loc[0]) or []
         item = items[loc[1]] if loc[1] < len(items) and isinstance(items[loc[1]], dict) else {}
-        key = item.get("code") or item.get("id") or f"#{loc[1] + 1}"
-        field = ".".join(str(p) for p in loc[2:]) or "(entry)"
-        where = f"{loc[0]} '{key}', field '{field}'"
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "missing":
-        message = "missing; add it"
-    return f"{where}: {message}" if not message.startswith(("indicator", "task", "groups", "units", "tasks")) else message
+        key = item.get("code") or item.get("id") or f"thứ {loc[1] + 1}"
+        field = ".".join(str(p) for p in loc[2:]) or "(cả mục)"
+        where = f"{loc[0]} '{key}', trường '{field}'"
+    message = "thiếu trường này; thêm vào" if error["type"] == "missing" else reason(error)
+    return f"{where}: {message}" if not message.startswith(("chỉ tiêu", "nhiệm vụ", "groups", "units", "tasks")) else message
 
 
 def load_plan(path: str | Path | None = None) -> Plan:

@@ -96,13 +96,15 @@ def _docx_lines(path: Path) -> list[Line]:
 
 def _pdf_lines(path: Path) -> list[Line]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import PyPdfError
 
     try:
         reader = PdfReader(str(path))
         pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, OSError, ValueError) as exc:
-        raise PlanError(f"{path}: không đọc được tệp PDF ({exc}).") from None
+    except (PyPdfError, OSError, ValueError, KeyError) as exc:
+        log.info("pypdf cannot read %s: %r", path, exc)
+        raise PlanError(f"{path}: không đọc được tệp PDF (tệp hỏng, có mật khẩu, hoặc không phải PDF). Mở tệp bằng trình đọc PDF "
+                        "và in/lưu lại thành PDF mới, hoặc dùng bản .docx hay .txt của quyết định.") from None
     lines = []
     for p, text in enumerate(pages, start=1):
         for n, raw in enumerate(text.splitlines(), start=1):
