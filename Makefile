@@ -51,6 +51,7 @@ benchmark: $(STAMP)
 	$(BIN)/python benchmarks/quarterly_run.py
 	$(BIN)/python benchmarks/province.py
 	$(BIN)/python benchmarks/plan_import.py
+	$(BIN)/python benchmarks/plan_import_hostile.py
 	$(BIN)/python benchmarks/word_draft.py
 	$(BIN)/python benchmarks/explore_latency.py
 	$(BIN)/python benchmarks/send_memory.py
