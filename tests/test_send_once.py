@@ -72,6 +72,7 @@ def sender(root: Path, recipients: Path, *extra: str) -> subprocess.Popen:
 EVERYONE = {"chutich@phuong.vn", "bqlda@phuong.vn", "vanphong@phuong.vn"}
 
 
+@pytest.mark.slow  # real processes and a slow server: about 15 s
 def test_two_concurrent_sends_never_send_a_message_twice(mini_env, slow_server):
     controller, handler = slow_server(1.5)
     people = mini_recipients(mini_env, controller.port)
@@ -88,6 +89,7 @@ def test_two_concurrent_sends_never_send_a_message_twice(mini_env, slow_server):
     assert Counter(handler.received) == Counter(EVERYONE)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGKILL])
 def test_a_send_killed_while_the_server_has_the_message_never_sends_it_again(mini_env, slow_server, capsys, sig):
     controller, handler = slow_server(4)
@@ -113,6 +115,7 @@ def test_a_send_killed_while_the_server_has_the_message_never_sends_it_again(min
     assert Counter(handler.received) == Counter(EVERYONE)  # settled as sent: nothing left to retry
 
 
+@pytest.mark.slow
 def test_unknown_retry_sends_it_again(mini_env, slow_server, capsys):
     controller, handler = slow_server(4)
     people = mini_recipients(mini_env, controller.port)
