@@ -214,13 +214,12 @@ def run_notebook(job: Job, folder: Path):  # noqa: ANN201 - an nbformat Notebook
     directory around the run, which breaks every other thread of a Dask worker) and no change to
     ``os.environ``; the kernel gets its folder and environment as arguments. The executed
     notebook records the repository-relative notebook and the period, not temporary paths.
-    Raises papermill's ``PapermillExecutionError`` for a failed cell, nbclient's
-    ``CellTimeoutError`` for a cell over ``job.timeout_s``.
+    A failed cell does not raise (see :func:`failure`); a cell over ``job.timeout_s`` raises
+    nbclient's ``CellTimeoutError``.
     """
     import nbformat
     from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NotebookExecutionManager
-    from papermill.execute import raise_for_execution_errors
     from papermill.parameterize import parameterize_notebook
     from traitlets.config import Config
 
@@ -245,16 +244,25 @@ def run_notebook(job: Job, folder: Path):  # noqa: ANN201 - an nbformat Notebook
     finally:
         manager.cleanup_pbar()
         manager.notebook_complete()
-    nb = manager.nb
-    raise_for_execution_errors(nb, None)
-    return nb
+    return manager.nb
+
+
+def failure(nb) -> str | None:  # noqa: ANN001 - an nbformat NotebookNode
+    """The first failed cell of an executed notebook, as the run reports it (papermill marks it in ``nb``)."""
+    from papermill.exceptions import PapermillExecutionError
+    from papermill.execute import raise_for_execution_errors
+
+    try:
+        raise_for_execution_errors(nb, None)
+    except PapermillExecutionError as exc:
+        return f"ô lệnh số {exc.exec_count}: {exc.ename}: {exc.evalue}"
+    return None
 
 
 def execute_job(job: Job) -> Outcome:
     """Run one notebook in a private folder and export it. Never raises for a notebook failure."""
     import nbformat
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
-    from papermill.exceptions import PapermillExecutionError
 
     from kehoach.reporting.export import render_html
     from kehoach.reporting.word import notebook_to_docx
@@ -268,11 +276,11 @@ def execute_job(job: Job) -> Outcome:
             (folder / "inputs" / name).write_bytes(data)
         try:
             nb = run_notebook(job, folder)
-            html = render_html(nb, job.title)
-            if job.docx:  # the Word draft, from the same section blocks as the HTML
-                docx = notebook_to_docx(nb, job.title)
-        except PapermillExecutionError as exc:
-            error = f"ô lệnh số {exc.exec_count}: {exc.ename}: {exc.evalue}"
+            error = failure(nb)
+            if error is None:
+                html = render_html(nb, job.title)
+                if job.docx:  # the Word draft, from the same section blocks as the HTML
+                    docx = notebook_to_docx(nb, job.title)
         except CellTimeoutError:
             error = (f"sổ tính chạy quá {job.timeout_s} giây (execution_timeout_s trong parameters/{job.parameters.get('period')}"
                      ".yaml); tăng giới hạn đó nếu số liệu lớn, hoặc tìm ô lệnh bị treo trong notebook đã chạy")
