@@ -52,13 +52,19 @@ EXPLORE_PORT ?= 8866
 explore: $(STAMP)
 	$(BIN)/kehoach explore --port $(EXPLORE_PORT)
 
+# Every script in benchmarks/ at full size (tests/test_readme.py checks the list, tests/test_benchmarks.py their --smoke size).
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/progress_load.py
 	$(BIN)/python benchmarks/evaluate_scale.py
-	$(BIN)/python benchmarks/quarterly_run.py --province
+	$(BIN)/python benchmarks/quarterly_run.py
+	$(BIN)/python benchmarks/province.py
 	$(BIN)/python benchmarks/plan_import.py
 	$(BIN)/python benchmarks/import_time.py
 	$(BIN)/python benchmarks/profile_notebooks.py
+	$(BIN)/python benchmarks/plan_import_hostile.py
+	$(BIN)/python benchmarks/word_draft.py
+	$(BIN)/python benchmarks/explore_latency.py
+	$(BIN)/python benchmarks/send_memory.py
 
 clean:
 	rm -rf $(VENV) reports/*/ .pytest_cache

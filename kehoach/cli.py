@@ -62,10 +62,10 @@ def _warn_outside_plan_year(plan, period, command: str) -> None:
         say(f"Lưu ý: kỳ {period} thuộc năm {period.year}, trước năm kế hoạch {plan.year}; "
             "số liệu kỳ này chỉ dùng để so sánh cùng kỳ.", err=True)
         return
-    after = {"template": "biểu mẫu này sẽ bị từ chối khi nhập",
+    after = {"template": "biểu mẫu cho kỳ này sẽ bị từ chối khi nhập",
              "status": "không có số liệu nào được nhận cho kỳ này"}[command]
-    say(f"Cảnh báo: kỳ {period} nằm ngoài năm kế hoạch {plan.year} (nhận các quý năm {plan.year} và "
-        f"năm {plan.year - 1} để so sánh); {after}. Kiểm tra lại --period.", err=True)
+    raise UsageError(f"Kỳ {period} nằm ngoài năm kế hoạch {plan.year} (nhận các quý năm {plan.year} và "
+                     f"năm {plan.year - 1} để so sánh); {after}. Kiểm tra lại --period.")
 
 
 def _plan(args: argparse.Namespace, period: str | None = None) -> Plan:
@@ -334,17 +334,10 @@ def _run(args: argparse.Namespace) -> int:
 
     if args.ward == "all":
         return _run_all(args)
-    if args.only_failed:
-        from kehoach.core.errors import RunError
-
-        raise RunError("--only-failed chỉ dùng cùng --ward all (chạy lại báo cáo bị lỗi của các xã, phường).")
-    if args.scheduler:
-        from kehoach.delivery.executors import open_executor
-
-        with open_executor(args.scheduler, args.jobs) as executor:
-            result = run_period(args.period, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward, executor=executor)
-        return _report_result(result)
-    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward)
+    result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward,
+                        scheduler=args.scheduler, only_failed=args.only_failed)
+    if result.skipped:
+        say(f"Không có báo cáo nào bị lỗi và số liệu không đổi từ lần chạy trước: giữ nguyên {result.folder}.")
     return _report_result(result)
 
 
@@ -354,19 +347,19 @@ def _run_all(args: argparse.Namespace) -> int:
     from kehoach.delivery.province import run_all_wards
 
     if not args.quiet:
-        print(f"Lập báo cáo của mọi xã, phường và báo cáo tỉnh; chạy trên {describe(args.scheduler, args.jobs)}.")
+        say(f"Lập báo cáo của mọi xã, phường và báo cáo tỉnh; chạy trên {describe(args.scheduler, args.jobs)}.")
     result = run_all_wards(args.period, jobs=args.jobs, scheduler=args.scheduler, only_failed=args.only_failed,
                            show_progress=not args.quiet, as_of=args.as_of)
     for ward, error in result.errors.items():
-        print(f"  ✗ {ward}: {error}", file=sys.stderr)
+        say(f"  ✗ {ward}: {error}", err=True)
     for ward, r in result.failed:
-        print(f"  ✗ {ward}: {r.title} LỖI ở {r.error}; notebook đã chạy: {result.folder / ward / r.executed}", file=sys.stderr)
+        say(f"  ✗ {ward}: {r.title} LỖI ở {r.error}; notebook đã chạy: {result.folder / ward / r.executed}", err=True)
     done = sum(1 for rs in result.communes.values() for r in rs if r.outcome == "ok")
-    print(f"{len(result.communes)} xã, phường đã lập báo cáo ({done} báo cáo thành công), {len(result.skipped)} giữ nguyên; "
-          f"{result.executed} lượt chạy sổ tính.")
+    say(f"{len(result.communes)} xã, phường đã lập báo cáo ({done} báo cáo thành công), {len(result.skipped)} giữ nguyên; "
+        f"{result.executed} lượt chạy sổ tính.")
     if result.province is not None and result.province.outcome == "ok":
-        print(f"Báo cáo tỉnh: {result.folder / 'tinh' / result.province.html}")
-    print(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
+        say(f"Báo cáo tỉnh: {result.folder / 'tinh' / result.province.html}")
+    say(f"Báo cáo kỳ {result.period}: {result.folder / 'index.html'}")
     return _exit_status(len(result.failed) + len(result.errors), "báo cáo bị lỗi; chạy lại bằng --only-failed sau khi sửa.")
 
 
@@ -392,12 +385,14 @@ def _exit_status(failed: int, message: str) -> int:
 def _send(args: argparse.Namespace) -> int:
     from kehoach.delivery.mail import send_period
 
-    result = send_period(args.period, dry_run=args.dry_run, as_zip=args.zip, resend=args.resend, settings_file=args.recipients,
-                         ward=args.ward)
+    result = send_period(args.period, dry_run=args.dry_run, as_zip=args.zip, resend=args.resend,
+                         settings_file=_inside_workspace(args.recipients, "--recipients"), ward=args.ward, unknown=args.unknown)
     for item in result.items:
         files = ", ".join(p.name for p in item.attachments)
         if item.outcome == "failed":
             say(f"  ✗ {item.recipient.email}: {item.error}", err=True)
+        elif item.outcome == "unknown":
+            say(f"  ? {item.recipient.email}: không rõ đã gửi tới chưa ({item.error})", err=True)
         else:
             label = {"sent": "đã gửi", "skipped": "đã gửi trước đây, bỏ qua", "written": "đã ghi .eml"}[item.outcome]
             say(f"  {'✓' if item.outcome != 'skipped' else '·'} {item.recipient.email}: {label} ({files})")
@@ -405,7 +400,31 @@ def _send(args: argparse.Namespace) -> int:
         say(warning, err=True)
     if result.outbox:
         say(f"Thư chưa gửi, xem tại: {result.outbox}")
-    return _exit_status(len(result.failed), "thư gửi không thành công; chạy lại lệnh để gửi các thư còn lại.")
+    return _exit_status(len(result.failed), "thư chưa gửi được hoặc không rõ đã tới chưa; xem các dòng ✗ và ? ở trên.")
+
+
+def _inside_workspace(path: Path | None, option: str) -> Path | None:
+    """A path option that names part of the workspace: refused when it resolves outside it."""
+    from kehoach.core import config
+
+    if path is None:
+        return None
+    root = config.project_root().resolve()
+    full = (path if path.is_absolute() else Path.cwd() / path).resolve()
+    if not full.is_relative_to(root):
+        raise UsageError(f"{option} {path}: phải là một tệp trong không gian làm việc {root} (ví dụ parameters/recipients.yaml).")
+    return full
+
+
+def _ward_arg(text: str) -> str:
+    """``--ward``: a ward code (letters, digits, hyphens) or ``all``; never a path such as ``../2026-Q3``."""
+    from kehoach.delivery.mail import WARD_CODE
+
+    text = text.strip()
+    if text != "all" and not WARD_CODE.fullmatch(text):
+        raise argparse.ArgumentTypeError(f"“{text}” không phải mã địa bàn (chữ thường không dấu, số, dấu gạch ngang, "
+                                         "ví dụ phan-dinh-phung; xem `kehoach plan list`)")
+    return text
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -450,7 +469,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"kehoach {__version__}")
     parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
     parser.add_argument("--plan", type=Path, default=None, help="plan YAML file (default: the one fitting --ward/--year in data/plan/)")
-    parser.add_argument("--ward", default=None, help="ward code, e.g. phan-dinh-phung (needed when data/plan/ holds several wards)")
+    parser.add_argument("--ward", type=_ward_arg, default=None, help="ward code, e.g. phan-dinh-phung (needed when data/plan/ holds several wards)")
     parser.add_argument("--year", type=int, default=None, help="plan year (needed when a ward has several years' plans)")
     parser.add_argument("--root", type=Path, default=None,
                         help="the workspace (data/, parameters/, reports/); default $KEHOACH_ROOT or the project folder")
@@ -509,9 +528,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--scheduler", default=None, metavar="ADDRESS",
                      help="run the notebooks on a Dask cluster: tcp://HOST:PORT, or 'local' for a LocalCluster of --jobs workers")
     run.add_argument("--only-failed", action="store_true",
-                     help="with --ward all: re-run only the commune reports that failed in the previous run")
+                     help="re-run only the reports that failed in the previous run (all of them when the data changed since)")
     run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--as-of", default=None, metavar="DATE",
+    run.add_argument("--as-of", type=_date_arg, default=None, metavar="DATE",
                      help="rebuild the period as it stood at the end of DATE (YYYY-MM-DD); default: now")
     run.set_defaults(func=_run)
 
@@ -521,12 +540,15 @@ def build_parser() -> argparse.ArgumentParser:
     send.add_argument("--zip", action="store_true", help="attach the reports as one .zip (some mail systems block .html)")
     send.add_argument("--resend", action="store_true", help="send again messages already in the send log")
     send.add_argument("--recipients", type=Path, default=None, help="recipients file (default: parameters/recipients.yaml)")
+    send.add_argument("--unknown", choices=["sent", "retry"], default=None,
+                      help="settle messages a stopped send left with an unknown fate: 'sent' records them as delivered, "
+                           "'retry' sends them again")
     send.set_defaults(func=_send)
 
     report = sub.add_parser("report", help="the main job: build the illustrative data if needed and run the quarterly reports")
     report.add_argument("--period", default="data-latest", help=periods)
     report.add_argument("--jobs", type=int, default=None)
-    report.add_argument("--as-of", default=None, metavar="DATE", help="data cut-off date (YYYY-MM-DD); default: now")
+    report.add_argument("--as-of", type=_date_arg, default=None, metavar="DATE", help="data cut-off date (YYYY-MM-DD); default: now")
     report.set_defaults(func=_report)
 
     explore = sub.add_parser("explore", help="serve the explorer to leaders as a web app (Voilà), on this machine by default")
@@ -547,7 +569,7 @@ def _plan_options_everywhere(sub: argparse._SubParsersAction) -> None:
         nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
         targets = [command] + [p for action in nested for p in action.choices.values()]
         for target in targets:
-            for flag, kind in (("--ward", str), ("--year", int)):
+            for flag, kind in (("--ward", _ward_arg), ("--year", int)):
                 if flag not in target._option_string_actions:
                     target.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
@@ -634,17 +656,29 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("Đã dừng theo yêu cầu; dữ liệu đã lưu không bị thay đổi.", err=True)
         return 130
+    except BrokenPipeError:  # `kehoach ... | head`: the reader has gone; nothing more to say
+        _quiet_stdout()
+        return 141
     except OSError as exc:
         where = _details(args, argv)
         say(f"Lỗi: {_os_message(exc)}{where}", err=True)
         return 1
     except Exception as exc:  # noqa: BLE001 - the one top-level handler: no traceback reaches the user
         where = _details(args, argv)
-        say(f"Lỗi không mong đợi ({type(exc).__name__}: {_field(exc)}). Dữ liệu đã lưu không bị thay đổi.{where}", err=True)
+        say(f"Lỗi không mong đợi ({type(exc).__name__}: {_field(exc)}). Dữ liệu đã lưu không bị thay đổi. Chạy lại lệnh; "
+            f"nếu vẫn lỗi, gửi tệp nhật ký dưới đây cho người quản trị kehoach kèm lệnh đã chạy.{where}", err=True)
         return 1
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that the interpreter's final flush does not complain about the closed pipe."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError):  # pragma: no cover - stdout is not a real file (pytest's capture)
+        pass
 
 
 class _EscapingFormatter(logging.Formatter):

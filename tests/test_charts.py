@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import re
 import socket
@@ -10,10 +9,9 @@ import socket
 import pytest
 
 from kehoach.analysis import charts
-from kehoach.analysis.completeness import completeness
-from kehoach.analysis.evaluation import STATUSES, evaluate, scorecard
+from kehoach.analysis.evaluation import STATUSES, evaluate
 from kehoach.core.labels import PALETTE, SYMBOLS
-from kehoach.data.store import ProgressStore, load_progress
+from kehoach.data.store import load_progress
 from tests.conftest import PROJECT
 
 STORE = PROJECT / "data" / "progress"
@@ -23,13 +21,11 @@ STORE = PROJECT / "data" / "progress"
 def built(plan):
     progress = load_progress(root=STORE)
     evaluated = evaluate(plan, progress, "2026-Q3")
-    card = scorecard(evaluated, completeness(plan, ProgressStore(STORE).read(), "2026-Q3", dt.date(2026, 10, 5)))
     return {
         "Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026": charts.status_overview(evaluated),
         "Nhóm Kinh tế: thực hiện, kế hoạch và ước cả năm – 9 tháng năm 2026": charts.bullet(evaluated, "KT"),
         "(1) Thu ngân sách nhà nước trên địa bàn": charts.trend(progress, plan.indicators.iloc[0], 2026),
         "Đánh giá từng chỉ tiêu theo quý, năm 2026": charts.heatmap(evaluate(plan, progress, ["2026-Q1", "2026-Q2", "2026-Q3"])),
-        "Kết quả theo đơn vị chủ trì": charts.unit_scorecard(card),
     }
 
 
@@ -99,7 +95,7 @@ def test_drawing_library_matches_altairs_vega_lite():
 
 
 def test_drawing_cache_reuses_identical_charts(built, tmp_path, monkeypatch):
-    spec = built["Kết quả theo đơn vị chủ trì"]
+    spec = built["Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"]
     first = charts.draw_svg(spec, tmp_path)
     assert [p.name for p in tmp_path.glob("*.svg")] == [f"{charts.spec_key(spec)}.svg"]
     import vl_convert

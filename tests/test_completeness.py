@@ -6,7 +6,7 @@ import pandas as pd
 
 from kehoach.analysis.completeness import completeness, due_mask
 from kehoach.data.forms import ACTUAL
-from kehoach.data.store import ProgressStore, load_progress
+from kehoach.data.store import ProgressStore
 from kehoach.data.submission import import_file
 from tests.helpers import NOW, TODAY, make_form
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 
 from kehoach.cli import main
-from kehoach.core.errors import RunError
+from kehoach.core.errors import RunError, UsageError
 from kehoach.delivery import executors
 from tests.conftest import PROJECT
 
@@ -25,10 +25,39 @@ def test_no_scheduler_is_a_local_process_pool_capped_by_the_tasks():
         assert list(ex.map(_square, [1, 2, 3])) == [1, 4, 9]
 
 
-def test_a_bad_address_is_refused_in_vietnamese():
-    with pytest.raises(RunError, match="ghi dạng tcp://MÁY:CỔNG"):
-        with executors.open_executor("10.0.0.5:8786"):
+@pytest.mark.parametrize("address", ["10.0.0.5:8786", "tcp://", "tcp://:::", "tcp://host:99999", "tcp://a b:1", "http://h:8786"])
+def test_a_bad_address_is_refused_in_vietnamese(address):
+    with pytest.raises(UsageError, match="ghi dạng tcp://MÁY:CỔNG"):
+        with executors.open_executor(address):
             pass
+
+
+def test_a_port_that_is_not_dask_gets_one_line_within_ten_seconds(workbench, capsys):
+    """Something listens there (an HTTP server, say) but never speaks Dask's protocol."""
+    import threading
+    import time
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen()
+    accepted = []
+    threading.Thread(target=lambda: accepted.append(server.accept()), daemon=True).start()
+    port = server.getsockname()[1]
+    shutil.copytree(PROJECT / "data" / "progress", workbench / "data" / "progress")
+    started = time.monotonic()
+    try:
+        code = main(["run", "--period", "2026-Q3", "--scheduler", f"tcp://127.0.0.1:{port}", "-q"])
+    finally:
+        server.close()
+    err = capsys.readouterr().err
+    assert code == 1 and time.monotonic() - started < 10
+    assert err.count("\n") == 1 and err.startswith(f"Lỗi: Không kết nối được bộ điều phối Dask tcp://127.0.0.1:{port} trong")
+
+
+def test_a_malformed_scheduler_is_a_usage_error_on_the_command_line(workbench, capsys):
+    shutil.copytree(PROJECT / "data" / "progress", workbench / "data" / "progress")
+    assert main(["run", "--period", "2026-Q3", "--scheduler", "tcp://:::"]) == 2
+    assert capsys.readouterr().err.startswith("Lỗi: Địa chỉ bộ điều phối 'tcp://:::' không hợp lệ")
 
 
 def test_an_unreachable_scheduler_says_what_to_check(monkeypatch):
@@ -52,11 +81,6 @@ def test_describe():
     assert executors.describe(None, 2) == "máy này, 2 tiến trình"
     assert executors.describe("local", 3) == "cụm Dask cục bộ, 3 worker"
     assert executors.describe("tcp://h:8786", None) == "cụm Dask tcp://h:8786"
-
-
-def test_only_failed_needs_ward_all(workbench, capsys):
-    assert main(["run", "--period", "2026-Q3", "--only-failed"]) == RunError.exit_code
-    assert "--only-failed chỉ dùng cùng --ward all" in capsys.readouterr().err
 
 
 def test_a_one_ward_run_never_imports_dask():

@@ -210,7 +210,8 @@ def test_escape_codes_in_notes_and_names_are_shown_escaped(wb, tmp_path, capsys)
     out = capsys.readouterr().out
     assert "\x1b" not in out and "\x07" not in out and "\u202e" not in out
     assert "esc\\x1b[31m.csv: đã nhập 1 số liệu chỉ tiêu" in out
-    assert "— \\x1b[2J\\x1b]0;pwned\\x07 xoá\\u202emàn" in out
+    assert "— [2J]0;pwned xoámàn" in out  # the note's controls were stripped at the import (and said so)
+    assert "đã bỏ 4 ký tự điều khiển" in out
 
 
 # -- 12: zip and XML bombs, answered within 5 s and 300 MB -------------------------------------------------------
@@ -446,8 +447,9 @@ def test_unexpected_error_goes_to_the_log_and_shows_with_v(wb, capsys, monkeypat
     monkeypatch.setattr(cli, "_plan_show", boom)
     assert main(["plan", "show"]) == 1
     err = capsys.readouterr().err
-    assert err == (f"Lỗi: Lỗi không mong đợi (ZeroDivisionError: chia cho 0). Dữ liệu đã lưu không bị thay đổi. "
-                   f"Chi tiết kỹ thuật ghi tại {log}; chạy lại với -v để xem.\n").replace("Lỗi: Lỗi", "Lỗi")
+    assert err == (f"Lỗi không mong đợi (ZeroDivisionError: chia cho 0). Dữ liệu đã lưu không bị thay đổi. Chạy lại lệnh; "
+                   "nếu vẫn lỗi, gửi tệp nhật ký dưới đây cho người quản trị kehoach kèm lệnh đã chạy. "
+                   f"Chi tiết kỹ thuật ghi tại {log}; chạy lại với -v để xem.\n")
     assert "Traceback (most recent call last)" in log.read_text(encoding="utf-8") and "ZeroDivisionError" in log.read_text(encoding="utf-8")
     assert main(["-v", "plan", "show"]) == 1
     assert "Traceback (most recent call last)" in capsys.readouterr().err
@@ -492,19 +494,20 @@ def test_formula_without_saved_result(wb, tmp_path, capsys):
             "mở tệp bằng Excel hoặc LibreOffice, lưu lại rồi gửi, hoặc gõ thẳng giá trị vào ô")
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["status", "--period", "1999-Q1"], "Cảnh báo: kỳ 1999-Q1 nằm ngoài năm kế hoạch 2026 (nhận các quý năm 2026 và năm 2025 "
-                                         "để so sánh); không có số liệu nào được nhận cho kỳ này. Kiểm tra lại --period.\n"),
-    (["template", "--unit", "KTHT", "--period", "2024-Q1"], "Cảnh báo: kỳ 2024-Q1 nằm ngoài năm kế hoạch 2026 (nhận các quý "
-                                                             "năm 2026 và năm 2025 để so sánh); biểu mẫu này sẽ bị từ chối khi nhập. "
-                                                             "Kiểm tra lại --period.\n"),
-    (["template", "--unit", "KTHT", "--period", "2025-Q3"], "Lưu ý: kỳ 2025-Q3 thuộc năm 2025, trước năm kế hoạch 2026; "
-                                                             "số liệu kỳ này chỉ dùng để so sánh cùng kỳ.\n"),
+@pytest.mark.parametrize("argv, code, expected", [
+    (["status", "--period", "1999-Q1"], 2, "Lỗi: Kỳ 1999-Q1 nằm ngoài năm kế hoạch 2026 (nhận các quý năm 2026 và năm 2025 "
+                                            "để so sánh); không có số liệu nào được nhận cho kỳ này. Kiểm tra lại --period.\n"),
+    (["template", "--unit", "KTHT", "--period", "2024-Q1"], 2, "Lỗi: Kỳ 2024-Q1 nằm ngoài năm kế hoạch 2026 (nhận các quý "
+                                                                "năm 2026 và năm 2025 để so sánh); biểu mẫu cho kỳ này sẽ bị từ "
+                                                                "chối khi nhập. Kiểm tra lại --period.\n"),
+    (["template", "--unit", "KTHT", "--period", "2025-Q3"], 0, "Lưu ý: kỳ 2025-Q3 thuộc năm 2025, trước năm kế hoạch 2026; "
+                                                                "số liệu kỳ này chỉ dùng để so sánh cùng kỳ.\n"),
 ])
-def test_periods_outside_the_plan_year_are_warned(wb, capsys, monkeypatch, tmp_path, argv, expected):
+def test_periods_outside_the_plan_year_are_refused(wb, capsys, monkeypatch, tmp_path, argv, code, expected):
     monkeypatch.chdir(tmp_path)
-    assert main(argv) == 0
+    assert main(argv) == code
     assert capsys.readouterr().err == expected
+    assert list(tmp_path.glob("*.xlsx")) == ([] if code else [tmp_path / "bieu-bao-cao_KTHT_2025-Q3.xlsx"])
 
 
 def test_outliers_need_confirmation(wb, tmp_path, capsys):
@@ -586,3 +589,29 @@ def test_a_huge_file_is_refused_before_it_is_read(wb, tmp_path, capsys):
     with path.open("wb") as handle:  # sparse: 30 MB that take no disk
         handle.truncate(30 * 1024 * 1024)
     refused(wb, capsys, ["import", str(path)], f"{path}: tệp quá lớn (30 MB, tối đa 20 MB), không phải một báo cáo của đơn vị")
+
+
+@pytest.mark.parametrize("text", ["=1+1", " =1+1", "\n=1+1", "\t=1", "\r=1", "＝1+1", "＋1", "－1", "＠SUM(A1)", "@A1", "-2+3"])
+def test_every_formula_form_is_escaped_in_one_place(text, tmp_path):
+    import pandas as pd
+
+    from kehoach.core.sheets import formula_like, write_csv
+
+    assert formula_like(text)
+    csv = write_csv(pd.DataFrame({"Ghi chú": [text]}), tmp_path / "x.csv").read_text(encoding="utf-8-sig")
+    assert csv.split("\n", 1)[1].lstrip('"').startswith("'")
+
+
+def test_no_writer_writes_a_cell_around_the_escaping_function():
+    """Every spreadsheet writer outside the explorer goes through kehoach.core.sheets (ws.cell(..., value=) or
+    ws["A1"] = or ws.append bypass it)."""
+    import re
+
+    offenders = []
+    for path in (PROJECT / "kehoach").rglob("*.py"):
+        if path.parts[-2] in ("explore",) or path.name == "sheets.py":
+            continue
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if re.search(r"\b(ws|ts)\[[^]]+\]\s*=[^=]|\.cell\([^)]*value=|\b(ws|meta|sheet|ts)\.append\(", line):
+                offenders.append(f"{path.name}:{number}: {line.strip()}")
+    assert offenders == []

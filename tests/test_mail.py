@@ -132,8 +132,12 @@ def test_rerun_sends_only_what_was_not_sent(mail_env, smtp_server):
     send_period("2026-Q3", settings_file=settings)
     again = send_period("2026-Q3", settings_file=settings)
     assert [i.outcome for i in again.items] == ["skipped"] * 3 and len(handler.messages) == 3
-    log = send_log_path(Period.parse("2026-Q3")).read_text(encoding="utf-8")
-    assert log.count("@phuong.vn>") == 3 and "chutich@phuong.vn" in log
+    import csv
+
+    with send_log_path(Period.parse("2026-Q3")).open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [r["state"] for r in rows] == ["sending", "sent"] * 3  # written before and after each message
+    assert {r["recipient"] for r in rows} == {"chutich@phuong.vn", "bqlda@phuong.vn", "vanphong@phuong.vn"}
     forced = send_period("2026-Q3", settings_file=settings, resend=True)
     assert [i.outcome for i in forced.items] == ["sent"] * 3 and len(handler.messages) == 6
 
@@ -349,8 +353,8 @@ def test_allowed_plaintext_auth_warns_on_every_send(mini_env, capsys):
 
 @pytest.mark.parametrize("smtp, expected", [
     ({"password": "mk-bi-mat-123"}, "không được ghi mật khẩu trong tệp người nhận (khóa “password”)"),
-    ({"port": "mk-bi-mat-123"}, "tệp người nhận không hợp lệ: smtp.port: Input should be a valid integer"),
-    ({"user": ["mk-bi-mat-123"]}, "tệp người nhận không hợp lệ: smtp.user: Input should be a valid string"),
+    ({"port": "mk-bi-mat-123"}, "tệp người nhận không hợp lệ: smtp.port: phải là số nguyên"),
+    ({"user": ["mk-bi-mat-123"]}, "tệp người nhận không hợp lệ: smtp.user: phải là chữ (đặt trong dấu nháy)"),
 ])
 def test_no_secret_is_ever_echoed(mini_env, capsys, smtp, expected):
     settings = mini_recipients(mini_env, 25, smtp)

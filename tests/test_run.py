@@ -105,9 +105,11 @@ def test_index_and_manifest(runs):
         assert f'href="{r.html}"' in index
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["period"] == "2026-Q3" and manifest["parameters"]["deadline"] == "2026-10-05"
-    assert set(manifest["inputs_sha256"]) >= {"data/plan/phan-dinh-phung-2026.yaml", "data/progress/phan-dinh-phung/2026/records.csv",
-                                              "parameters/2026-Q3.yaml", "notebooks/overview.ipynb"}
+    assert set(manifest["inputs_sha256"]) >= {"data/plan/phan-dinh-phung-2026.yaml", "parameters/2026-Q3.yaml",
+                                              "notebooks/overview.ipynb"}
     assert all(len(v) == 64 for v in manifest["inputs_sha256"].values())
+    assert manifest["schema_version"] == 2 and manifest["scope"] == "ward"
+    assert set(manifest["records_sha256"]) == {"phan-dinh-phung/2026"}  # from the snapshot the inputs were read in
     first = manifest["notebooks"][0]
     assert first["outcome"] == "ok" and first["duration_s"] > 0 and first["started"] <= first["finished"]
     assert manifest["illustrative_data"] is True and manifest["kehoach_version"]
@@ -118,6 +120,9 @@ def test_executed_notebooks_keep_their_parameters(runs):
     nb = nbformat.read(root / "reports" / "2026-Q2" / "notebooks" / "unit-KTHT.ipynb", as_version=4)
     injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
     assert 'period = "2026-Q2"' in injected.source and 'unit = "KTHT"' in injected.source
+    recorded = nb.metadata.papermill  # the repository's notebook and the period, not a worker's temporary paths
+    assert recorded["notebook"] == "notebooks/unit.ipynb" and recorded["period"] == "2026-Q2"
+    assert "input_path" not in recorded and "output_path" not in recorded
 
 
 def test_failure_is_isolated_and_leaves_no_partial_output(runs, tmp_path, monkeypatch, capsys):
@@ -148,10 +153,11 @@ def test_cli_exit_code_and_message_on_failure(runs, tmp_path, monkeypatch, capsy
     root, _ = runs
     monkeypatch.setenv("KEHOACH_ROOT", str(root))
     monkeypatch.setattr(run_module, "plan_jobs", lambda *a, **k: [run_module.Job(
-        "overview", "Báo cáo hỏng", "x.html", "nope.ipynb", b"not a notebook", {}, {})])
+        name="overview", title="Báo cáo hỏng", html_name="x.html", notebook_name="notebooks/nope.ipynb",
+        notebook=b"not a notebook", parameters={}, inputs={})])
     assert main(["run", "--period", "2026-Q1", "-q"]) == 1
     err = capsys.readouterr().err
-    assert "✗ Báo cáo hỏng (nope.ipynb) LỖI" in err
+    assert "✗ Báo cáo hỏng (notebooks/nope.ipynb) LỖI" in err
 
 
 def test_second_run_refused_while_one_is_going(runs, monkeypatch):

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from kehoach.core.errors import StoreError
-from kehoach.data.store import COLUMNS, NOTE_MAX_CHARS, ProgressStore, _to_csv, history, latest, load_progress
+from kehoach.data.store import COLUMNS, NOTE_MAX_CHARS, ProgressStore, history, latest, load_progress
 
 UTC = dt.timezone.utc
 

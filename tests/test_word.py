@@ -18,7 +18,6 @@ import nbformat
 import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
-from docx.shared import Mm
 
 from kehoach.core.errors import KehoachError
 from kehoach.reporting import context, sections, word

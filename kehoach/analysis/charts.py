@@ -318,32 +318,6 @@ def _quarter_axis_label(period: str) -> str:
     return f"{QUARTER_NAMES[p.quarter]}/{p.year}"
 
 
-def unit_scorecard(card: pd.DataFrame) -> dict[str, Any]:
-    """For each responsible unit: indicators by status, and whether it reported on time and in full."""
-    import altair as alt
-
-    long = card.melt(id_vars=["unit_code", "unit_name"], value_vars=STATUSES, var_name="status", value_name="count")
-    long = _with_status(long[long["count"] > 0])
-    long["tag"] = long["symbol"] + " " + long["count"].astype(str)
-    long["text_color"] = long["status"].map(TEXT_ON)
-    units = card["unit_name"].tolist()
-    y = alt.Y("unit_name:N", sort=units, title=None, scale=alt.Scale(domain=units), axis=alt.Axis(labelLimit=300))
-    base = alt.Chart(long).encode(y=y, x=alt.X("count:Q", stack="zero", title="Số chỉ tiêu", axis=alt.Axis(format="d")),
-                                  order=alt.Order("status_order:Q"))
-    bars = alt.layer(
-        base.mark_bar(stroke="white").encode(color=_status_color(), tooltip=[alt.Tooltip("legend:N", title="Đánh giá"),
-                                                                             alt.Tooltip("count:Q", title="Số chỉ tiêu")]),
-        base.mark_text(align="right", dx=-4, fontSize=11).encode(text="tag:N", color=alt.Color("text_color:N", scale=None, legend=None)),
-    ).properties(width=460, height=alt.Step(26))
-    info = card.assign(report=[f"{t} · {s}/{d} chỉ tiêu" for t, s, d in zip(card["timeliness_label"], card["submitted"], card["due"])])
-    side = alt.Chart(info).mark_text(align="left", fontSize=12).encode(
-        y=alt.Y("unit_name:N", sort=units, scale=alt.Scale(domain=units), axis=None), x=alt.value(0),
-        text="report:N").properties(
-        width=190, height=alt.Step(26), title=alt.Title("Báo cáo kỳ này", fontSize=12))
-    chart = alt.hconcat(bars, side, spacing=10).properties(title="Kết quả theo đơn vị chủ trì")
-    return _finish(chart)
-
-
 def _empty(message: str) -> dict[str, Any]:
     import altair as alt
 

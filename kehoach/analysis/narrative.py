@@ -65,8 +65,6 @@ TEMPLATES: dict[str, str] = {
     "late": "{unit} gửi báo cáo chậm {days} ngày (ngày {date}){missing}.",
     "not_submitted": "{unit} chưa gửi báo cáo {period} (hạn {deadline}).",
     "no_due": "{unit} không có chỉ tiêu đến kỳ báo cáo.",
-    "tasks": "Về nhiệm vụ, giải pháp chủ yếu (phần II của Kế hoạch), trong {total} nhiệm vụ: {parts}.",
-    "task_part": "{n} nhiệm vụ {label}{items}",
     # what comes next
     "action": "({number}) {label}: {quarter} cần tăng thêm {needed} để cả năm đạt {target}{last_year}.",
     "action_level_q4": "({number}) {label}: {quarter} cần nâng từ {value} lên {needed} để đạt kế hoạch năm{last_year}.",
@@ -339,10 +337,6 @@ def group_paragraph(evaluated: pd.DataFrame, group: str) -> str:
     return TEMPLATES["group"].format(name=name, total=len(rows), counts=count_phrase(rows))
 
 
-def group_paragraphs(evaluated: pd.DataFrame) -> dict[str, str]:
-    return {g: group_paragraph(evaluated, g) for g in pd.unique(evaluated["group"])}
-
-
 def _what_missing(missing: list) -> str:
     numbers = ", ".join(f"({m})" for m in missing)
     return f"chỉ tiêu {numbers}" if len(missing) == 1 else f"các chỉ tiêu {numbers}"
@@ -375,18 +369,6 @@ def completeness_text(table: pd.DataFrame) -> str:
     return " ".join(unit_reporting_sentence(r, period) for r in rows)
 
 
-def tasks_text(tasks: pd.DataFrame) -> str:
-    """Section II tasks by status, naming the tasks outside "in progress"."""
-    if tasks.empty:
-        return ""
-    parts = []
-    for status, label in TASK_ORDER.items():
-        rows = tasks[tasks["status"] == status]
-        if rows.empty:
-            continue
-        items = "" if status == "in_progress" else " (" + "; ".join(f"{r['id']} {r['title']}" for r in rows.to_dict("records")) + ")"
-        parts.append(TEMPLATES["task_part"].format(n=len(rows), label=label, items=items))
-    return TEMPLATES["tasks"].format(total=len(tasks), parts="; ".join(parts))
 
 
 def unit_actions(paced: pd.DataFrame) -> list[str]:

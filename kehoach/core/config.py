@@ -37,11 +37,6 @@ def progress_dir() -> Path:
     return data_dir() / "progress"
 
 
-def inbox_dir() -> Path:
-    """Where submitted forms wait before import (the illustrative forms live here)."""
-    return data_dir() / "inbox"
-
-
 def parameters_dir() -> Path:
     return project_root() / "parameters"
 

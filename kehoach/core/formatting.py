@@ -37,6 +37,23 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+#: Characters text from data never keeps: C0 controls but tab, line feed and carriage return (NUL, vertical
+#: tab, ESC …), DEL and the C1 controls, the bidirectional marks, embeddings, overrides and isolates.
+CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def strip_controls(text: str) -> tuple[str, int]:
+    """``text`` without :data:`CONTROL_CHARACTERS` (the line and paragraph separators become line breaks).
+
+    Returns the text and how many characters were removed. Such characters are invisible or
+    reorder what is shown (U+202E), break XML (a vertical tab fails a Word draft) and drive
+    terminals (ESC): the import strips them from a unit's words and says so.
+    """
+    cleaned = CONTROL_CHARACTERS.sub("", text)
+    removed = len(text) - len(cleaned)
+    return cleaned.replace("\u2028", "\n").replace("\u2029", "\n"), removed
+
+
 def fmt_number(value: object, decimals: int | None = None) -> str:
     """Format a number the Vietnamese way: 869.532; 0,02; 1.234.567,9. Never raises.
 

@@ -31,6 +31,8 @@ class PeriodParameters(BaseModel):
     report_date: dt.date | None = None  # empty: "ngày … tháng … năm", left for the date of signing
     deadline: dt.date
     behind_threshold: float = Field(default=0.8, gt=0, le=1)
+    #: The longest one cell of a report notebook may run, in seconds; a longer one fails that report, named.
+    execution_timeout_s: int = Field(default=600, gt=0, le=86400)
     # The document (Nghị định 30/2020): number, recipients, who signs. Empty values are left blank to fill in.
     document_number: str = ""
     recipients: list[str] = Field(default_factory=lambda: list(DEFAULT_RECIPIENTS))
@@ -85,12 +87,40 @@ def load_parameters(period: str | Period, directory: Path | None = None, require
     return params
 
 
+#: Vietnamese for pydantic's error types (its own messages are English).
+_REASONS = {
+    "missing": "thiếu trường này", "extra_forbidden": "trường không được phép",
+    "int_parsing": "phải là số nguyên", "int_type": "phải là số nguyên", "int_from_float": "phải là số nguyên",
+    "float_parsing": "phải là số", "float_type": "phải là số", "bool_parsing": "phải là true hoặc false",
+    "bool_type": "phải là true hoặc false", "string_type": "phải là chữ (đặt trong dấu nháy)",
+    "date_parsing": "phải là ngày dạng NĂM-THÁNG-NGÀY (ví dụ 2026-10-05)", "date_type": "phải là ngày dạng NĂM-THÁNG-NGÀY",
+    "date_from_datetime_parsing": "phải là ngày dạng NĂM-THÁNG-NGÀY", "datetime_parsing": "phải là thời điểm dạng ISO 8601",
+    "list_type": "phải là một danh sách (các dòng bắt đầu bằng “- ”)", "dict_type": "phải là một bảng (các dòng “khóa: giá trị”)",
+    "model_type": "phải là một bảng (các dòng “khóa: giá trị”)", "string_pattern_mismatch": "không đúng dạng quy định",
+    "string_too_long": "quá dài", "string_too_short": "quá ngắn", "too_long": "có quá nhiều mục", "too_short": "có quá ít mục",
+    "greater_than": "phải lớn hơn {gt}", "greater_than_equal": "phải từ {ge} trở lên", "less_than": "phải nhỏ hơn {lt}",
+    "less_than_equal": "phải không quá {le}", "literal_error": "phải là một trong: {expected}", "enum": "phải là một trong: {expected}",
+    "frozen_instance": "không được sửa", "union_tag_invalid": "loại không hợp lệ",
+}
+
+
+def reason(error: dict) -> str:
+    """One pydantic error's reason in Vietnamese; a validator's own message (already Vietnamese) as written."""
+    if error["type"] in ("value_error", "assertion_error"):
+        return error["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
+    text = _REASONS.get(error["type"])
+    if text is None:
+        return f"giá trị không hợp lệ (lỗi kiểu {error['type']})"
+    try:
+        return text.format(**{k: v for k, v in (error.get("ctx") or {}).items()})
+    except (KeyError, IndexError):
+        return text.split(" {")[0]
+
+
 def validation_summary(exc: ValidationError) -> str:
-    """Pydantic errors as "field: reason", without the offending values (a value may be a secret)."""
+    """Pydantic errors as "field: reason" in Vietnamese, without the offending values (a value may be a secret)."""
     parts = []
     for error in exc.errors(include_input=False, include_url=False):
         where = ".".join(str(p) for p in error["loc"]) or "(tệp)"
-        reason = {"missing": "thiếu trường này", "extra_forbidden": "trường không được phép"}.get(
-            error["type"], error["msg"].removeprefix("Value error, "))
-        parts.append(f"{where}: {reason}")
+        parts.append(f"{where}: {reason(error)}")
     return "; ".join(parts)

@@ -1,8 +1,11 @@
 """Spreadsheet output that never turns text into a live formula (CSV/formula injection).
 
 Excel, LibreOffice and Google Sheets evaluate a cell that begins with ``=``, ``+``, ``-`` or
-``@`` (and, on import, a tab or carriage return before those). Text from data — a unit's
-note, a file name — must stay text in every spreadsheet the workbench writes:
+``@`` (also their full-width forms, and after leading spaces, tabs or line breaks, which some
+importers trim), and a CSV cell that begins with a tab or a carriage return. Text from data —
+a unit's note, a file name, a name in the plan — must stay text in every spreadsheet the
+workbench writes (the forms, the explorer's exports, ``kehoach export``); this module is the
+one place that decides:
 
 * in ``.xlsx``, :func:`text_cell` stores such text as a string cell with Excel's quote
   prefix (what Excel itself does when one types ``'=...``): shown as written, never evaluated;
@@ -18,22 +21,27 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover
     import pandas as pd
 
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LEADING = " \t\r\n\u00a0\u3000"
 
 
 def formula_like(value: object) -> bool:
     """True for text a spreadsheet would read as a formula."""
-    return isinstance(value, str) and value.startswith(FORMULA_TRIGGERS)
+    return isinstance(value, str) and (value.startswith(FORMULA_TRIGGERS) or value.lstrip(_LEADING).startswith(FORMULA_TRIGGERS))
 
 
-def text_cell(ws, row: int, column: int, value: object):
-    """Write ``value`` to a cell; text is always stored as text, never as a formula. Returns the cell."""
-    cell = ws.cell(row=row, column=column)
+def put(cell, value: object):  # noqa: ANN001, ANN201 - an openpyxl cell
+    """Set ``cell``'s value; text is always stored as text, never as a formula. Returns the cell."""
     cell.value = value
     if formula_like(value):
         cell.data_type = "s"
         cell.quotePrefix = True
     return cell
+
+
+def text_cell(ws, row: int, column: int, value: object):
+    """Write ``value`` to a cell of ``ws`` (see :func:`put`). Returns the cell."""
+    return put(ws.cell(row=row, column=column), value)
 
 
 def csv_text(value: object) -> object:

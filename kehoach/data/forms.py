@@ -30,7 +30,7 @@ from openpyxl.worksheet.datavalidation import DataValidation
 
 from kehoach.core.formatting import fmt_number, nfc
 from kehoach.core.period import Period
-from kehoach.core.sheets import text_cell
+from kehoach.core.sheets import put, text_cell
 from kehoach.data.plan import Plan
 from kehoach.data.store import NOTE_MAX_CHARS, TASK_STATUSES
 from kehoach.data.texts import ITEMS, item_label
@@ -141,8 +141,9 @@ def write_template(plan: Plan, unit_code: str, period: str | Period, path: Path,
         _task_table(ts, tasks)
     _text_sheet(wb, plan, unit.name, indicators, tasks, p, illustrative, set(lagging))
     meta = wb.create_sheet(META_SHEET)
-    for key, value in _meta(plan, unit_code, p, illustrative).items():
-        meta.append([key, value])
+    for row, (key, value) in enumerate(_meta(plan, unit_code, p, illustrative).items(), start=1):
+        text_cell(meta, row, 1, key)
+        text_cell(meta, row, 2, value)
     meta.sheet_state = "veryHidden"
     meta.protection.sheet = True
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -176,13 +177,12 @@ def _meta(plan: Plan, unit_code: str, p: Period, illustrative: bool) -> dict[str
 
 
 def _header(ws, plan: Plan, unit_name: str, p: Period, title: str, illustrative: bool, date_cells: bool = True) -> None:
-    ws["A1"] = title
-    ws["A1"].font = Font(bold=True, size=13)
-    ws["A2"] = f"{plan.document.issuing_body} — Kế hoạch năm {plan.year} ({plan.document.decision_number})"
-    ws[TITLE_CELL] = title_text(unit_name, p)
-    ws[TITLE_CELL].font = Font(bold=True)
+    put(ws["A1"], title).font = Font(bold=True, size=13)
+    put(ws["A2"], f"{plan.document.issuing_body} — Kế hoạch năm {plan.year} ({plan.document.decision_number})")
+    put(ws[TITLE_CELL], title_text(unit_name, p)).font = Font(bold=True)
     if date_cells:
-        ws["A4"], ws["A5"] = "Ngày gửi báo cáo:", "Người lập biểu:"
+        put(ws["A4"], "Ngày gửi báo cáo:")
+        put(ws["A5"], "Người lập biểu:")
         for ref in (DATE_CELL, PREPARER_CELL):
             ws[ref].protection = Protection(locked=False)
             ws[ref].fill = _INPUT_FILL
@@ -192,11 +192,10 @@ def _header(ws, plan: Plan, unit_name: str, p: Period, title: str, illustrative:
                             showErrorMessage=True, errorTitle="Ngày không hợp lệ", error="Nhập ngày dạng ngày/tháng/năm.")
         ws.add_data_validation(dv)
         dv.add(DATE_CELL)
-    ws["A6"] = "Ô nền vàng là ô nhập liệu; các ô khác đã được khóa. Bỏ trống chỉ tiêu chưa có số liệu."
-    ws["A6"].font = Font(italic=True, color="555555")
+    put(ws["A6"], "Ô nền vàng là ô nhập liệu; các ô khác đã được khóa. Bỏ trống chỉ tiêu chưa có số liệu.").font = \
+        Font(italic=True, color="555555")
     if illustrative:
-        ws[BANNER_CELL] = BANNER
-        ws[BANNER_CELL].font = Font(bold=True, color="C00000")
+        put(ws[BANNER_CELL], BANNER).font = Font(bold=True, color="C00000")
     ws.protection.sheet = True
     ws.protection.formatCells = False
     ws.protection.formatColumns = False
@@ -212,7 +211,7 @@ BANNER = f"{ILLUSTRATIVE} — không phải số liệu chính thức"
 
 def _head_row(ws, headers: list[str], widths: list[int]) -> None:
     for col, (text, width) in enumerate(zip(headers, widths), start=1):
-        cell = ws.cell(row=HEADER_ROW, column=col, value=text)
+        cell = text_cell(ws, HEADER_ROW, col, text)
         cell.font, cell.fill, cell.border = Font(bold=True), _HEAD_FILL, _BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         ws.column_dimensions[cell.column_letter].width = width
@@ -403,16 +402,19 @@ def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None
     rows = {ws.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ws.max_row + 1)}
     for number, (value, kind, note) in values.items():
         r = rows[number]
-        ws[f"{VALUE_COL}{r}"], ws[f"{TYPE_COL}{r}"], ws[f"{NOTE_COL}{r}"] = value, kind, note
+        ws[f"{VALUE_COL}{r}"].value = value  # a figure is typed as is: a unit may type a formula there
+        put(ws[f"{TYPE_COL}{r}"], kind)
+        put(ws[f"{NOTE_COL}{r}"], note)
     if submitted_on is not None:
-        ws[DATE_CELL] = submitted_on
+        put(ws[DATE_CELL], submitted_on)
     if preparer is not None:
-        ws[PREPARER_CELL] = preparer
+        put(ws[PREPARER_CELL], preparer)
     if tasks:
         ts = wb[TASK_SHEET]
         trows = {ts.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ts.max_row + 1)}
         for task_id, (status, note) in tasks.items():
-            ts[f"{TASK_STATUS_COL}{trows[task_id]}"], ts[f"{TASK_NOTE_COL}{trows[task_id]}"] = status, note
+            put(ts[f"{TASK_STATUS_COL}{trows[task_id]}"], status)
+            put(ts[f"{TASK_NOTE_COL}{trows[task_id]}"], note)
     wb.properties.modified = _FORM_DATE
     _save(wb, path)
 

@@ -43,7 +43,6 @@ from kehoach.data.submission import import_file
 log = logging.getLogger(__name__)
 
 YEAR = 2026
-PROVINCE = "Thái Nguyên"
 BASE_POPULATION = 122_000  # the ward whose figures the sample follows
 #: Indicators in every commune's plan (by code): about twenty shared for the province to compare.
 SHARED = [

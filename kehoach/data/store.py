@@ -23,8 +23,10 @@ note reads back exactly as written (line breaks, quotes, commas, NUL, "NA"; up t
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -68,6 +70,21 @@ _HEADER = (",".join(COLUMNS) + "\n").encode()
 TASK_STATUSES = {"not_started": "Chưa triển khai", "in_progress": "Đang thực hiện", "done": "Hoàn thành"}
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One ward and year's records as read at one moment, with the checksum of exactly what was read."""
+
+    ward: str
+    year: int
+    records: pd.DataFrame
+    sha256: str
+
+    @property
+    def key(self) -> str:
+        """How a manifest names these records: ``<ward>/<year>``."""
+        return f"{self.ward}/{self.year}"
+
+
 class ProgressStore:
     """Plain-file storage of submitted figures, keyed by ward and plan year."""
 
@@ -100,6 +117,26 @@ class ProgressStore:
         table = pa.concat_tables(tables)
         frame = table.to_pandas(types_mapper=_pandas_type)
         return frame[COLUMNS]
+
+    def snapshot(self, ward: str, year: int) -> Snapshot:
+        """The records of one ward and year and their SHA-256, both from ONE read of the stored bytes.
+
+        A report certifies its inputs with this checksum: an import landing after the read
+        changes the store's checksum (:meth:`checksum`) but not the snapshot's, so the report
+        is seen as stale instead of current.
+        """
+        path = self.records_path(ward, year)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            data = b""
+        records = _read_csv(pa.BufferReader(data), path).to_pandas(types_mapper=_pandas_type)[COLUMNS] if data else _empty_frame()
+        return Snapshot(ward, year, records, hashlib.sha256(data).hexdigest())
+
+    def checksum(self, ward: str, year: int) -> str:
+        """The SHA-256 of the records of one ward and year as they are now (that of an empty store when none)."""
+        path = self.records_path(ward, year)
+        return hashlib.sha256(path.read_bytes() if path.exists() else b"").hexdigest()
 
     # -- writing ---------------------------------------------------------------------
     def append(self, ward: str, year: int, records: pd.DataFrame, original: Path, sha256: str) -> Path:
@@ -207,7 +244,9 @@ def _empty_frame() -> pd.DataFrame:
     return table.to_pandas(types_mapper=_pandas_type)[COLUMNS]
 
 
-def _read_csv(path: Path) -> pa.Table:
+def _read_csv(path: Path | pa.BufferReader, name: Path | None = None) -> pa.Table:
+    """Parse a records file (``path``, or its bytes already read, then ``name`` is the file they came from)."""
+    name = name or path
     try:
         table = pacsv.read_csv(
             path,
@@ -219,8 +258,8 @@ def _read_csv(path: Path) -> pa.Table:
             ),
         )
     except (pa.ArrowInvalid, KeyError) as exc:
-        raise StoreError(f"{path}: tệp số liệu không đọc được ({exc}). Khôi phục tệp từ bản sao lưu.") from exc
-    return _with_defaults(table, path)
+        raise StoreError(f"{name}: tệp số liệu không đọc được ({exc}). Khôi phục tệp từ bản sao lưu.") from exc
+    return _with_defaults(table, name)
 
 
 def _with_defaults(table: pa.Table, path: Path) -> pa.Table:

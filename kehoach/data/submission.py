@@ -39,7 +39,7 @@ from pathlib import Path
 import pandas as pd
 
 from kehoach.core.errors import FormatError, OutlierError, PeriodError, Problem, SubmissionError
-from kehoach.core.formatting import fmt_number, nfc, parse_number
+from kehoach.core.formatting import fmt_number, nfc, parse_number, strip_controls
 from kehoach.data.forms import (ACTUAL, BANNER, BANNER_CELL, ESTIMATE, NOTE_COL, TASK_NOTE_COL, TEXT_COL, TEXT_MAX_CHARS,
                                 TITLE_CELL, FormContent, FormLayoutError, FormRow, read_form, title_text)
 from kehoach.core.period import VN_TZ, Period
@@ -281,7 +281,12 @@ def _note(row: FormRow, ctx: _Context, column: str) -> str | None:
     note = row.cells.get("note")
     if note is None:
         return None
-    text = nfc(str(note)).replace("\r\n", "\n").strip()
+    text, removed = strip_controls(nfc(str(note)).replace("\r\n", "\n"))
+    text = text.strip()
+    if removed:
+        where = f"sheet “{row.sheet}”, dòng {row.row}" if row.sheet else f"dòng {row.row}"
+        ctx.notices.append(f"{where}, cột {column}: đã bỏ {removed} ký tự điều khiển (NUL, tab dọc, ESC, ký tự đảo chiều "
+                           "văn bản…) khỏi ghi chú; phần chữ còn lại được giữ nguyên")
     if len(text) > NOTE_MAX_CHARS:
         ctx.add(f"ghi chú dài {fmt_number(len(text))} ký tự, tối đa {fmt_number(NOTE_MAX_CHARS)} ký tự; rút gọn ghi chú",
                 row.sheet, row.row, column)

@@ -17,7 +17,7 @@ import pandas as pd
 from kehoach.core.errors import PlanError
 from kehoach.core.period import Period
 from kehoach.data.plan import Plan, find_plan
-from kehoach.data.store import ProgressStore, _empty_frame, latest, latest_values
+from kehoach.data.store import ProgressStore, _empty_frame, latest_values
 
 log = logging.getLogger(__name__)
 
@@ -55,20 +55,6 @@ def with_codes(values: pd.DataFrame, plan: Plan) -> pd.DataFrame:
     out = rows.drop(columns=[c for c in ("code",) if c in rows.columns]).merge(codes, on=["ward", "year", "indicator"], how="left")
     out["code"] = out["code"].astype("string")
     return out
-
-
-def previous_year_values(plan: Plan, store: ProgressStore | None = None, previous: Plan | None = None,
-                         folder: Path | None = None) -> pd.DataFrame:
-    """The latest values of the previous plan year's own periods, labelled with ``code``.
-
-    Rows keep their stored identity (the previous year, its indicator numbers); indicators
-    dropped from ``plan`` are left out. Empty when the ward has no previous plan or no records.
-    """
-    store = store or ProgressStore()
-    previous = previous if previous is not None else previous_plan(plan, folder)
-    if previous is None:
-        return _empty()
-    return _earlier(plan, previous, store.read(previous.ward, previous.year))
 
 
 def _earlier(plan: Plan, previous: Plan, records: pd.DataFrame) -> pd.DataFrame:

@@ -14,6 +14,14 @@ Safety rules:
 * addresses are built with :class:`email.headerregistry.Address`; a display name with a
   control character (CR, LF) or ``<``, ``>``, ``"`` is refused, so no name can add a recipient;
 * a report that failed in the run is named in the message of everyone who should have had it.
+
+Exactly once: one send at a time per period and scope (an OS lock beside the send log); the
+send log gets a ``sending`` line (flushed to disk) before each message and a ``sent`` line after
+it. A message whose ``sending`` has no ``sent`` (the command was killed while the server had
+it) has an unknown fate: it is never sent again on its own; the command names it and says how
+to settle it (``--unknown sent`` after checking the recipient's mailbox, ``--unknown retry`` to
+send it again). Messages are built and sent one at a time, so memory does not grow with the
+number of recipients.
 """
 
 from __future__ import annotations
@@ -35,6 +43,7 @@ from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import getaddresses, make_msgid
 from pathlib import Path
+from collections.abc import Callable
 from typing import Literal
 
 import yaml
@@ -42,18 +51,20 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kehoach.core import config
 from kehoach.core.errors import MailError
-from kehoach.core.files import atomic_write
+from kehoach.core.errors import KehoachError, UsageError
+from kehoach.core.files import atomic_write, exclusive_lock, read_text, yaml_problem
 from kehoach.core.labels import ILLUSTRATIVE_BANNER
-from kehoach.core.errors import KehoachError
-from kehoach.core.files import read_text, yaml_problem
 from kehoach.core.parameters import validation_summary
 from kehoach.core.formatting import fmt_number
 from kehoach.core.period import VN_TZ, Period
+from kehoach.delivery.reportset import Manifest
 
 log = logging.getLogger(__name__)
 
 BODY_LIMIT = 100 * 1024  # Gmail clips longer bodies
-SEND_LOG_FIELDS = ["time", "period", "recipient", "message_id", "content_sha256", "attachments"]
+SEND_LOG_FIELDS = ["time", "period", "recipient", "message_id", "content_sha256", "attachments", "state"]
+#: A ward code as plans write it: letters, digits and hyphens (never a path).
+WARD_CODE = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 
 
 _UNSAFE_NAME = re.compile(r'[\x00-\x1f\x7f-\x9f<>"\u2028\u2029]')
@@ -226,20 +237,19 @@ class Outgoing:
     recipient: Recipient
     attachments: list[Path]
     missing: list[str] = field(default_factory=list)  # titles of reports this recipient should have had but that failed
-    message: EmailMessage | None = None
     content_sha256: str = ""
-    outcome: str = "pending"   # sent | skipped | failed | written
+    message_id: str = ""
+    outcome: str = "pending"   # sent | skipped | failed | written | unknown
     error: str | None = None
 
 
-def reports_for(recipient: Recipient, folder: Path, manifest: dict) -> list[Path]:
-    """Leadership: the overview. A unit: its report and the overview. The coordinator: everything that succeeded."""
-    return wanted_reports(recipient, folder, manifest)[0]
+def wanted_reports(recipient: Recipient, folder: Path, manifest: Manifest) -> tuple[list[Path], list[str]]:
+    """The reports a recipient gets, and the titles of those it should get but that failed in the run.
 
-
-def wanted_reports(recipient: Recipient, folder: Path, manifest: dict) -> tuple[list[Path], list[str]]:
-    """The reports a recipient gets, and the titles of those it should get but that failed in the run."""
-    entries = {r["name"]: r for r in manifest["notebooks"]}
+    Leadership: the overview. A unit: its report and the overview. The coordinator: everything
+    that succeeded, and the overview's Word draft.
+    """
+    entries = {r.name: r.model_dump() for r in manifest.notebooks}
     ok = lambda r: r.get("outcome") == "ok" and r.get("html")  # noqa: E731
     if "overview" not in entries or not ok(entries["overview"]):
         raise MailError(f"{folder}: báo cáo tổng hợp bị thiếu hoặc bị lỗi; chạy lại `kehoach run` trước khi gửi.")
@@ -279,17 +289,14 @@ class Summary:
     illustrative: bool = False
 
 
-def check_inputs_unchanged(folder: Path, manifest: dict) -> None:
+def check_inputs_unchanged(manifest: Manifest) -> None:
     """Refuse to send reports whose inputs changed after the run (a late import, an edited plan)."""
-    root = config.project_root()
-    changed = []
-    for name, digest in manifest.get("inputs_sha256", {}).items():
-        path = Path(name) if Path(name).is_absolute() else root / name
-        if not path.exists() or hashlib.sha256(path.read_bytes()).hexdigest() != digest:
-            changed.append(name)
+    from kehoach.delivery.reportset import changed_inputs
+
+    changed = changed_inputs(manifest)
     if changed:
-        raise MailError(f"Số liệu hoặc kế hoạch đã thay đổi sau lần lập báo cáo kỳ {manifest['period']} "
-                        f"({', '.join(changed)}). Chạy lại kỳ này (kehoach run --period {manifest['period']}) rồi mới gửi.")
+        raise MailError(f"Số liệu hoặc kế hoạch đã thay đổi sau lần lập báo cáo kỳ {manifest.period} "
+                        f"({', '.join(changed)}). Chạy lại kỳ này (kehoach run --period {manifest.period}) rồi mới gửi.")
 
 
 def summarize(folder: Path) -> Summary:
@@ -334,31 +341,48 @@ def _text_body(summary: Summary, recipient: Recipient, names: list[str], missing
                   banner=ILLUSTRATIVE_BANNER if summary.illustrative else "", failed=_missing_sentence(missing))
 
 
-def _zip(paths: list[Path], period: Period) -> tuple[str, bytes]:
+class Files:
+    """The attachments' bytes and digests, each file read once for every message of a send."""
+
+    def __init__(self) -> None:
+        self._data: dict[Path, bytes] = {}
+
+    def read(self, path: Path) -> bytes:
+        if path not in self._data:
+            self._data[path] = path.read_bytes()
+        return self._data[path]
+
+    def digest(self, path: Path) -> bytes:
+        return hashlib.sha256(self.read(path)).digest()
+
+
+def _zip(paths: list[Path], period: Period, files: Files) -> tuple[str, bytes]:
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for path in paths:
-            archive.write(path, path.name)
+            archive.writestr(path.name, files.read(path))
     return f"bao-cao-{period}.zip", buffer.getvalue()
 
 
 def build_message(summary: Summary, recipient: Recipient, attachments: list[Path], smtp: SmtpSettings,
-                  as_zip: bool = False, missing: list[str] | None = None) -> EmailMessage:
+                  as_zip: bool = False, missing: list[str] | None = None, message_id: str | None = None,
+                  files: "Files | None" = None) -> EmailMessage:
     """One recipient's message; raises :class:`MailError` if the body or the whole is too large.
 
     ``missing`` names the reports that failed in the run: the message says so, in both bodies.
+    ``files`` reads each attachment once for all messages.
     """
+    files = files or Files()
     msg = EmailMessage()
     msg["Subject"] = subject(summary)
     msg["From"] = smtp.sender_address
     msg["To"] = recipient.address
     msg["Date"] = dt.datetime.now(VN_TZ)
     domain = smtp.sender_address.domain or "kehoach.local"
-    msg["Message-ID"] = make_msgid(domain=domain)
+    msg["Message-ID"] = message_id or make_msgid(domain=domain)
     names = [p.name for p in attachments]
     if as_zip:
-        zip_name, _ = _zip(attachments, summary.period)
-        names = [zip_name]
+        names = [f"bao-cao-{summary.period}.zip"]
     cid = make_msgid(domain=domain)
     html = _html_body(summary, recipient, names, cid, missing)
     if len(html.encode("utf-8")) > BODY_LIMIT:
@@ -367,12 +391,12 @@ def build_message(summary: Summary, recipient: Recipient, attachments: list[Path
     msg.add_alternative(html, subtype="html")
     msg.get_payload()[1].add_related(summary.chart_png, "image", "png", cid=cid, filename="bieu-do.png")
     if as_zip:
-        zip_name, data = _zip(attachments, summary.period)
+        zip_name, data = _zip(attachments, summary.period, files)
         msg.add_attachment(data, maintype="application", subtype="zip", filename=zip_name)
     else:
         for path in attachments:
             maintype, subtype = ATTACHMENT_TYPES.get(path.suffix.lower(), ("application", "octet-stream"))
-            msg.add_attachment(path.read_bytes(), maintype=maintype, subtype=subtype, filename=path.name)
+            msg.add_attachment(files.read(path), maintype=maintype, subtype=subtype, filename=path.name)
     size = len(msg.as_bytes())
     limit = int(smtp.max_message_mb * 1024 * 1024)
     if size > limit:
@@ -382,20 +406,30 @@ def build_message(summary: Summary, recipient: Recipient, attachments: list[Path
     return msg
 
 
-def content_hash(recipient: Recipient, attachments: list[Path], as_zip: bool, missing: list[str] | None = None) -> str:
+def content_hash(recipient: Recipient, attachments: list[Path], as_zip: bool, missing: list[str] | None = None,
+                 files: Files | None = None) -> str:
+    files = files or Files()
     digest = hashlib.sha256(f"{recipient.email}|{as_zip}".encode())
     for title in missing or []:
         digest.update(f"|missing:{title}".encode())
     for path in attachments:
-        digest.update(path.name.encode() + hashlib.sha256(path.read_bytes()).digest())
+        digest.update(path.name.encode() + files.digest(path))
     return digest.hexdigest()
 
 
 # -- send log -------------------------------------------------------------------------------------
+def ward_code(ward: str | None) -> str | None:
+    """``ward`` if it is a ward code (``phan-dinh-phung``); anything that could name another folder is refused."""
+    if ward is not None and not WARD_CODE.fullmatch(ward):
+        raise UsageError(f"Mã địa bàn “{ward}” không hợp lệ: chỉ gồm chữ thường không dấu, số và dấu gạch ngang "
+                         "(ví dụ phan-dinh-phung; xem `kehoach plan list`).")
+    return ward
+
+
 def send_log_path(period: Period, ward: str | None = None) -> Path:
     """Kept outside the period folder, so that it survives a re-run of the reports; one per ward when wards are kept apart."""
     base = config.reports_dir() / "sent"
-    return (base / ward if ward else base) / f"{period}.csv"
+    return (base / ward_code(ward) if ward else base) / f"{period}.csv"
 
 
 def report_folder(period: Period, ward: str | None = None) -> tuple[Path, str | None]:
@@ -405,7 +439,7 @@ def report_folder(period: Period, ward: str | None = None) -> tuple[Path, str | 
     ``reports/<period>/<ward>/`` and each ward has its own send log.
     """
     base = config.reports_dir() / str(period)
-    if ward and (base / ward / "manifest.json").exists():
+    if ward and (base / ward_code(ward) / "manifest.json").exists():
         return base / ward, ward
     if not (base / "manifest.json").exists():
         wards = sorted(d.name for d in base.glob("*/") if (d / "manifest.json").exists())
@@ -414,28 +448,43 @@ def report_folder(period: Period, ward: str | None = None) -> tuple[Path, str | 
     return base, None
 
 
-def already_sent(period: Period, ward: str | None = None) -> set[str]:
+def send_states(period: Period, ward: str | None = None) -> dict[str, dict[str, str]]:
+    """The last line of the send log for each message (by content hash): its ``state`` and recipient.
+
+    A log written before states existed lists sent messages only.
+    """
     path = send_log_path(period, ward)
     if not path.exists():
-        return set()
+        return {}
     with path.open(encoding="utf-8", newline="") as handle:
-        return {row["content_sha256"] for row in csv.DictReader(handle)}
+        return {row["content_sha256"]: {**row, "state": row.get("state") or "sent"} for row in csv.DictReader(handle)}
 
 
-def record_sent(period: Period, item: Outgoing, ward: str | None = None) -> None:
+def record(period: Period, item: Outgoing, state: str, ward: str | None = None) -> None:
+    """Append one line to the send log and flush it to disk before going on."""
     path = send_log_path(period, ward)
     path.parent.mkdir(parents=True, exist_ok=True)
-    new = not path.exists()
+    new = not path.exists() or not path.stat().st_size
     with path.open("a", encoding="utf-8", newline="") as handle:
         writer = csv.DictWriter(handle, fieldnames=SEND_LOG_FIELDS)
         if new:
             writer.writeheader()
         writer.writerow({"time": dt.datetime.now(VN_TZ).isoformat(timespec="seconds"), "period": str(period),
-                         "recipient": item.recipient.email, "message_id": item.message["Message-ID"],
+                         "recipient": item.recipient.email, "message_id": item.message_id,
                          "content_sha256": item.content_sha256,
-                         "attachments": ";".join(p.name for p in item.attachments)})
+                         "attachments": ";".join(p.name for p in item.attachments), "state": state})
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def send_lock(period: Period, ward: str | None = None):  # noqa: ANN201 - a context manager
+    """One send at a time for a period and scope: a second `kehoach send` is refused at once."""
+    path = send_log_path(period, ward)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    scope = f" của {ward}" if ward else ""
+    return exclusive_lock(path.with_name(f".{path.stem}.lock"),
+                          MailError(f"Đang có một lệnh gửi khác cho kỳ {period}{scope}. Chờ lệnh đó xong; "
+                                    "không chạy hai lệnh gửi cùng lúc (thư sẽ không bị gửi hai lần)."))
 
 
 # -- SMTP -----------------------------------------------------------------------------------------
@@ -474,53 +523,99 @@ class SendResult:
 
     @property
     def failed(self) -> list[Outgoing]:
-        return [i for i in self.items if i.outcome == "failed"]
+        return [i for i in self.items if i.outcome in ("failed", "unknown")]
 
 
 def send_period(period: str | Period, dry_run: bool = False, as_zip: bool = False, resend: bool = False,
-                settings_file: Path | None = None, ward: str | None = None) -> SendResult:
-    """Send (or, with ``dry_run``, write as .eml) every recipient's message for ``period``.
+                settings_file: Path | None = None, ward: str | None = None,
+                unknown: Literal["sent", "retry"] | None = None) -> SendResult:
+    """Send (or, with ``dry_run``, write as .eml) every recipient's message for ``period``, each exactly once.
 
     ``ward`` picks one ward's reports in a workspace with several; recipients with another
-    ``ward`` are left out.
+    ``ward`` are left out. ``unknown`` settles the messages a killed send left with an unknown
+    fate: ``sent`` records them as delivered, ``retry`` sends them again.
     """
-    import json
+    from kehoach.delivery.reportset import read_manifest
 
     p = Period.parse(period)
-    folder, log_ward = report_folder(p, ward)
+    folder, log_ward = report_folder(p, ward_code(ward))
     manifest_path = folder / "manifest.json"
     if not manifest_path.exists():
         raise MailError(f"Chưa có báo cáo kỳ {p} trong {folder}. Chạy `kehoach run --period {p}` trước.")
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
-    check_inputs_unchanged(folder, manifest)
+    manifest = read_manifest(manifest_path)
+    check_inputs_unchanged(manifest)
     settings = load_settings(settings_file)
     warning = None if dry_run else settings.smtp.plaintext_auth()  # refuse a clear-text password before anything else
     if warning:
         log.warning(warning)
     summary = summarize(folder)
+    files = Files()
     chosen = [r for r in settings.recipients if ward is None or r.ward in (None, ward)]
     items = [Outgoing(r, *wanted_reports(r, folder, manifest)) for r in chosen]
-    for item in items:  # build everything first: a size or body error stops before anything is sent
-        item.message = build_message(summary, item.recipient, item.attachments, settings.smtp, as_zip, item.missing)
-        item.content_sha256 = content_hash(item.recipient, item.attachments, as_zip, item.missing)
+    domain = settings.smtp.sender_address.domain or "kehoach.local"
+    for item in items:
+        item.content_sha256 = content_hash(item.recipient, item.attachments, as_zip, item.missing, files)
+        item.message_id = f"<{item.content_sha256[:32]}.{p}@{domain}>"
+    check_sizes(summary, items, settings.smtp, as_zip, files)  # a size or body error stops before anything is sent
     warnings = [warning] if warning else []
     missing = sorted({title for item in items for title in item.missing})
     if missing:
         warnings.append(f"{len(missing)} báo cáo bị lỗi khi lập, không được gửi kèm (thư có ghi rõ): {'; '.join(missing)}.")
-    if dry_run:
-        return SendResult(str(p), items, write_outbox(folder / "outbox", items), warnings)
-    sent = set() if resend else already_sent(p, log_ward)
-    todo = [i for i in items if i.content_sha256 not in sent]
-    for item in items:
-        if item not in todo:
-            item.outcome = "skipped"
-    if todo:
-        deliver(settings.smtp, todo, p, log_ward)
+    with send_lock(p, log_ward):
+        if dry_run:
+            return SendResult(str(p), items, write_outbox(folder / "outbox", items, summary, settings.smtp, as_zip, files),
+                              warnings)
+        todo = _todo(p, log_ward, items, resend, unknown)
+        if todo:
+            deliver(settings.smtp, todo, p, log_ward, lambda item: build_message(
+                summary, item.recipient, item.attachments, settings.smtp, as_zip, item.missing,
+                None if resend else item.message_id, files))
+    unsure = [i for i in items if i.outcome == "unknown"]
+    if unsure:
+        warnings.append(f"{len(unsure)} thư không rõ đã tới người nhận hay chưa (lần gửi trước bị dừng giữa chừng): "
+                        f"{', '.join(i.recipient.email for i in unsure)}. Chúng không được gửi lại tự động. Hỏi người nhận, "
+                        f"rồi chạy `kehoach send --period {p}{f' --ward {ward}' if ward else ''} --unknown sent` nếu họ đã "
+                        f"nhận, hoặc `... --unknown retry` để gửi lại.")
     return SendResult(str(p), items, warnings=warnings)
 
 
-def deliver(smtp: SmtpSettings, items: list[Outgoing], period: Period, ward: str | None = None) -> None:
-    """Send each message; a refused recipient is reported and the others still go out."""
+def _todo(p: Period, ward: str | None, items: list[Outgoing], resend: bool,
+          unknown: Literal["sent", "retry"] | None) -> list[Outgoing]:
+    """The messages to send now; the others are marked skipped (sent before) or unknown (fate unknown)."""
+    states = {} if resend else send_states(p, ward)
+    todo = []
+    for item in items:
+        state = states.get(item.content_sha256, {}).get("state")
+        if state == "sending" and unknown == "sent":
+            record(p, item, "sent", ward)
+            state = "sent"
+        if state == "sent":
+            item.outcome = "skipped"
+        elif state == "sending" and unknown != "retry":
+            item.outcome, item.error = "unknown", "lần gửi trước bị dừng khi máy chủ đang nhận thư này"
+        else:
+            todo.append(item)
+    return todo
+
+
+def check_sizes(summary: Summary, items: list[Outgoing], smtp: SmtpSettings, as_zip: bool, files: Files) -> None:
+    """Build the largest message of each kind of message once and check its sizes (raises :class:`MailError`)."""
+    kinds: dict[tuple, Outgoing] = {}
+    for item in items:
+        key = (tuple(item.attachments), tuple(item.missing))
+        if key not in kinds or len(str(item.recipient.address)) > len(str(kinds[key].recipient.address)):
+            kinds[key] = item
+    for item in kinds.values():
+        build_message(summary, item.recipient, item.attachments, smtp, as_zip, item.missing, item.message_id, files)
+
+
+def deliver(smtp: SmtpSettings, items: list[Outgoing], period: Period, ward: str | None,
+            build: "Callable[[Outgoing], EmailMessage]") -> None:
+    """Send each message, built one at a time; a refused recipient is reported and the others still go out.
+
+    The send log says ``sending`` before the message goes and ``sent`` after the server accepted
+    it; a connection lost while the server has the message leaves it ``sending`` (fate unknown).
+    """
     try:
         server = connect(smtp)
     except MailError as exc:
@@ -529,24 +624,33 @@ def deliver(smtp: SmtpSettings, items: list[Outgoing], period: Period, ward: str
         return
     try:
         for item in items:
+            message = build(item)
+            item.message_id = message["Message-ID"]
+            record(period, item, "sending", ward)
             try:
-                server.send_message(item.message)
-            except smtplib.SMTPRecipientsRefused as exc:
-                code, reason = next(iter(exc.recipients.values()))
-                item.outcome, item.error = "failed", f"máy chủ từ chối người nhận {item.recipient.email}: {code} {reason.decode(errors='replace')}"
+                server.send_message(message)
+            except (smtplib.SMTPRecipientsRefused, smtplib.SMTPSenderRefused, smtplib.SMTPDataError) as exc:
+                item.outcome, item.error = "failed", _refusal(item, exc)
+                record(period, item, "failed", ward)
             except (smtplib.SMTPException, OSError) as exc:
-                item.outcome, item.error = "failed", f"{type(exc).__name__}: {exc}"
-                if isinstance(exc, (smtplib.SMTPServerDisconnected, OSError)):
-                    server = _reconnect(smtp, server)
+                item.outcome, item.error = "unknown", f"mất kết nối với máy chủ thư khi đang gửi ({type(exc).__name__}: {exc})"
+                server = _reconnect(smtp, server)
             else:
                 item.outcome = "sent"
-                record_sent(period, item, ward)
-                log.info("sent %s to %s", item.message["Message-ID"], item.recipient.email)
+                record(period, item, "sent", ward)
+                log.info("sent %s to %s", item.message_id, item.recipient.email)
     finally:
         try:
             server.quit()
         except (smtplib.SMTPException, OSError):
             pass
+
+
+def _refusal(item: Outgoing, exc: smtplib.SMTPException) -> str:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        code, reason = next(iter(exc.recipients.values()))
+        return f"máy chủ từ chối người nhận {item.recipient.email}: {code} {reason.decode(errors='replace')}"
+    return f"máy chủ từ chối thư gửi {item.recipient.email}: {exc.smtp_code} {exc.smtp_error.decode(errors='replace')}"
 
 
 def _reconnect(smtp: SmtpSettings, server: smtplib.SMTP) -> smtplib.SMTP:
@@ -557,10 +661,13 @@ def _reconnect(smtp: SmtpSettings, server: smtplib.SMTP) -> smtplib.SMTP:
         return server
 
 
-def write_outbox(outbox: Path, items: list[Outgoing]) -> Path:
+def write_outbox(outbox: Path, items: list[Outgoing], summary: Summary, smtp: SmtpSettings, as_zip: bool,
+                 files: Files) -> Path:
+    """Each message as ``.eml``, built and written one at a time."""
     outbox.mkdir(parents=True, exist_ok=True)
     for index, item in enumerate(items, start=1):
         name = f"{index:02d}_{item.recipient.email.replace('@', '_at_')}.eml"
-        atomic_write(outbox / name, item.message.as_bytes(), mode=0o600)
+        message = build_message(summary, item.recipient, item.attachments, smtp, as_zip, item.missing, item.message_id, files)
+        atomic_write(outbox / name, message.as_bytes(), mode=0o600)
         item.outcome = "written"
     return outbox

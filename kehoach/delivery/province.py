@@ -1,43 +1,38 @@
 """``kehoach run --ward all``: every commune's reports of a period, then the province roll-up.
 
-1. Each commune (ward) of the workspace that has a plan for the period's year is prepared as
-   in a one-ward run (:func:`kehoach.delivery.batch.prepare_ward`): evaluated once, its inputs
-   written into its own staging folder. A commune that cannot be prepared (no data, a broken
-   plan) is recorded and the others go on.
+1. Each commune (ward) of the workspace that has a plan for the period's year is evaluated
+   once and opens its own report set (:func:`kehoach.delivery.batch.open_ward`). A commune that
+   cannot be prepared (no data, a broken plan) is recorded and the others go on.
 2. All communes' notebook runs go to ONE executor (local pool, Dask cluster) behind ONE
-   progress bar; they are not run commune after commune. As each commune's jobs come back its
-   reports are published under ``reports/<period>/<ward>/`` (a failed notebook is marked in
-   that commune's index and manifest, exactly as in a one-ward run).
+   progress bar (:func:`kehoach.delivery.reportset.execute`). As each commune's jobs come back
+   its set is published under ``reports/<period>/<ward>/``.
 3. The province inputs (every commune's evaluated rows, completeness, which reports failed)
-   are written to ``reports/<period>/tinh/inputs/`` and ``province.ipynb`` runs on the same
-   executor. ``reports/<period>/index.html`` links the province report and every commune's
-   reports and marks the communes whose reports failed.
+   make the province's own report set (``reports/<period>/tinh/``), whose ``province.ipynb``
+   runs on the same executor. ``reports/<period>/index.html`` and its manifest link the
+   province report and every commune's reports and mark the communes whose reports failed.
 
-``only_failed``: each commune's previous ``manifest.json`` says which notebooks failed; only
-those run again, from the inputs saved by that run (so a re-run report matches the reports
-kept beside it). Communes without a previous run are run in full; communes whose reports
-all succeeded are not run, and the roll-up reads their saved inputs.
+``only_failed``: every commune's inputs are computed again; a commune whose inputs are
+unchanged re-runs only its failed notebooks (none: it is left as it was), one whose inputs
+changed since its last run (an import) is built again in full.
 """
 
 from __future__ import annotations
 
-import concurrent.futures as cf
 import datetime as dt
 import json
 import logging
-import shutil
-import uuid
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from kehoach.core import config
 from kehoach.core.errors import KehoachError, RunError
 from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import Period
-from kehoach.delivery import batch
-from kehoach.delivery.batch import Job, JobResult, Outcome, WardRun
+from kehoach.delivery import batch, reportset
+from kehoach.delivery.reportset import Job, JobResult, Manifest, ReportSet
 from kehoach.reporting import context, province_context
 from kehoach.reporting.province_context import CommuneOutcome
 
@@ -80,17 +75,17 @@ def province_folder(params: PeriodParameters, p: Period, wards: list[str]) -> Pa
     return batch.output_folder(params, p, PROVINCE_FOLDER)
 
 
-def run_all_wards(period: str | Period, jobs: int | None = None, executor: cf.Executor | None = None,
+def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any = None,
                   scheduler: str | None = None, only_failed: bool = False, show_progress: bool = False,
                   as_of: str | dt.date | None = None, notebooks_dir: Path | None = None,
                   today: dt.date | None = None) -> ProvinceResult:
     """Every commune's report set for ``period``, then the province report. See the module's docstring."""
+    from kehoach.delivery.executors import open_executor
+
     p = batch.resolve_period(str(period), today)
     notebooks_dir = notebooks_dir or config.notebooks_dir()
-    if not (notebooks_dir / PROVINCE_NOTEBOOK).exists():
-        raise RunError(f"Thiếu sổ tính {PROVINCE_NOTEBOOK} trong {notebooks_dir}. Lấy lại từ bản gốc của dự án.")
+    book = batch.read_notebooks(notebooks_dir, [PROVINCE_NOTEBOOK])[PROVINCE_NOTEBOOK]
     params = load_parameters(p, required=True)
-    started = dt.datetime.now().astimezone()
     wards = batch.wards_of_year(params.year or p.year, config.resolve(params.data_dir))
     if not wards:
         raise RunError(f"Không có kế hoạch năm {params.year or p.year} nào trong {config.resolve(params.data_dir) / 'plan'}.")
@@ -100,160 +95,105 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: cf.Ex
                        "--ward all dùng cho không gian làm việc của tỉnh (--root); chạy báo cáo một phường bằng --ward MÃ.")
     result = ProvinceResult(str(p), top.parent)
     with ExitStack() as stack:
+        if executor is None and scheduler:  # a cluster that does not answer is said before any work
+            executor = stack.enter_context(open_executor(scheduler, jobs))
         stack.enter_context(batch.period_lock(top, p))
-        runs, kept = _prepare(p, params, wards, notebooks_dir, only_failed, as_of, started, stack, result)
+        sets, contexts = _open_communes(p, params, wards, notebooks_dir, only_failed, as_of, stack, result)
         try:
-            with ExitStack() as pool:
-                ex = executor or pool.enter_context(_executor(scheduler, jobs, sum(len(r.jobs) for r in runs) + 1))
-                _execute(p, params, runs, kept, notebooks_dir, ex, show_progress, started, result, top)
+            tasks = sum(len(s.jobs) for s in sets) + 1
+            with reportset.progress_bar(tasks, show_progress) as bar, ExitStack() as pool:
+                ex = executor or pool.enter_context(open_executor(scheduler, jobs, tasks))
+                result.executed = reportset.execute(sets, ex, lambda s: _finish(s, result), bar)
+                outcomes = [_commune_outcome(ward, ctx, result) for ward, ctx in contexts.items()]
+                outcomes += [CommuneOutcome(ward, None, error=f"Không lập được báo cáo: {err}")
+                             for ward, err in result.errors.items() if ward not in contexts]
+                outcomes.sort(key=lambda o: o.ward)
+                result.executed += _province(p, params, outcomes, book, ex, bar, top, result)
         finally:
-            for run in runs:
-                batch.discard_ward(run)
-    write_period_index(result, p, params)
+            for s in sets:
+                s.discard()
+    write_period_index(result, p)
     return result
 
 
-def _executor(scheduler: str | None, jobs: int | None, tasks: int):  # noqa: ANN202 - a context manager
-    from kehoach.delivery.executors import open_executor
-
-    return open_executor(scheduler, jobs, tasks)
-
-
-def _prepare(p: Period, params: PeriodParameters, wards: list[str], notebooks_dir: Path, only_failed: bool,
-             as_of: str | dt.date | None, started: dt.datetime, stack: ExitStack,
-             result: ProvinceResult) -> tuple[list[WardRun], dict[str, context.ReportContext]]:
-    """Each commune's WardRun (its lock held by ``stack``); with ``only_failed``, the contexts of communes left as they are."""
-    runs, kept = [], {}
+def _open_communes(p: Period, params: PeriodParameters, wards: list[str], notebooks_dir: Path, only_failed: bool,
+                   as_of: str | dt.date | None, stack: ExitStack,
+                   result: ProvinceResult) -> tuple[list[ReportSet], dict[str, context.ReportContext]]:
+    """Each commune's report set (its lock held by ``stack``), and the context of every commune evaluated."""
+    sets, contexts = [], {}
     for ward in wards:
         final = batch.output_folder(params, p, ward)
         stack.enter_context(batch.period_lock(final, p))
         try:
-            previous = _previous(final) if only_failed else None
-            if previous is not None and not previous["failed"]:
-                kept[ward] = context.read(final / context.INPUTS_DIR)
-                result.skipped.append(ward)
-                continue
-            run = (_prepare_rerun(p, final, previous, notebooks_dir, started) if previous is not None else
-                   batch.prepare_ward(p, params, ward, notebooks_dir, True, as_of, started))
+            ctx = context.compute(p, ward=ward, year=params.year or p.year, data_dir=params.data_dir, params=params,
+                                  as_of=as_of)
+            report_set = batch.open_ward(p, params, ward, notebooks_dir, True, as_of, ctx, only_failed)
         except KehoachError as exc:
             log.error("%s: not prepared: %s", ward, exc)
             result.errors[ward] = str(exc)
             continue
-        runs.append(run)
-    return runs, kept
+        contexts[ward] = ctx
+        if report_set is None:
+            result.skipped.append(ward)
+        else:
+            sets.append(report_set)
+    return sets, contexts
 
 
-def _previous(final: Path) -> dict | None:
-    """The previous run's manifest of a commune, with the names of its failed notebooks; None without one."""
-    path = final / "manifest.json"
-    if not path.exists() or not (final / context.INPUTS_DIR / "inputs.json").exists():
-        return None
+def _finish(report_set: ReportSet, result: ProvinceResult) -> None:
+    ward = report_set.manifest.ward
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError:
-        return None
-    manifest["failed"] = [n["name"] for n in manifest["notebooks"] if n["outcome"] != "ok"]
-    return manifest
-
-
-def _prepare_rerun(p: Period, final: Path, previous: dict, notebooks_dir: Path, started: dt.datetime) -> WardRun:
-    """A WardRun that re-executes only the failed notebooks, from the inputs the previous run saved."""
-    ctx = context.read(final / context.INPUTS_DIR)
-    run_id = uuid.uuid4().hex[:8]
-    batch.remove_leftovers(final.parent, final)
-    staging = final.parent / f".staging-{final.name}-{run_id}"
-    shutil.copytree(final, staging)
-    try:
-        report_folder = str(final.relative_to(config.project_root()))
-        jobs = batch.plan_jobs(ctx, notebooks_dir, batch._inputs_bytes(staging / context.INPUTS_DIR), report_folder, run_id)
-        failed = set(previous["failed"])
-        results = {n["name"]: JobResult(**n) for n in previous["notebooks"]}
-        kept = {name: r for name, r in results.items() if name not in failed}
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    again = [j for j in jobs if j.name in failed]
-    known = {j.name for j in again} | set(kept)  # a failed notebook the plan no longer has is dropped
-    return WardRun(p, ctx, final, staging, again, previous["inputs_sha256"], started, kept=kept,
-                   order=[n["name"] for n in previous["notebooks"] if n["name"] in known], run_id=run_id)
-
-
-def _execute(p: Period, params: PeriodParameters, runs: list[WardRun], kept: dict[str, context.ReportContext],
-             notebooks_dir: Path, ex: cf.Executor, show_progress: bool, started: dt.datetime, result: ProvinceResult,
-             top: Path) -> None:
-    """All communes' jobs on one executor, each commune published when complete, then the province report."""
-    work = [(run, job) for run in runs for job in run.jobs]
-    pending = {id(run): len(run.jobs) for run in runs}
-    result.executed = len(work) + 1
-    with batch.progress_bar(len(work) + 1, show_progress) as bar:
-        for run in [r for r in runs if not r.jobs]:
-            _finish(run, result)
-
-        def done(i: int, outcome: Outcome) -> None:
-            run = work[i][0]
-            run.keep(outcome)
-            pending[id(run)] -= 1
-            if pending[id(run)] == 0:
-                _finish(run, result)
-
-        batch.execute_each([job for _, job in work], ex, done, bar)
-        outcomes = [_commune_outcome(run.ctx.plan.ward, run.ctx, result) for run in runs]
-        outcomes += [_commune_outcome(ward, ctx, result) for ward, ctx in kept.items()]
-        outcomes += [CommuneOutcome(ward, None, error=f"Không lập được báo cáo: {err}") for ward, err in result.errors.items()]
-        outcomes.sort(key=lambda o: o.ward)
-        result.province, result.province_name = _province(p, params, outcomes, notebooks_dir, ex, bar, started, top)
-
-
-def _finish(run: WardRun, result: ProvinceResult) -> None:
-    try:
-        result.communes[run.ctx.plan.ward] = batch.finish_ward(run)
+        result.communes[ward] = batch.finish_ward(report_set)
     except KehoachError as exc:
-        log.error("%s: not published: %s", run.ctx.plan.ward, exc)
-        result.errors[run.ctx.plan.ward] = str(exc)
+        log.error("%s: not published: %s", ward, exc)
+        result.errors[ward] = str(exc)
 
 
 def _commune_outcome(ward: str, ctx: context.ReportContext, result: ProvinceResult) -> CommuneOutcome:
     if ward in result.errors:
         return CommuneOutcome(ward, ctx, error=f"Không lập được báo cáo: {result.errors[ward]}")
     results = result.communes.get(ward)
-    if results is None:  # --only-failed: left as it was; read its manifest for the count
-        manifest = json.loads((config.reports_dir() / str(ctx.period) / ward / "manifest.json").read_text(encoding="utf-8"))
-        results = [JobResult(**n) for n in manifest["notebooks"]]
+    if results is None:  # --only-failed: left as it was; its manifest has the count
+        results = reportset.read_manifest(result.folder / ward / "manifest.json").notebooks
     failed = [r.title for r in results if r.outcome != "ok"]
     return CommuneOutcome(ward, ctx, reports=len(results) - len(failed), failed=failed)
 
 
-def _province(p: Period, params: PeriodParameters, outcomes: list[CommuneOutcome], notebooks_dir: Path,
-              ex: cf.Executor, bar: object, started: dt.datetime, final: Path) -> tuple[JobResult, str]:
-    """Gather the province inputs, run ``province.ipynb`` on the executor, publish ``reports/<period>/tinh/``."""
+def _province(p: Period, params: PeriodParameters, outcomes: list[CommuneOutcome], book: bytes, ex: Any, bar: Any,
+              final: Path, result: ProvinceResult) -> int:
+    """The province report set: gather its inputs, run ``province.ipynb`` on the executor, publish ``reports/<period>/tinh/``."""
     cutoff = max((o.ctx.cutoff for o in outcomes if o.ctx), default=dt.datetime.now().astimezone())
     pctx = province_context.gather(p, params, outcomes, cutoff)
-    batch.remove_leftovers(final.parent, final)
-    staging = final.parent / f".staging-{final.name}-{uuid.uuid4().hex[:8]}"
-    staging.mkdir(parents=True)
+    title = f"Báo cáo tổng hợp các xã, phường tỉnh {pctx.province} {p.label()}"
+    records = {k: v for o in outcomes if o.ctx for k, v in o.ctx.records_sha256.items()}
+    manifest = Manifest(scope="province", period=str(p), province=pctx.province, started=reportset._now(),
+                        cutoff=cutoff.isoformat(), parameters=None, records_sha256=records,
+                        inputs_sha256={f"notebooks/{PROVINCE_NOTEBOOK}": reportset.sha256(book)})
+
+    def write_inputs(folder: Path) -> dict[str, bytes]:
+        written = province_context.write(pctx, folder)
+        return {f.name: f.read_bytes() for f in sorted(written.iterdir()) if f.is_file()}
+
+    def make_jobs(inputs: dict[str, bytes], run_id: str) -> list[Job]:
+        return [Job(name="province", title=title, html_name=PROVINCE_HTML, notebook_name=f"notebooks/{PROVINCE_NOTEBOOK}",
+                    notebook=book, parameters={"period": str(p), "inputs": context.INPUTS_DIR,
+                                               "report_folder": reportset.relative(final)},
+                    inputs=inputs, kehoach_root=str(config.project_root()), run_id=run_id,
+                    timeout_s=params.execution_timeout_s)]
+
+    report_set = ReportSet.open(manifest, final, write_inputs, make_jobs)
     try:
-        (staging / batch.MARKER).write_text(f"{p}\n", encoding="utf-8")
-        inputs = province_context.write(pctx, staging / context.INPUTS_DIR)
-        report_folder = str(final.relative_to(config.project_root()))
-        title = f"Báo cáo tổng hợp các xã, phường tỉnh {pctx.province} {p.label()}"
-        job = Job("province", title, PROVINCE_HTML, PROVINCE_NOTEBOOK, (notebooks_dir / PROVINCE_NOTEBOOK).read_bytes(),
-                  {"period": str(p), "inputs": context.INPUTS_DIR, "report_folder": report_folder},
-                  batch._inputs_bytes(inputs), str(config.project_root()))
-        outcome: list[Outcome] = []
-        batch.execute_each([job], ex, lambda _i, o: outcome.append(o), bar)
-        stored = batch.store_outcome(staging, job, outcome[0])
-        manifest = {"period": str(p), "province": pctx.province, "communes": len(outcomes),
-                    "started": started.isoformat(timespec="seconds"),
-                    "finished": dt.datetime.now().astimezone().isoformat(timespec="seconds"),
-                    "notebooks": [stored.__dict__]}
-        atomic_write(staging / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
-        batch.publish(staging, final)
+        def publish(s: ReportSet) -> None:
+            result.province = s.publish()[0]
+
+        runs = reportset.execute([report_set], ex, publish, bar)
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
-    return stored, pctx.province
+        report_set.discard()
+    result.province_name = pctx.province
+    return runs
 
 
-def write_period_index(result: ProvinceResult, p: Period, params: PeriodParameters) -> Path:
+def write_period_index(result: ProvinceResult, p: Period) -> Path:
     """``reports/<period>/index.html``: the province report and every commune's reports, failures marked."""
     from kehoach.core.labels import ILLUSTRATIVE_BANNER
     from kehoach.reporting.blocks import render
@@ -283,9 +223,9 @@ def write_period_index(result: ProvinceResult, p: Period, params: PeriodParamete
     page = render("index.html.j2", title=f"Báo cáo các xã, phường {p.label()}", issuer=issuer,
                   rows=rows, banner=ILLUSTRATIVE_BANNER if illustrative else "")
     check_self_contained(page, "index.html")
-    manifest = {"period": str(p), "province": result.province_name, "notebook_runs": result.executed,
-                "communes": {w: [r.__dict__ for r in results] for w, results in sorted(result.communes.items())},
-                "not_prepared": result.errors, "left_as_they_were": result.skipped,
-                "province_report": result.province.__dict__ if result.province else None}
-    atomic_write(folder / "manifest.json", json.dumps(manifest, ensure_ascii=False, indent=2))
+    manifest = Manifest(scope="period", period=str(p), province=result.province_name, notebook_runs=result.executed,
+                        communes=dict(sorted(result.communes.items())), not_prepared=result.errors,
+                        left_as_they_were=result.skipped, notebooks=[result.province] if result.province else [],
+                        finished=reportset._now())
+    atomic_write(folder / "manifest.json", manifest.model_dump_json(indent=2))
     return atomic_write(folder / "index.html", page)

@@ -18,7 +18,9 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import markupsafe
 
+from kehoach.core.formatting import strip_controls
 from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
 
 SECTION_MIME = "application/vnd.kehoach.section+json"
@@ -138,9 +140,19 @@ def environment() -> jinja2.Environment:
     """The Jinja2 environment of the report templates, with HTML autoescape on."""
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)),
                              autoescape=jinja2.select_autoescape(["html", "j2"], default=True),
-                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined)
+                             trim_blocks=True, lstrip_blocks=True, undefined=jinja2.StrictUndefined, finalize=_no_controls)
     env.globals["page_mark"] = ILLUSTRATIVE_EXPORT_BANNER  # printed at the foot of every page of illustrative data
     return env
+
+
+def _no_controls(value: Any) -> Any:
+    """Every value a template prints, without control characters (ESC, NUL, bidi overrides) from data.
+
+    Markup (an SVG chart, an already escaped fragment) stays markup: only its controls go.
+    """
+    if isinstance(value, markupsafe.Markup):
+        return markupsafe.Markup(strip_controls(str(value))[0])
+    return strip_controls(value)[0] if isinstance(value, str) else value
 
 
 def render(template: str, **context: Any) -> str:

@@ -17,7 +17,7 @@ import datetime as dt
 import hashlib
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -25,7 +25,7 @@ import pandas as pd
 from kehoach.analysis.completeness import completeness
 from kehoach.analysis.evaluation import evaluate, task_status
 from kehoach.core import config
-from kehoach.core.errors import KehoachError
+from kehoach.core.errors import KehoachError, UsageError
 from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import VN_TZ, Period
@@ -59,6 +59,8 @@ class ReportContext:
     illustrative: bool             # some figure used is from the illustrative dataset
     plan_sha256: str
     illustrative_mixed: bool = False  # … and some are real: the reports mark the illustrative ones
+    #: SHA-256 of the stored records read, by ``<ward>/<year>``: taken from the same read as ``records``.
+    records_sha256: dict[str, str] = field(default_factory=dict)
 
     @property
     def banner(self) -> str:
@@ -73,11 +75,15 @@ class ReportContext:
         return self.evaluated[self.evaluated["period"] == str(self.period)].reset_index(drop=True)
 
 
-def cutoff_of(as_of: str | dt.date | dt.datetime | None) -> dt.datetime:
+def cutoff_of(as_of: str | dt.date | dt.datetime | None, period: Period | None = None) -> dt.datetime:
     """The data cut-off: the end of ``as_of`` (a date, Vietnam time), or now when empty.
 
     :func:`compute` passes the period's ``report_date`` when no ``as_of`` is given: a report dated
     10/10 uses what was sent up to the end of 10/10, never a later revision.
+
+    With ``period``, a date before the period begins or after the end of the following year is
+    refused (``9999-12-31``, a typo of the year): such a cut-off would silently report nothing,
+    or a period as no one could have seen it.
     """
     if as_of in (None, ""):
         return dt.datetime.now(VN_TZ).replace(microsecond=0)
@@ -85,10 +91,15 @@ def cutoff_of(as_of: str | dt.date | dt.datetime | None) -> dt.datetime:
         try:
             as_of = dt.date.fromisoformat(as_of.strip())
         except ValueError:
-            raise KehoachError(f"Mốc chốt số liệu '{as_of}' không hợp lệ: ghi theo dạng NĂM-THÁNG-NGÀY, ví dụ 2026-10-10.") from None
+            raise UsageError(f"Mốc chốt số liệu '{as_of}' không hợp lệ: ghi theo dạng NĂM-THÁNG-NGÀY, ví dụ 2026-10-10.") from None
     if isinstance(as_of, dt.datetime):
-        return as_of if as_of.tzinfo else as_of.replace(tzinfo=VN_TZ)
-    return dt.datetime.combine(as_of, dt.time(23, 59, 59), VN_TZ)
+        cutoff = as_of if as_of.tzinfo else as_of.replace(tzinfo=VN_TZ)
+    else:
+        cutoff = dt.datetime.combine(as_of, dt.time(23, 59, 59), VN_TZ)
+    if period is not None and not period.start <= cutoff.date() <= dt.date(period.year + 1, 12, 31):
+        raise UsageError(f"Mốc chốt số liệu --as-of {cutoff.date():%Y-%m-%d} không hợp lệ cho kỳ {period}: phải từ ngày đầu kỳ "
+                         f"({period.start:%Y-%m-%d}) đến hết năm {period.year + 1}. Sửa lại ngày rồi chạy lại.")
+    return cutoff
 
 
 def compute(period: str | Period, ward: str | None = None, year: int | None = None, data_dir: str | Path = "data",
@@ -99,10 +110,13 @@ def compute(period: str | Period, ward: str | None = None, year: int | None = No
     plan = find_plan(ward, year or p.year, data / "plan")
     params = params or load_parameters(p)
     store = ProgressStore(data / "progress")
-    cutoff = cutoff_of(as_of or params.report_date)
-    records = _used(store.read(plan.ward, plan.year), cutoff)
+    cutoff = cutoff_of(as_of or params.report_date, p)
+    snapshots = [store.snapshot(plan.ward, plan.year)]
+    records = _used(snapshots[0].records, cutoff)
     previous = previous_plan(plan, data / "plan")
-    earlier = _used(store.read(previous.ward, previous.year), cutoff) if previous is not None else None
+    if previous is not None:
+        snapshots.append(store.snapshot(previous.ward, previous.year))
+    earlier = _used(snapshots[1].records, cutoff) if previous is not None else None
     progress = values_across_years(plan, records, previous, earlier)
     quarters = [Period(p.year, q) for q in range(1, p.quarter + 1)]
     return ReportContext(
@@ -112,6 +126,7 @@ def compute(period: str | Period, ward: str | None = None, year: int | None = No
         completeness=completeness(plan, records, p, params.deadline),
         texts=period_texts(records, p), next_deadline=load_parameters(p.shift(1)).deadline,
         plan_sha256=_sha256(plan.source), **_illustrative(records),
+        records_sha256={snap.key: snap.sha256 for snap in snapshots},
     )
 
 
@@ -187,7 +202,7 @@ def write(ctx: ReportContext, folder: Path) -> Path:
         "cutoff": ctx.cutoff.isoformat(), "next_deadline": ctx.next_deadline.isoformat(),
         "illustrative": ctx.illustrative,
         "illustrative_mixed": ctx.illustrative_mixed, "plan_sha256": ctx.plan_sha256,
-        "parameters": json.loads(ctx.params.model_dump_json()),
+        "parameters": json.loads(ctx.params.model_dump_json()), "records_sha256": ctx.records_sha256,
     }
     plan_bytes = ctx.plan.source.read_bytes() if ctx.plan.source else b""
     return write_frames(folder, {name: getattr(ctx, name) for name in FRAMES}, manifest, {"plan.yaml": plan_bytes})
@@ -204,7 +219,7 @@ def read(folder: Path) -> ReportContext:
         period=Period.parse(manifest["period"]), cutoff=dt.datetime.fromisoformat(manifest["cutoff"]),
         next_deadline=dt.date.fromisoformat(manifest["next_deadline"]),
         illustrative=bool(manifest["illustrative"]), illustrative_mixed=bool(manifest.get("illustrative_mixed")),
-        plan_sha256=manifest["plan_sha256"], **frames)
+        plan_sha256=manifest["plan_sha256"], records_sha256=manifest.get("records_sha256", {}), **frames)
 
 
 # -- the notebooks' entry point -----------------------------------------------------------

@@ -48,6 +48,7 @@ from docx.text.paragraph import Paragraph as DocxParagraph
 
 from kehoach.analysis import charts
 from kehoach.core.errors import KehoachError
+from kehoach.core.formatting import strip_controls
 from kehoach.core.files import atomic_write
 from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
 from kehoach.reporting.blocks import (PLACEHOLDER, SECTION_MIME, Block, Bullets, Chart, Closing, DocumentHeader, Entries,
@@ -83,7 +84,8 @@ SIGNATURE_LINES = 4                     # blank 14 pt lines left for the signatu
 
 
 def _nfc(text: object) -> str:
-    return unicodedata.normalize("NFC", str(text or ""))
+    """Text for the draft: NFC, without control characters (a vertical tab is not valid in a .docx's XML)."""
+    return strip_controls(unicodedata.normalize("NFC", str(text or "")))[0]
 
 
 # -- reading the blocks back from an executed notebook ------------------------------------------
