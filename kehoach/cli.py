@@ -374,7 +374,7 @@ def _report(args: argparse.Namespace) -> int:
     from kehoach.data.sample import build_sample
 
     plan = _plan(args, args.period)
-    if not ProgressStore().records_path(plan.ward, plan.year).exists():
+    if not ProgressStore().stores(plan.ward, plan.year):  # a missing database is rebuilt from the archive on first read
         say("Chưa có số liệu; đang tạo bộ số liệu minh họa (Số liệu minh họa)...")
         build_sample(plan)
     _plan_summary(plan)
