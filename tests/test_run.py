@@ -80,7 +80,7 @@ def test_index_and_manifest(runs):
         assert f'href="{r.html}"' in index
     manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     assert manifest["period"] == "2026-Q3" and manifest["parameters"]["deadline"] == "2026-10-05"
-    assert set(manifest["inputs_sha256"]) >= {"data/plan/phan-dinh-phung-2026.yaml", "data/progress/phan-dinh-phung/2026/records.csv",
+    assert set(manifest["inputs_sha256"]) >= {"data/plan/phan-dinh-phung-2026.yaml", "data/progress/phan-dinh-phung/2026/records.sqlite",
                                               "parameters/2026-Q3.yaml", "notebooks/overview.ipynb"}
     assert all(len(v) == 64 for v in manifest["inputs_sha256"].values())
     first = manifest["notebooks"][0]

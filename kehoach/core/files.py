@@ -91,6 +91,26 @@ def remove_leftovers(folder: Path) -> list[Path]:
     return removed
 
 
+def check_output(path: Path, force: bool, protected: Path, what: str = "tệp") -> Path:
+    """Refuse an output path that would destroy something: inside ``protected`` (the store), not a regular file, or existing.
+
+    The first two are refused even with ``force``; an existing regular file only without it.
+    """
+    from kehoach.core.errors import UsageError
+
+    resolved = path.expanduser().resolve()
+    if resolved.is_relative_to(protected.resolve()):
+        raise UsageError(f"{path} nằm trong kho số liệu {protected}; không ghi {what} vào đó (kể cả với --force). "
+                         "Chọn -o ở thư mục khác.")
+    if resolved.exists() and not resolved.is_file():
+        raise UsageError(f"{path} không phải tệp thường (thư mục, thiết bị như /dev/full, ống dẫn...); không ghi {what} vào đó "
+                         "(kể cả với --force). Chọn -o là một tệp thường.")
+    if resolved.exists() and not force:
+        raise UsageError(f"{path} đã có; không ghi đè (có thể là biểu mẫu một đơn vị đã gửi lại). Chọn tên khác bằng -o, "
+                         "hoặc thêm --force để ghi đè.")
+    return path
+
+
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
 
 

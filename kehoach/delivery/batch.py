@@ -278,15 +278,17 @@ def input_checksums(ctx: ReportContext, params_dir: Path, notebooks_dir: Path, d
     """SHA-256 of every file the run read: plan, store, parameters and notebooks."""
     root = config.project_root()
     store = ProgressStore(data_dir / "progress")
-    paths = [ctx.plan.source, store.records_path(ctx.plan.ward, ctx.plan.year), params_dir / f"{ctx.period}.yaml",
-             *(notebooks_dir / n for n in NOTEBOOKS.values())]
+    paths = [ctx.plan.source, params_dir / f"{ctx.period}.yaml", *(notebooks_dir / n for n in NOTEBOOKS.values())]
     out = {}
     for path in paths:
         if path and Path(path).exists():
-            path = Path(path)
-            key = str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
-            out[key] = _sha256(path)
+            out[_relative(Path(path), root)] = _sha256(Path(path))
+    out[_relative(store.records_path(ctx.plan.ward, ctx.plan.year), root)] = store.snapshot(ctx.plan.ward, ctx.plan.year).sha256
     return out
+
+
+def _relative(path: Path, root: Path) -> str:
+    return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
 def write_summary(folder: Path, ctx: ReportContext) -> Path:
