@@ -1,15 +1,16 @@
 """Crash injection: `kehoach import` killed (SIGKILL, SIGTERM) at many points never tears the store.
 
-A store of several MB makes the read-check-write last long enough for kills to land before,
-during and after the write. After every kill, records.csv holds exactly the old bytes or the
-old bytes plus the new rows, and the next command works with no manual cleanup: the lock is
-free, temporary files and orphaned archive copies are gone.
+A store of some 100,000 records makes the read-check-write last long enough for kills to land
+before, during and after the write. After every kill the database holds the old records or the
+old records plus the new ones, never a part, and passes SQLite's integrity check; the next
+command works with no manual cleanup, and no archived file is ever deleted.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import time
@@ -21,22 +22,23 @@ from tests.conftest import PROJECT
 
 WARD, YEAR = "phan-dinh-phung", 2026
 KILLS = 24  # half SIGKILL, half SIGTERM
+PADDING = 100_000
 
 
 def _big_store(root: Path) -> ProgressStore:
-    """The illustrative store, padded with revisions of one indicator to about 8 MB."""
+    """The illustrative store (from its committed archive), padded with revisions of one indicator."""
     import shutil
 
-    shutil.copytree(PROJECT / "data" / "progress", root / "data" / "progress")
+    shutil.copytree(PROJECT / "data" / "progress", root / "data" / "progress",
+                    ignore=shutil.ignore_patterns("records.sqlite*", "*.lock"))
     store = ProgressStore(root / "data" / "progress")
-    path = store.records_path(WARD, YEAR)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    template = next(line for line in lines[1:] if ",indicator,9,,2025-Q1," in line)
-    head, _, tail = template.partition(",2025-Q1,1,")
-    padding = [f"{head},2025-Q1,{rev},{tail}" for rev in range(2, 24_002)]
-    note = '"dòng một\nDòng hai, ""trích dẫn"""'
-    padding = [p.replace("Số liệu minh họa", note) for p in padding]
-    path.write_text("\n".join(lines + padding) + "\n", encoding="utf-8")
+    one = store.read(WARD, YEAR).query("record == 'indicator' and indicator == 9 and period == '2025-Q1'").iloc[[0]]
+    padding = one.loc[one.index.repeat(PADDING)].reset_index(drop=True)
+    padding["revision"] = range(2, PADDING + 2)
+    padding["note"] = 'dòng một\nDòng hai, "trích dẫn"'
+    original = root / "padding.csv"
+    original.write_bytes(b"padding")
+    store.append(WARD, YEAR, padding, original, "f" * 64)
     return store
 
 
@@ -53,15 +55,27 @@ def _import(root: Path, path: Path) -> subprocess.Popen:
                             env=os.environ | {"KEHOACH_ROOT": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
-def test_killed_imports_never_tear_the_store(tmp_path):
-    root = tmp_path / "wb"
-    (root / "data" / "plan").mkdir(parents=True)
+def _committed_rows(db: Path) -> int:
+    """What the database itself holds (no adoption from the archive), after SQLite's own integrity check."""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return conn.execute("SELECT count(*) FROM records").fetchone()[0]
+
+
+def _workbench(tmp_path: Path) -> Path:
     import shutil
 
+    root = tmp_path / "wb"
+    (root / "data" / "plan").mkdir(parents=True)
     shutil.copy(PROJECT / "data" / "plan" / "phan-dinh-phung-2026.yaml", root / "data" / "plan")
+    return root
+
+
+def test_killed_imports_never_tear_the_store(tmp_path):
+    root = _workbench(tmp_path)
     store = _big_store(root)
-    records = store.records_path(WARD, YEAR)
-    assert records.stat().st_size > 5_000_000
+    db = store.records_path(WARD, YEAR)
+    archive = db.parent / "archive"
 
     start = time.monotonic()  # how long a whole import takes here, to spread the kills over it
     proc = _import(root, _csv(tmp_path, 0))
@@ -74,68 +88,56 @@ def test_killed_imports_never_tear_the_store(tmp_path):
     while attempts < KILLS or (min(outcomes.values()) == 0 and attempts < 3 * KILLS):
         attempts += 1
         i = attempts
-        old = records.read_bytes()
         rows_before = len(store.read(WARD, YEAR))
-        earlier_leftovers = set(records.parent.rglob("*.tmp"))  # from an earlier SIGKILL, for the next lock holder
+        archived_before = {p.name: p.stat().st_size for p in archive.iterdir()}
         proc = _import(root, _csv(tmp_path, i))
         time.sleep(full * (0.2 + 1.0 * ((i - 1) % KILLS + 1) / KILLS))
         sig = signal.SIGKILL if i % 2 else signal.SIGTERM
         proc.send_signal(sig)
         code = proc.wait(timeout=60)
-        new = records.read_bytes()
-        if new == old:
-            outcomes["before"] += 1
-        else:
-            assert new.startswith(old), f"kill {i}: records.csv was rewritten"
-            outcomes["after"] += 1
-        frame = store.read(WARD, YEAR)  # never torn: parses, and holds all or none of the file's rows
-        assert len(frame) in (rows_before, rows_before + 2), f"kill {i}: {len(frame) - rows_before} rows added"
+        assert _committed_rows(db) in (rows_before, rows_before + 2), f"kill {i}: torn"
+        rows = len(store.read(WARD, YEAR))  # the next reader adopts an import killed after its archive entry
+        assert rows in (rows_before, rows_before + 2), f"kill {i}: {rows - rows_before} rows added"
+        outcomes["after" if rows > rows_before else "before"] += 1
+        assert all((archive / n).stat().st_size == size for n, size in archived_before.items())  # nothing archived lost
         if sig == signal.SIGTERM and code == 143:  # our handler ran: nothing left behind at all
             assert proc.stderr.read().decode().endswith("Đã dừng (SIGTERM); dữ liệu đã lưu không bị thay đổi, tệp tạm đã được dọn.\n")
-            assert not set(records.parent.rglob("*.tmp")) - earlier_leftovers
         else:
             assert code in (0, -signal.SIGKILL, -signal.SIGTERM), (code, proc.stderr.read().decode())
 
-    # the next command works without any manual cleanup, and removes what the kills left
+    # the next command works without any manual cleanup, and removes the temporary files the kills left
     last = _import(root, _csv(tmp_path, 99))
     assert last.wait(timeout=120) == 0, last.stderr.read().decode()
-    assert not list(records.parent.rglob("*.tmp"))
-    stored = set(store.read(WARD, YEAR)["source_sha256"].str[:16])
-    assert {p.name[:16] for p in (records.parent / "archive").iterdir()} <= stored
-    assert outcomes["before"] > 0 and outcomes["after"] > 0, outcomes  # the kills did land on both sides of the write
-    print(f"{attempts} kills: {outcomes['before']} before the write, {outcomes['after']} after it; records.csv never torn")
+    assert not list(db.parent.rglob("*.tmp"))
+    stored = store.read(WARD, YEAR)
+    assert not stored.duplicated(["record", "indicator", "task", "period", "revision"]).any()
+    assert outcomes["before"] > 0 and outcomes["after"] > 0, outcomes  # the kills did land on both sides of the commit
+    print(f"{attempts} kills: {outcomes['before']} before the commit, {outcomes['after']} after it; never torn")
 
 
-def test_sigkill_at_the_rename_leaves_only_what_the_next_command_removes(tmp_path):
-    """The worst moment, made certain: the new records.csv is fully written to its temporary file, then SIGKILL."""
-    import shutil
-
-    root = tmp_path / "wb"
-    (root / "data" / "plan").mkdir(parents=True)
-    shutil.copy(PROJECT / "data" / "plan" / "phan-dinh-phung-2026.yaml", root / "data" / "plan")
+def test_sigkill_between_archive_and_commit_is_adopted(tmp_path):
+    """The worst moment, made certain: original and import document written, SIGKILL inside the transaction."""
+    root = _workbench(tmp_path)
     store = _big_store(root)
-    records = store.records_path(WARD, YEAR)
-    old, rows_before = records.read_bytes(), len(store.read(WARD, YEAR))
+    db = store.records_path(WARD, YEAR)
+    rows_before = _committed_rows(db)
     script = tmp_path / "die.py"
     script.write_text(
-        "import os, signal, sys\nreal = os.replace\n"
-        "def die(src, dst):\n"
-        "    if str(dst).endswith('records.csv'):\n        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "    return real(src, dst)\n"
-        "os.replace = die\nfrom kehoach.cli import main\nsys.exit(main(['import', sys.argv[1]]))\n", encoding="utf-8")
+        "import os, signal, sys\nimport kehoach.data.store as store\n"
+        "def die(doc):\n    os.kill(os.getpid(), signal.SIGKILL)\n"
+        "store._doc_tuples = die\nfrom kehoach.cli import main\nsys.exit(main(['import', sys.argv[1]]))\n", encoding="utf-8")
     proc = subprocess.run([sys.executable, str(script), str(_csv(tmp_path, 1))], cwd=PROJECT,
                           env=os.environ | {"KEHOACH_ROOT": str(root)}, capture_output=True, timeout=120)
     assert proc.returncode == -signal.SIGKILL
-    leftovers = list(records.parent.glob(".records.csv.*.tmp"))
-    assert len(leftovers) == 1 and leftovers[0].stat().st_size > len(old)  # the whole new file, never renamed
-    assert records.read_bytes() == old
-    orphan = [p for p in (records.parent / "archive").iterdir() if p.name.endswith("nop-01.csv")]
-    assert len(orphan) == 1  # archived before the records were written
-    # the same file, imported again, just works; the leftovers are gone
+    assert _committed_rows(db) == rows_before  # the transaction never committed: not a single row of it
+    docs = [p for p in (db.parent / "archive").iterdir() if p.name.endswith("nop-01.csv.import.json")]
+    assert len(docs) == 1
+    # the next command adopts it from the archive; importing the same file again changes nothing
+    assert len(store.read(WARD, YEAR)) == rows_before + 2
     again = _import(root, _csv(tmp_path, 1))
-    assert again.wait(timeout=120) == 0, again.stderr.read().decode()
-    assert not list(records.parent.rglob("*.tmp"))
-    assert records.read_bytes().startswith(old) and len(store.read(WARD, YEAR)) == rows_before + 2
+    assert again.wait(timeout=120) == 0
+    assert "đã được nhập trước đây" in again.stdout.read().decode()
+    assert _committed_rows(db) == rows_before + 2
 
 
 def test_killed_runs_never_leave_a_half_written_report_folder(tmp_path):

@@ -138,6 +138,32 @@ def read_text(path: Path, what: str = "tệp") -> str:
     return text
 
 
+#: Legacy encodings converted when detected: Windows-1258 (Windows' Vietnamese code page).
+CONVERTED_ENCODINGS = ("cp1258",)
+
+
+def decode_legacy(data: bytes) -> tuple[str, str]:
+    """Text of ``data`` and its encoding: UTF-8 (BOM or not), UTF-16 with BOM, or a legacy Vietnamese code page.
+
+    A file that is none of these is refused with the encoding charset-normalizer takes it for.
+    Raises :class:`KehoachError` (the caller adds the file name).
+    """
+    import charset_normalizer
+
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError:
+        pass
+    candidates = [m.encoding for m in charset_normalizer.from_bytes(data)]
+    legacy = next((enc for enc in candidates if enc in CONVERTED_ENCODINGS), None)
+    if legacy:
+        return data.decode(legacy), legacy
+    guess = f"có vẻ là {candidates[0]}" if candidates else "không nhận ra được"
+    raise KehoachError(f"tệp không phải UTF-8 (mã hóa {guess}); mở tệp và lưu lại với mã hóa UTF-8 "
+                       "(Excel: Lưu thành → CSV UTF-8)")
+
+
 def yaml_problem(exc: Exception) -> str:
     """A YAML syntax error in Vietnamese, with its line and column."""
     mark = getattr(exc, "problem_mark", None)

@@ -381,6 +381,16 @@ def _connect(db: Path) -> Iterator[sqlite3.Connection]:
             conn.close()
 
 
+def _disk_nearly_full(db: Path) -> bool:
+    """True when the disk holding ``db`` has under 256 KB free (SQLite then reports I/O errors, not "full")."""
+    import shutil
+
+    try:
+        return shutil.disk_usage(db.parent).free < 256 * 1024
+    except OSError:
+        return False
+
+
 def _create_tables(conn: sqlite3.Connection) -> None:
     if conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('imports', 'records')").fetchone()[0] < 2:
         conn.executescript(_DDL)
@@ -391,8 +401,9 @@ def _db_error(db: Path, exc: sqlite3.Error) -> StoreError:
     if isinstance(exc, sqlite3.IntegrityError):
         return StoreError(f"{db}: số liệu trùng khóa (một chỉ tiêu, nhiệm vụ hay mục ý kiến có hai bản ghi cùng lần sửa) "
                           f"({text}); không ghi gì. Kiểm tra tệp nhập, hoặc chạy `kehoach store rebuild`.")
-    if "full" in text:
-        return StoreError(f"{db}: ổ đĩa đã đầy; không ghi gì (số liệu đã lưu không đổi). Giải phóng dung lượng rồi chạy lại.")
+    if "full" in text or _disk_nearly_full(db):
+        return StoreError(f"{db}: ổ đĩa đã đầy ({text}); không ghi gì (số liệu đã lưu không đổi). "
+                          "Giải phóng dung lượng trên ổ đĩa đó rồi chạy lại.")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return StoreError(f"{db}: cơ sở dữ liệu hỏng ({text}). Chạy `kehoach store rebuild` để dựng lại từ kho lưu trữ.")
     if "readonly" in text or "unable to open" in text:
