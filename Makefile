@@ -46,6 +46,7 @@ explore: $(STAMP)
 
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/progress_load.py
+	$(BIN)/python benchmarks/store_import.py
 	$(BIN)/python benchmarks/evaluate_scale.py
 	$(BIN)/python benchmarks/quarterly_run.py --province
 	$(BIN)/python benchmarks/plan_import.py
