@@ -98,11 +98,12 @@ def _plan_show(args: argparse.Namespace) -> int:
         rows = frame[frame["group"] == group.code]
         say(f"\n{group.section}. {group.name} ({len(rows)} chỉ tiêu)")
         for row in rows.itertuples():
-            say(f"  ({row.number}) {row.name}: {row.target_text}  [{row.unit_code}]")
-    say("\nĐơn vị chủ trì:")
+            say(f"  ({row.number}) {row.name}: {row.target_text}  [{row.unit_codes.replace(', ', '+')}]")
+    say("\nĐơn vị chủ trì (sau dấu “+”: cùng chủ trì):")
     for unit in plan.units:
-        owned = frame.loc[frame["unit_code"] == unit.code, "number"].tolist()
-        numbers = ", ".join(f"({n})" for n in owned) or "—"
+        owned = [ind for ind in plan.indicator_list if unit.code in ind.unit_codes]
+        numbers = ", ".join(f"({i.number})" if i.unit_code == unit.code else f"(+{i.number})"
+                            for i in sorted(owned, key=lambda i: i.number)) or "—"
         say(f"  {unit.code:<6} {unit.name}: {numbers}")
     return 0
 
@@ -179,11 +180,17 @@ def _plan_list(args: argparse.Namespace) -> int:
 
 
 def _plan_import(args: argparse.Namespace) -> int:
-    from kehoach.data.planimport import import_plan
+    from kehoach.core.files import read_text
+    from kehoach.data.planimport import import_plan, review_text
 
+    if args.review and args.file.suffix.lower() in (".yaml", ".yml"):  # a draft being fixed by hand: what is left
+        say(review_text(args.file, read_text(args.file, "bản nháp kế hoạch")))
+        return 0
     reference = None if args.no_reference else "auto"
     report = import_plan(args.file, output=args.output, reference=reference, force=args.force)
     say(report.summary())
+    if args.review:
+        say(review_text(report.output, report.output.read_text(encoding="utf-8")))
     say("Bước tiếp theo: xem lại các dòng “# KIỂM TRA:”, chuyển tệp vào data/plan/, "
           "rồi chạy `kehoach plan diff` để so với năm trước.")
     return 0
@@ -457,9 +464,11 @@ def build_parser() -> argparse.ArgumentParser:
     plan_sub.add_parser("show", help="print the indicators by group, with targets and responsible units").set_defaults(func=_plan_show)
     plan_sub.add_parser("list", help="list the plans in data/plan/ (ward, year, indicators, decision)").set_defaults(func=_plan_list)
     plan_import = plan_sub.add_parser("import", help="read a plan decision (.docx, .txt, .pdf) into a draft plan YAML to review")
-    plan_import.add_argument("file", type=Path, help="the plan decision: .docx, .txt or a .pdf with a text layer")
+    plan_import.add_argument("file", type=Path, help="the plan decision: .docx, .txt or a .pdf with a text layer (or, with --review, a draft .yaml)")
     plan_import.add_argument("-o", "--output", type=Path, help="draft YAML to write (default: WARD-YEAR.yaml next to the file)")
     plan_import.add_argument("--force", action="store_true", help="overwrite an existing draft")
+    plan_import.add_argument("--review", action="store_true",
+                             help="list every field to check (# KIỂM TRA) with its line; given a draft .yaml, only list them")
     plan_import.add_argument("--no-reference", action="store_true",
                              help="do not take codes from the ward's earlier plan in data/plan/")
     plan_import.set_defaults(func=_plan_import)

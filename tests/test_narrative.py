@@ -10,6 +10,7 @@ import pytest
 
 from kehoach.analysis import narrative
 from kehoach.analysis.evaluation import evaluate, required_pace
+from kehoach.core.period import Period
 from tests.helpers import indicator, values
 
 
@@ -197,3 +198,25 @@ def test_decimals_follow_the_reported_figures():
     assert narrative.approx(888613.15, "triệu đồng", 0) == "888.613 triệu đồng"
     assert narrative.approx(4383.75, "người", 0) == "4.384 người"
     assert narrative.approx(100.0, "%", 1) == "100%"
+
+
+def test_action_without_last_years_figure_says_so():
+    """A new ward's reduction indicator has no end-of-last-year figure: no mức cần đạt is invented (nor a crash)."""
+    row = {"period": "2026-Q3", "indicator": 5, "label": "Tỷ lệ hộ nghèo", "unit_name": "Phòng Văn hóa - Xã hội xã",
+           "status": "behind", "kind": "reduction", "frequency": "quarterly", "unit": "%", "value": 0.9, "target": 1.2,
+           "target_text": "1,2%", "comparison": ">=", "required_next": float("nan"), "needed_end": float("nan"),
+           "baseline": float("nan"), "same_period_last_year": float("nan"), "last_year_next_value": float("nan")}
+    assert narrative.action(row) == ("(5) Tỷ lệ hộ nghèo: chưa tính được mức cần đạt vì chưa có số liệu cuối năm 2025; "
+                                     "Phòng Văn hóa - Xã hội xã bổ sung số liệu đó.")
+
+
+def test_reduction_without_last_years_figure_is_not_a_blank_change():
+    row = {"label": "Tỷ lệ hộ nghèo", "kind": "reduction", "unit": "%", "value": 0.9, "current": float("nan"), "target": 1.2,
+           "baseline": float("nan"), "same_period_last_year": float("nan"), "comparison": ">=", "status": "behind"}
+    assert narrative._head(row, Period.parse("2026-Q3")) == (
+        "Tỷ lệ hộ nghèo 9 tháng năm 2026 là 0,9%; chưa có số liệu cuối năm 2025 để tính mức giảm (kế hoạch giảm 1,2 điểm phần trăm)")
+
+
+def test_organisation_names_the_place_of_the_plan():
+    assert narrative.organisation([], "quý IV năm 2026", "xã").endswith(
+        "định kỳ báo cáo kết quả về Ủy ban nhân dân xã (qua Văn phòng HĐND và UBND xã).")

@@ -41,16 +41,22 @@ def test_target_text_is_vietnamese(plan):
 @pytest.mark.parametrize(
     "mutate, expected",
     [
-        (lambda r: r["indicators"][4].update(group="KTX"), "indicator (5), field 'group': unknown group 'KTX'"),
-        (lambda r: r["indicators"][4].update(number=4), "indicator (4), field 'number': duplicate number 4"),
-        (lambda r: r["indicators"][9].pop("target"), "indicator (10), field 'target': missing"),
-        (lambda r: r["indicators"][10].update(comparison="=>"), "indicator (11), field 'comparison'"),
-        (lambda r: r["indicators"][11].update(kind="monthly"), "indicator (12), field 'kind'"),
-        (lambda r: r["indicators"][12].update(unit_code="PGD"), "indicator (13), field 'unit_code': undeclared responsible unit 'PGD'"),
-        (lambda r: r["indicators"][0].update(target="nhiều"), "indicator (1), field 'target'"),
-        (lambda r: r["indicators"][2].pop("code"), "indicator (3), field 'code': missing"),
-        (lambda r: r["indicators"][2].update(code="Thu Ngân Sách"), "indicator (3), field 'code'"),
-        (lambda r: r["indicators"][3].update(code="thu-ngan-sach"), "indicator (4), field 'code': duplicate code 'thu-ngan-sach'"),
+        (lambda r: r["indicators"][4].update(group="KTX"), "dòng 88, chỉ tiêu (5), trường 'group': nhóm 'KTX' chưa khai báo; "
+                                                          "khai báo ở mục 'groups' (KHCN, KT, QPAN, VHGD, XDCN, XH, YT)"),
+        (lambda r: r["indicators"][4].update(number=4), "dòng 91, chỉ tiêu (4), trường 'number': số thứ tự 4 bị trùng"),
+        (lambda r: r["indicators"][9].pop("target"), "dòng 138, chỉ tiêu (10), trường 'target': thiếu; thêm trường này"),
+        (lambda r: r["indicators"][10].update(comparison="=>"),
+         "dòng 149, chỉ tiêu (11), trường 'comparison': giá trị “=>” không hợp lệ; chọn một trong '>=', '>' hoặc '<'"),
+        (lambda r: r["indicators"][11].update(kind="monthly"), "dòng 162, chỉ tiêu (12), trường 'kind': giá trị “monthly” không hợp lệ"),
+        (lambda r: r["indicators"][12].update(unit_code="PGD"), "dòng 178, chỉ tiêu (13), trường 'unit_code': đơn vị 'PGD' chưa khai báo"),
+        (lambda r: r["indicators"][12].update(unit_code=["VHXH", "PGD"]),
+         "dòng 179, chỉ tiêu (13), trường 'unit_code': đơn vị 'PGD' chưa khai báo"),
+        (lambda r: r["indicators"][0].update(target="nhiều"), "dòng 43, chỉ tiêu (1), trường 'target': “nhiều” không phải là số"),
+        (lambda r: r["indicators"][2].pop("code"), "dòng 59, chỉ tiêu (3), trường 'code': thiếu; thêm trường này"),
+        (lambda r: r["indicators"][2].update(code="Thu Ngân Sách"),
+         "dòng 59, chỉ tiêu (3), trường 'code': “Thu Ngân Sách” sai dạng; chỉ dùng chữ thường không dấu"),
+        (lambda r: r["indicators"][3].update(code="thu-ngan-sach"), "dòng 72, chỉ tiêu (4), trường 'code': mã 'thu-ngan-sach' bị trùng"),
+        (lambda r: r["units"][1].update(code="KTHT"), "đơn vị 'KTHT', trường 'code': giá trị 'KTHT' bị trùng"),
     ],
 )
 def test_bad_plan_names_file_indicator_and_field(tmp_path, mutate, expected):

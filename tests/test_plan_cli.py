@@ -84,3 +84,17 @@ def test_benchmark_smoke():
     out = subprocess.run([sys.executable, str(PROJECT / "benchmarks" / "plan_import.py"), "--smoke"],
                          capture_output=True, text=True, timeout=300, check=True).stdout
     assert "20 chỉ tiêu, 4 nhóm" in out and "import_plan:" in out
+
+
+def test_several_units_per_indicator_through_the_commands(workbench, capsys):
+    """An indicator given to two units: the draft keeps both (lead first), plan show lists both, forms go to the lead."""
+    draft = workbench / "data" / "plan" / "van-don-2027.yaml"
+    assert main(["plan", "import", str(FIXTURES / "dac-khu-van-don-2027.txt"), "-o", str(draft)]) == 0
+    assert '    unit_code: ["CA", "BCHQS"]' in draft.read_text(encoding="utf-8")
+    capsys.readouterr()
+    assert main(["--ward", "van-don", "plan", "show"]) == 0
+    out = capsys.readouterr().out
+    assert "  (10) Số vụ tai nạn giao thông đường thủy: dưới 2 vụ  [CA+BCHQS]" in out
+    assert "  CA     Công an đặc khu: (8), (10)" in out and "  BCHQS  Ban Chỉ huy quân sự đặc khu: (9), (+10)" in out
+    plan = find_plan("van-don", 2027)
+    assert plan.indicator(10).unit_code == "CA" and plan.indicator(10).unit_codes == ("CA", "BCHQS")

@@ -32,6 +32,7 @@ TEMPLATES: dict[str, str] = {
     "reduction_plan": "{rate_label} cuối năm {prev_year} là {baseline}; kế hoạch năm {year} giảm {target} (còn {level})",
     "reduction_now": "{rate_label} {period} còn {value}, giảm {change} so với cuối năm {prev_year}",
     "reduction_up": "{rate_label} {period} là {value}, tăng {change} so với cuối năm {prev_year}",
+    "reduction_no_base": "{rate_label} {period} là {value}; chưa có số liệu cuối năm {prev_year} để tính mức giảm",
     "rate_target": "kế hoạch năm {target}",
     "annual_target": "kế hoạch {target}",
     "new_label": "{label} (chỉ tiêu mới năm {year})",
@@ -74,14 +75,15 @@ TEMPLATES: dict[str, str] = {
     "action_last_year_level": " (cùng kỳ năm {year}: {value})",
     "action_estimate": "({number}) {label}: cần có giải pháp thúc đẩy {what} {quarter} để cả năm đạt {target}; {unit} chủ trì.",
     "action_no_data": "({number}) {label}: {unit} gửi số liệu {period} còn thiếu.",
+    "action_no_baseline": "({number}) {label}: chưa tính được mức cần đạt vì chưa có số liệu cuối năm {prev_year}; {unit} bổ sung số liệu đó.",
     "action_pace": "({number}) {label}: đến hết {quarter} cần đạt {needed}, trong đó đến hết {next} cần đạt {required}; {unit} chủ trì.",
     "no_action": "Không có chỉ tiêu nào cần đẩy nhanh trong kỳ tới.",
     "next_year": "({number}) {label}: năm {year} {figure}, không đạt kế hoạch ({target}); {unit} làm rõ nguyên nhân, "
                  "đề xuất giải pháp thực hiện trong năm {next}.",
     "organisation": "Giao {units} chủ trì, phối hợp với các đơn vị liên quan tập trung thực hiện các nội dung trên trong "
-                    "{when}; định kỳ báo cáo kết quả về Ủy ban nhân dân phường (qua Văn phòng HĐND và UBND phường).",
+                    "{when}; định kỳ báo cáo kết quả về Ủy ban nhân dân {place} (qua Văn phòng HĐND và UBND {place}).",
     "organisation_all": "Các đơn vị chủ trì tiếp tục duy trì kết quả đã đạt trong {when}; định kỳ báo cáo kết quả về "
-                        "Ủy ban nhân dân phường (qua Văn phòng HĐND và UBND phường).",
+                        "Ủy ban nhân dân {place} (qua Văn phòng HĐND và UBND {place}).",
 }
 
 #: The outcome that closes an indicator's sentence.
@@ -188,6 +190,10 @@ def _head(row: Mapping, period: Period) -> str:
     if kind == "annual_estimate":
         return TEMPLATES["annual"].format(label_lower=_lower_first(row["label"]), year=period.year, value=args["value"]) + \
             f" ({TEMPLATES['annual_target'].format(target=row['target_text'])})"
+    if kind == "reduction" and _missing(row["current"]):  # no end-of-last-year figure to measure the reduction from
+        return TEMPLATES["reduction_no_base"].format(rate_label=rate_label(row), period=period.label(), value=args["value"],
+                                                    prev_year=period.year - 1) + \
+            f" (kế hoạch giảm {_pp(row['target'], precision(row))})"
     if kind == "reduction":
         change = row["current"]
         key = "reduction_now" if change >= 0 else "reduction_up"
@@ -433,6 +439,8 @@ def action(r: Mapping) -> str:
     by_year_end = nxt.quarter == 4 or r["frequency"] != "quarterly"  # a semi-annual rate is next measured at year-end
     if by_year_end and nxt.quarter != 4:
         quarter, needed = "đến cuối năm", r["needed_end"]
+    if _missing(needed):  # a reduction measured from last year's end, when that figure was never reported
+        return TEMPLATES["action_no_baseline"].format(**common, prev_year=period.year - 1)
     key = "action_level_q4" if by_year_end else "action_level"
     return TEMPLATES[key].format(**common, quarter=quarter if by_year_end else f"{quarter}/{nxt.year}",
                                  needed=approx(needed, r["unit"], decimals),
@@ -456,11 +464,11 @@ def next_year_items(rows: pd.DataFrame) -> list[str]:
     return out
 
 
-def organisation(units: list[str], when: str) -> str:
+def organisation(units: list[str], when: str, place: str = "phường") -> str:
     """Who leads the work of the next period: the units owning lagging indicators, by name."""
     if not units:
-        return TEMPLATES["organisation_all"].format(when=when)
-    return TEMPLATES["organisation"].format(units=join_vi(units), when=when)
+        return TEMPLATES["organisation_all"].format(when=when, place=place)
+    return TEMPLATES["organisation"].format(units=join_vi(units), when=when, place=place)
 
 
 def chase(r: Mapping) -> str:

@@ -6,6 +6,9 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+import logging
+import math
+import re
 from typing import Literal
 
 import pandas as pd
@@ -16,6 +19,8 @@ from kehoach.core import config
 from kehoach.core.errors import KehoachError, PlanError, PlanChoiceError
 from kehoach.core.files import read_text, yaml_problem
 from kehoach.core.formatting import fmt_value, nfc
+
+log = logging.getLogger(__name__)
 
 Comparison = Literal[">=", ">", "<"]
 Kind = Literal["cumulative", "level", "annual_estimate", "reduction"]
@@ -37,6 +42,9 @@ def due_mask(indicators: pd.DataFrame, quarter: int | pd.Series) -> pd.Series:
         due |= (indicators["frequency"] == frequency) & quarters.isin(due_quarters)
     return due
 
+
+#: A target at or above this is a typo or garbage ("1e308", "999…9"), never a plan figure.
+MAX_TARGET = 1e15
 
 COMPARISON_WORDS = {">=": "{v} trở lên", ">": "trên {v}", "<": "dưới {v}"}
 
@@ -91,9 +99,45 @@ class Indicator(_Model):
     kind: Kind
     frequency: Frequency
     notes: str | None = None
+    #: The lead responsible unit: the one whose form carries the indicator and whom reports name.
     unit_code: str
+    #: Every responsible unit, the lead first. In YAML ``unit_code`` takes one code or a list of codes
+    #: (``unit_code: [CA, QS]``: Công an leads, Ban Chỉ huy quân sự shares); one code gives ``(code,)``.
+    unit_codes: tuple[str, ...] = ()
     value_range: tuple[float | None, float | None] | None = None
     target_noun: str = "kế hoạch"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _owners(cls, data: object) -> object:
+        """``unit_code`` as a list of codes: the first is the lead, all are kept in ``unit_codes``."""
+        if not isinstance(data, dict):
+            return data
+        given = data.get("unit_code")
+        if isinstance(given, (list, tuple)):
+            if not given or not all(isinstance(c, str) for c in given):
+                raise ValueError(_at(("unit_code",), "ghi một mã đơn vị hoặc một danh sách mã đơn vị (đơn vị đầu tiên chủ trì)"))
+            if len(set(given)) != len(given):
+                raise ValueError(_at(("unit_code",), f"một đơn vị được ghi hai lần trong {list(given)}"))
+            return {**data, "unit_code": given[0], "unit_codes": tuple(given)}
+        if isinstance(given, str) and not data.get("unit_codes"):
+            return {**data, "unit_codes": (given,)}
+        return data
+
+    @model_validator(mode="after")
+    def _lead_first(self) -> "Indicator":
+        if self.unit_codes[:1] != (self.unit_code,):
+            raise ValueError(_at(("unit_codes",), f"đơn vị chủ trì '{self.unit_code}' phải đứng đầu danh sách {list(self.unit_codes)}"))
+        return self
+
+    @model_validator(mode="after")
+    def _plausible_target(self) -> "Indicator":
+        if not math.isfinite(self.target) or abs(self.target) >= MAX_TARGET:
+            raise ValueError(_at(("target",), f"{self.target} không phải là chỉ tiêu kế hoạch (phải là số hữu hạn, "
+                                 "dưới 10^15); ghi đúng con số của quyết định"))
+        if self.unit != "%" and self.target < 0:
+            raise ValueError(_at(("target",), f"số lượng, số tiền ({self.unit}) không thể âm ({fmt_value(self.target, self.unit)})"))
+        return self
 
     @property
     def bounds(self) -> tuple[float | None, float | None]:
@@ -138,21 +182,23 @@ class Plan(_Model):
         _unique([t.id for t in self.tasks], "tasks", "id")
         seen: set[int] = set()
         codes: set[str] = set()
-        for ind in self.indicator_list:
-            where = f"indicator ({ind.number})"
+        for i, ind in enumerate(self.indicator_list):
             if ind.number in seen:
-                raise ValueError(f"{where}, field 'number': duplicate number {ind.number}; each number must appear once")
+                raise ValueError(_at(("indicators", i, "number"), f"số thứ tự {ind.number} bị trùng; mỗi số chỉ dùng một lần"))
             seen.add(ind.number)
             if ind.code in codes:
-                raise ValueError(f"{where}, field 'code': duplicate code '{ind.code}'; each indicator needs its own code")
+                raise ValueError(_at(("indicators", i, "code"), f"mã '{ind.code}' bị trùng; mỗi chỉ tiêu một mã riêng"))
             codes.add(ind.code)
             if ind.group not in groups:
-                raise ValueError(f"{where}, field 'group': unknown group '{ind.group}'; declare it under 'groups' ({', '.join(sorted(groups))})")
-            if ind.unit_code not in units:
-                raise ValueError(f"{where}, field 'unit_code': undeclared responsible unit '{ind.unit_code}'; declare it under 'units' ({', '.join(sorted(units))})")
-        for task in self.tasks:
+                raise ValueError(_at(("indicators", i, "group"), f"nhóm '{ind.group}' chưa khai báo; khai báo ở mục 'groups' "
+                                                                f"({', '.join(sorted(groups))})"))
+            for code in ind.unit_codes:
+                if code not in units:
+                    raise ValueError(_at(("indicators", i, "unit_code"), f"đơn vị '{code}' chưa khai báo; khai báo ở mục "
+                                                                        f"'units' ({', '.join(sorted(units))})"))
+        for i, task in enumerate(self.tasks):
             if task.unit_code not in units:
-                raise ValueError(f"task {task.id}, field 'unit_code': undeclared responsible unit '{task.unit_code}'")
+                raise ValueError(_at(("tasks", i, "unit_code"), f"đơn vị '{task.unit_code}' chưa khai báo; khai báo ở mục 'units'"))
         return self
 
     # -- convenient views -------------------------------------------------------------
@@ -187,6 +233,7 @@ class Plan(_Model):
                 "notes": ind.notes,
                 "unit_code": ind.unit_code,
                 "unit_name": units[ind.unit_code].name,
+                "unit_codes": ", ".join(ind.unit_codes),
                 "target_text": ind.target_text(),
                 "target_noun": ind.target_noun,
                 "value_min": ind.bounds[0],
@@ -246,7 +293,7 @@ def _unique(values: list, section: str, field: str) -> None:
     seen: set = set()
     for value in values:
         if value in seen:
-            raise ValueError(f"{section}, field '{field}': duplicate value '{value}'")
+            raise ValueError(_at((section, values.index(value, values.index(value) + 1), field), f"giá trị '{value}' bị trùng"))
         seen.add(value)
 
 
@@ -260,25 +307,104 @@ def _nfc_tree(node: object) -> object:
     return node
 
 
-def _describe(error: dict, raw: dict) -> str:
-    loc = list(error["loc"])
-    where = ".".join(str(p) for p in loc)
-    if len(loc) >= 2 and loc[0] == "indicators" and isinstance(loc[1], int):
-        items = raw.get("indicators") or []
-        item = items[loc[1]] if loc[1] < len(items) and isinstance(items[loc[1]], dict) else {}
-        number = item.get("number", f"#{loc[1] + 1} in the list")
-        field = ".".join(str(p) for p in loc[2:]) or "(entry)"
-        where = f"indicator ({number}), field '{field}'"
-    elif len(loc) >= 2 and isinstance(loc[1], int):
+_PATH = re.compile(r"^§([^§]*)§ ")
+
+
+def _at(path: tuple, message: str) -> str:
+    """A validator's message with the place it concerns, read back by :func:`_describe`."""
+    return f"§{'.'.join(str(p) for p in path)}§ {message}"
+
+
+_ENTRY_NAMES = {"groups": "nhóm", "units": "đơn vị", "tasks": "nhiệm vụ"}
+_PATTERN_HINTS = {"code": "chữ thường không dấu, chữ số và dấu gạch ngang (ví dụ thu-ngan-sach)",
+                  "ward_code": "chữ thường không dấu, chữ số và dấu gạch ngang (ví dụ phan-dinh-phung)",
+                  "id": "II.1, II.1.2 …"}
+
+
+def _message(error: dict, field: str) -> str:
+    """Pydantic's message in Vietnamese, by error type."""
+    kind, given, ctx = error["type"], error.get("input"), error.get("ctx") or {}
+    if kind == "value_error":
+        return _PATH.sub("", str(ctx.get("error", error["msg"])).removeprefix("Value error, "))
+    if kind == "missing":
+        return "thiếu; thêm trường này"
+    if kind == "extra_forbidden":
+        return "trường này không có trong lược đồ kế hoạch; xóa đi hoặc sửa tên cho đúng"
+    if kind == "literal_error":
+        return f"giá trị “{given}” không hợp lệ; chọn một trong {str(ctx.get('expected', '')).replace(' or ', ' hoặc ')}"
+    if kind in ("float_parsing", "float_type", "int_parsing", "int_type", "int_from_float", "finite_number"):
+        return f"“{given}” không phải là số" + (" nguyên" if kind.startswith("int") else "")
+    if kind == "string_pattern_mismatch":
+        hint = "chữ in hoa không dấu, chữ số và dấu gạch dưới (ví dụ KTHT)" if field == "code" and "A-Z" in str(ctx) \
+            else _PATTERN_HINTS.get(field, str(ctx.get("pattern", "")))
+        return f"“{given}” sai dạng; chỉ dùng {hint}"
+    if kind in ("greater_than_equal", "greater_than", "less_than_equal", "less_than"):
+        sign = {"greater_than_equal": "≥", "greater_than": ">", "less_than_equal": "≤", "less_than": "<"}[kind]
+        return f"“{given}” phải {sign} {next(iter(ctx.values()), '')}"
+    if kind.startswith("date"):
+        return f"“{given}” không phải là ngày (viết dạng 2026-03-13)"
+    if kind in ("string_type", "list_type", "dict_type", "model_type", "tuple_type", "model_attributes_type"):
+        return "sai kiểu: " + {"string_type": "cần một đoạn chữ", "list_type": "cần một danh sách",
+                               "tuple_type": "cần một danh sách"}.get(kind, "cần một bảng (các cặp tên: giá trị)")
+    return f"giá trị không hợp lệ ({error['msg']})"
+
+
+def _describe(error: dict, raw: dict, root: object) -> str:
+    """One validation error in Vietnamese: the line, the entry (chỉ tiêu (5), đơn vị 'KTHT'), the field, what to do."""
+    loc = [p for p in error["loc"] if not (isinstance(p, str) and p.startswith(("function-", "tagged-")))]
+    ctx_error = str((error.get("ctx") or {}).get("error", ""))
+    inner = _PATH.match(ctx_error)
+    if inner and inner.group(1):
+        loc = loc + [int(p) if p.isdigit() else p for p in inner.group(1).split(".")]
+    loc = ["indicators" if p == "indicator_list" else p for p in loc]
+    entry, rest = "", loc
+    if len(loc) >= 2 and isinstance(loc[1], int):
         items = raw.get(loc[0]) or []
         item = items[loc[1]] if loc[1] < len(items) and isinstance(items[loc[1]], dict) else {}
-        key = item.get("code") or item.get("id") or f"#{loc[1] + 1}"
-        field = ".".join(str(p) for p in loc[2:]) or "(entry)"
-        where = f"{loc[0]} '{key}', field '{field}'"
-    message = error["msg"].removeprefix("Value error, ")
-    if error["type"] == "missing":
-        message = "missing; add it"
-    return f"{where}: {message}" if not message.startswith(("indicator", "task", "groups", "units", "tasks")) else message
+        if loc[0] == "indicators":
+            entry = f"chỉ tiêu ({item.get('number', f'thứ {loc[1] + 1} trong danh sách')})"
+        else:
+            entry = f"{_ENTRY_NAMES.get(loc[0], loc[0])} '{item.get('code') or item.get('id') or f'thứ {loc[1] + 1}'}'"
+        rest = loc[2:]
+    elif loc:
+        entry, rest = f"mục '{loc[0]}'", loc[1:]
+    field = ".".join(str(p) for p in rest)
+    line = _line_of(root, loc)
+    where = ", ".join(filter(None, [f"dòng {line}" if line else "", entry, f"trường '{field}'" if field else ""]))
+    return f"{where}: {_message(error, str(rest[-1]) if rest else '')}" if where else _message(error, "")
+
+
+def _line_of(root: object, loc: list) -> int | None:
+    """The line of the YAML node at ``loc`` (or of its nearest parent that exists)."""
+    node, line = root, None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            node = next((v for k, v in node.value if getattr(k, "value", None) == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            node = None
+        if node is None:
+            break
+        line = node.start_mark.line + 1
+    return line
+
+
+def parse_plan(text: str, name: str) -> Plan:
+    """Validate a plan's YAML ``text``; errors name ``name`` (the file), the line, the indicator and the field."""
+    try:
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built with it
+    except yaml.YAMLError as exc:
+        raise PlanError(f"{name}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
+    if not isinstance(raw, dict):
+        raise PlanError(f"{name}: tệp kế hoạch phải là một bảng YAML có các mục document, groups, units, indicators.")
+    raw = _nfc_tree(raw)
+    try:
+        return Plan.model_validate(raw)
+    except ValidationError as exc:
+        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        problems = "; ".join(_describe(e, raw, root) for e in exc.errors())
+        raise PlanError(f"{name}: {problems}. Sửa tệp kế hoạch rồi chạy lại.") from None
 
 
 def load_plan(path: str | Path | None = None) -> Plan:
@@ -293,22 +419,16 @@ def load_plan(path: str | Path | None = None) -> Plan:
         text = read_text(path, "tệp kế hoạch")  # UTF-8 or UTF-16 with BOM
     except KehoachError as exc:
         raise PlanError(str(exc)) from None
-    try:
-        raw = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{path}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
-    if not isinstance(raw, dict):
-        raise PlanError(f"{path}: tệp kế hoạch phải là một bảng YAML có các mục document, groups, units, indicators.")
-    raw = _nfc_tree(raw)
-    try:
-        plan = Plan.model_validate(raw)
-    except ValidationError as exc:
-        problems = "; ".join(_describe(e, raw) for e in exc.errors())
-        raise PlanError(f"{path}: {problems}") from None
+    plan = parse_plan(text, str(path))
     return plan.model_copy(update={"source": path})
 
 
 # -- finding plans in a workspace ---------------------------------------------------------
+def is_stray(path: Path) -> bool:
+    """A temporary (``tmpXXXX.yaml``, as :mod:`tempfile` names them) or hidden file, or not a regular file."""
+    return path.name.startswith(("tmp", ".", "~$")) or not path.is_file()
+
+
 @dataclass(frozen=True)
 class PlanEntry:
     """One plan file of the workspace, as :func:`list_plans` sees it."""
@@ -329,6 +449,9 @@ def list_plans(folder: Path | None = None) -> list[PlanEntry]:
     folder = Path(folder) if folder else config.plan_dir()
     entries = []
     for path in sorted(folder.glob("*.yaml")):
+        if is_stray(path):
+            log.warning("Bỏ qua %s: tệp tạm hoặc tệp ẩn, không phải kế hoạch (xóa tệp này nếu không cần).", path)
+            continue
         plan = load_plan(path)
         entries.append(PlanEntry(path, plan.ward, plan.year, plan.title_place, plan.document.decision_number,
                                  len(plan.indicator_list)))

@@ -117,7 +117,7 @@ def closing(ctx: ReportContext, kind: str = "overview") -> Section:
     """Nơi nhận (ending with "- Lưu: VT, VP.") and the signature block, from the period's parameters."""
     p = ctx.params
     if kind == "unit":
-        recipients = ["- Như trên;", "- Chủ tịch, các Phó Chủ tịch UBND phường;"]
+        recipients = ["- Như trên;", f"- Chủ tịch, các Phó Chủ tịch UBND {ctx.plan.document.ward_kind};"]
     else:
         recipients = [f"- {r.rstrip(';.')};" for r in p.recipients]
     return Section("closing", [Closing(recipients=[*recipients, "- Lưu: VT, VP."], signer_authority=p.signer_authority,
@@ -227,7 +227,7 @@ def directions_section(ctx: ReportContext) -> Section:
     out.add(Bullets(tasks, "tasks") if tasks else Paragraph("Các nhiệm vụ, giải pháp của Kế hoạch đã hoàn thành."))
     lagging = needing_attention(rows)
     units = list(dict.fromkeys(lagging["unit_name"]))
-    out.add(Heading("3. Tổ chức thực hiện", 3), Paragraph(narrative.organisation(units, nxt)))
+    out.add(Heading("3. Tổ chức thực hiện", 3), Paragraph(narrative.organisation(units, nxt, ctx.plan.document.ward_kind)))
     return out
 
 
@@ -359,8 +359,9 @@ def unit_next_section(ctx: ReportContext, unit: str) -> Section:
     tasks = _open_tasks(_tasks_with_units(ctx)[lambda t: t["unit_code"] == unit])
     items = [a for a in actions if a != narrative.TEMPLATES["no_action"]] + tasks
     out.add(Bullets(items, "actions") if items else Paragraph("Tiếp tục duy trì kết quả đã đạt được."))
+    place = ctx.plan.document.ward_kind
     return out.add(Paragraph(f"Đề nghị {ctx.plan.unit(unit).name} khẩn trương triển khai thực hiện, báo cáo kết quả về "
-                             "Ủy ban nhân dân phường (qua Văn phòng HĐND và UBND phường) theo quy định."))
+                             f"Ủy ban nhân dân {place} (qua Văn phòng HĐND và UBND {place}) theo quy định."))
 
 
 # -- indicator detail -------------------------------------------------------------------------

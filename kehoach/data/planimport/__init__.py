@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import json
 import logging
-import tempfile
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from kehoach.core.errors import PlanError, PlanChoiceError
 from kehoach.core.files import atomic_write
-from kehoach.data.plan import Plan, list_plans, load_plan
+from kehoach.data.plan import Plan, list_plans, load_plan, parse_plan
 from kehoach.data.planimport import build
 from kehoach.data.planimport.parse import Draft, DraftIndicator, parse_lines, read_document
 from kehoach.data.planimport.sources import Line, read_lines
@@ -25,6 +25,8 @@ from kehoach.data.planimport.targets import slug
 log = logging.getLogger(__name__)
 
 CHECK = "# KIỂM TRA:"
+#: The comment above an entry of the draft that quotes the sentence it was read from.
+SOURCE = "# Câu gốc"
 
 
 @dataclass
@@ -103,6 +105,9 @@ def import_plan(source: str | Path, output: str | Path | None = None, reference:
     report = ImportReport(source, None, plan, draft, without_unit,
                           [i for i in draft.indicators if not i.unit], reference, len(matched), text.count(CHECK))
     if write:
+        if target.is_symlink() or (target.exists() and not target.is_file()):
+            raise PlanChoiceError(f"{target} không phải là một tệp thường (thư mục, liên kết hoặc thiết bị); không ghi vào đó, "
+                                  "kể cả với --force. Chọn tệp khác bằng -o.")
         if target.exists() and not force:
             raise PlanChoiceError(f"{target} đã có; không ghi đè. Xóa hoặc đổi tên tệp đó, chọn tệp khác bằng -o, "
                             "hoặc thêm --force để ghi đè.")
@@ -155,17 +160,11 @@ def _document(found: dict, checks: dict[str, str], source: Path) -> dict:
 
 
 def _validate(text: str, target: Path) -> Plan:
-    folder = target.parent if target.parent.exists() else None
-    with tempfile.NamedTemporaryFile("w", suffix=".yaml", dir=folder, delete=False, encoding="utf-8") as handle:
-        handle.write(text)
-    tmp = Path(handle.name)
+    """The draft checked against the plan schema, in memory: no temporary file is written anywhere."""
     try:
-        return load_plan(tmp)
+        return parse_plan(text, target.name)
     except PlanError as exc:
-        raise PlanError(f"Bản nháp từ văn bản chưa hợp lệ theo lược đồ kế hoạch, chưa ghi tệp nào: "
-                        f"{str(exc).replace(str(tmp), target.name)}") from None
-    finally:
-        tmp.unlink(missing_ok=True)
+        raise PlanError(f"Bản nháp từ văn bản chưa hợp lệ theo lược đồ kế hoạch, chưa ghi tệp nào: {exc}") from None
 
 
 # -- writing the draft ---------------------------------------------------------------------------
@@ -205,12 +204,16 @@ def render_yaml(draft: Draft, document: dict, doc_checks: dict[str, str], source
     for key, value in document.items():
         shown = value.isoformat() if hasattr(value, "isoformat") else value
         out.append(_field(key, shown, doc_checks, "  ", plain=hasattr(value, "isoformat")))
+    if "fields" in Plan.model_fields and draft.fields:  # the plan model carries section II's headings
+        out += ["", "# Các lĩnh vực của phần II (nhiệm vụ II.1.1, II.1.2 … thuộc lĩnh vực II.1).", "fields:"]
+        out += [f"  - {{id: {q(fid)}, title: {q(title)}}}" for fid, title in draft.fields]
     out += ["", "groups:"]
     for g in draft.groups:
         note = f"  {CHECK} {'; '.join(g.checks.values())}" if g.checks else ""
         out.append(f"  - {{code: {g.code}, section: {q(g.section)}, name: {q(g.name)}}}{note}")
     out += ["", "units:"]
     for u in draft.units:
+        out += _source_line(u.sentence, u.where, u.checks)
         out.append(f"  - code: {u.code}" + (f"  {CHECK} {u.checks['code']}" if "code" in u.checks else ""))
         out.append(_field("item", u.item, u.checks, "    "))
         out.append(_field("role", u.role, u.checks, "    ", plain=True))
@@ -227,6 +230,7 @@ def render_yaml(draft: Draft, document: dict, doc_checks: dict[str, str], source
     out += ["", "# Phần II: nhiệm vụ, giải pháp. Văn bản thường không giao nhiệm vụ cho đơn vị: unit_code là đơn vị",
             "# báo cáo tiến độ nhiệm vụ, do Văn phòng chọn.", "tasks:"]
     for t in draft.tasks:
+        out += _source_line(t.sentence, t.where, t.checks)
         out.append(f"  - id: {q(t.id)}")
         out.append(_field("unit_code", t.unit_code, t.checks, "    ", plain=True))
         out.append(_field("title", t.title, t.checks, "    "))
@@ -236,9 +240,18 @@ def render_yaml(draft: Draft, document: dict, doc_checks: dict[str, str], source
     return "\n".join(out) + "\n"
 
 
+def _source_line(sentence: str, where: str, checks: dict[str, str]) -> list[str]:
+    """The sentence an entry was read from, above an entry with a field to check."""
+    if not checks or not sentence:
+        return []
+    return [f"  {SOURCE}, {where}: {json.dumps(_short(sentence, 300), ensure_ascii=False)}"]
+
+
 def _indicator_lines(ind: DraftIndicator) -> list[str]:
     c = ind.checks
-    lines = [f"  - number: {ind.number}" + (f"  {CHECK} {c['number']}" if "number" in c else ""),
+    owners = ind.unit_codes if len(ind.unit_codes) > 1 else ind.unit_code
+    lines = _source_line(ind.sentence, ind.where, c)
+    lines += [f"  - number: {ind.number}" + (f"  {CHECK} {c['number']}" if "number" in c else ""),
              _field("code", ind.code, c, "    ", plain=True),
              _field("group", ind.group.code, c, "    ", plain=True),
              _field("name", ind.name, c, "    ")]
@@ -246,7 +259,7 @@ def _indicator_lines(ind: DraftIndicator) -> list[str]:
         lines.append(_field("short_name", ind.extra["short_name"], c, "    "))
     lines += [_field("unit", ind.unit, c, "    "), _field("target", ind.target, c, "    "),
               _field("comparison", ind.comparison, c, "    "), _field("kind", ind.kind, c, "    ", plain=True),
-              _field("frequency", ind.frequency, c, "    ", plain=True), _field("unit_code", ind.unit_code, c, "    ", plain=True)]
+              _field("frequency", ind.frequency, c, "    ", plain=True), _field("unit_code", owners, c, "    ", plain=not isinstance(owners, list))]
     for key in ("target_noun", "value_range"):
         if key in ind.extra:
             lines.append(_field(key, ind.extra[key], c, "    "))
@@ -255,4 +268,61 @@ def _indicator_lines(ind: DraftIndicator) -> list[str]:
     return lines
 
 
-__all__ = ["CHECK", "ImportReport", "Line", "find_reference", "import_plan", "render_yaml"]
+# -- the review list ------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewItem:
+    """One field of a draft to check: its line in the draft, the entry, the field, the remark, the source sentence."""
+
+    line: int
+    entry: str
+    field: str
+    value: str
+    remark: str
+    source: str | None
+
+    def __str__(self) -> str:
+        where = f"  dòng {self.line}: {self.entry}, {self.field}" + (f" = {self.value}" if self.value else "")
+        text = f"{where} — {self.remark}"
+        return text + (f"\n      {self.source}" if self.source else "")
+
+
+_ENTRY = [(re.compile(r"^  - number: (\d+)"), "chỉ tiêu ({})"), (re.compile(r"^  - code: (\S+)"), "đơn vị {}"),
+          (re.compile(r'^  - id: "?([^"\s]+)'), "nhiệm vụ {}"), (re.compile(r"^  - \{code: ([^,]+),"), "nhóm {}"),
+          (re.compile(r"^(document):"), "thông tin văn bản")]
+
+
+def review(text: str) -> list[ReviewItem]:
+    """Every field of a draft still marked ``# KIỂM TRA:``, with its line number and the sentence it was read from."""
+    items: list[ReviewItem] = []
+    entry, source, pending_source = "", None, None
+    for n, raw in enumerate(text.splitlines(), start=1):
+        stripped = raw.strip()
+        if stripped.startswith(SOURCE):
+            pending_source = "câu gốc " + stripped[len(SOURCE):].lstrip(", ")
+            continue
+        for pattern, label in _ENTRY:
+            match = pattern.match(raw)
+            if match:
+                entry, source, pending_source = label.format(match.group(1)), pending_source, None
+                break
+        if CHECK not in raw or raw.lstrip().startswith("#"):
+            continue
+        content, remark = raw.split(CHECK, 1)
+        key, _, value = content.strip().lstrip("- ").partition(":")
+        if key.startswith("{"):
+            key, value = "mã nhóm", ""
+        items.append(ReviewItem(n, entry, key.strip(), value.strip().strip('"'), remark.strip(), source))
+    return items
+
+
+def review_text(path: Path, text: str) -> str:
+    """The review list as the CLI prints it."""
+    items = review(text)
+    if not items:
+        return f"{path}: không còn trường nào có “{CHECK}”; bản nháp đã được xem lại hết."
+    return "\n".join([f"{path}: {len(items)} trường cần xem lại (sửa giá trị nếu cần rồi xóa chú thích “{CHECK}”):"]
+                     + [str(item) for item in items])
+
+
+__all__ = ["CHECK", "ImportReport", "Line", "ReviewItem", "find_reference", "import_plan", "render_yaml", "review",
+           "review_text"]

@@ -33,7 +33,7 @@ def initials(name: str, drop: tuple[str, ...] = ()) -> str:
     out = []
     for word in words:
         f = fold(word)
-        if f in drop or f == "va" or word in ("phường", "xã", "thị", "trấn"):
+        if f in drop or f == "va" or word in ("phường", "xã", "thị", "trấn", "đặc", "khu"):
             continue
         out.append(word if word.isupper() and len(word) > 1 and f not in drop else word[0])
     return re.sub(r"[^A-Z0-9]", "", fold("".join(out)).upper())[:8] or "X"
@@ -71,33 +71,50 @@ def assign_groups(draft: Draft, reference: Plan | None) -> None:
 
 
 # -- units and their indicators --------------------------------------------------------------------
+#: How sure a way of naming an indicator is: a table's unit column, a number, a group, a name (its length).
+_BY_TABLE, _BY_NUMBER, _BY_GROUP = 1000, 100, 90
+
+
 def assign_units(draft: Draft, reference: Plan | None) -> list[DraftIndicator]:
-    """Give every indicator its responsible unit; return those for which the text names none."""
+    """Give every indicator its responsible units (the lead first); return those for which the text names none."""
     for unit in draft.units:
         unit.members = members(unit.name)
-    _units_from_tables(draft)
-    owners: dict[int, list[tuple[int, DraftUnit]]] = {}
+    owners: dict[int, list[tuple[int, int, DraftUnit]]] = {}  # number → (how sure, order of mention, unit)
+    _units_from_tables(draft, owners)
+    joint = _joint_units(draft)
     by_number = {i.number: i for i in draft.indicators}
-    for unit in draft.units:
-        for number in numbers_named(unit.body):
+
+    def give(number: int, score: int, order: int, unit: DraftUnit) -> None:
+        for k, each in enumerate(joint.get(id(unit), [unit])):
+            owners.setdefault(number, []).append((score, order * 10 + k, each))
+
+    for order, unit in enumerate(draft.units):
+        for number in numbers_named(_own_part(unit.body)):
             if number in by_number:
-                owners.setdefault(number, []).append((100, unit))
+                give(number, _BY_NUMBER, order, unit)
     bodies = {id(u): " " + " ".join(re.sub(r"[^a-z0-9]", " ", fold(re.sub(r"\([^()]*\)", "", u.body))).split()) + " "
               for u in draft.units}
     for ind in sorted(draft.indicators, key=lambda i: -len(norm_name(i.name))):
         key = " " + norm_name(ind.name) + " "
         if len(key) < 8:
             continue
-        for unit in draft.units:
+        for order, unit in enumerate(draft.units):
             if key in bodies[id(unit)]:
-                owners.setdefault(ind.number, []).append((len(key), unit))
+                give(ind.number, len(key), order, unit)
                 bodies[id(unit)] = bodies[id(unit)].replace(key, " # ", 1)
-    for ind in draft.indicators:
-        if ind.owner_text:
-            unit = _unit_named(draft.units, ind.owner_text)
-            owners.setdefault(ind.number, []).insert(0, (1000, unit))
+    for order, unit in enumerate(draft.units):  # a whole group: only its indicators no other item names one by one
+        for group in group_refs(_own_part(unit.body), draft.groups):
+            for ind in draft.indicators:
+                if ind.group is group and not any(o[2] is not unit and o[2] not in joint.get(id(unit), [])
+                                                  for o in owners.get(ind.number, [])):
+                    give(ind.number, _BY_GROUP, order, unit)
+    draft.units = [u for u in draft.units if id(u) not in joint]
     _roles(draft, owners)
     _unit_codes(draft, reference)
+    return _choose_owners(draft, owners)
+
+
+def _choose_owners(draft: Draft, owners: dict[int, list[tuple[int, int, DraftUnit]]]) -> list[DraftIndicator]:
     missing = []
     fallback = next((u for u in draft.units if u.role == "coordinator"), draft.units[0] if draft.units else None)
     if fallback is None:
@@ -106,27 +123,114 @@ def assign_units(draft: Draft, reference: Plan | None) -> list[DraftIndicator]:
         fallback.checks["name"] = "văn bản không có phần tổ chức thực hiện; khai báo các đơn vị chủ trì"
         draft.units.append(fallback)
     for ind in draft.indicators:
-        found = sorted(owners.get(ind.number, []), key=lambda x: -x[0])
-        distinct = list(dict.fromkeys(u.code for _, u in found))
+        found = sorted(owners.get(ind.number, []), key=lambda x: (-x[0], x[1]))
+        distinct = list(dict.fromkeys(u.code for _, _, u in found))
         if not distinct:
-            ind.unit_code = fallback.code
+            ind.unit_code, ind.unit_codes = fallback.code, [fallback.code]
             ind.checks["unit_code"] = (f"phần tổ chức thực hiện không giao chỉ tiêu này cho đơn vị nào; "
                                        f"tạm giao {fallback.code}, sửa lại cho đúng")
             missing.append(ind)
             continue
-        ind.unit_code = distinct[0]
-        if len(distinct) > 1:
-            ind.checks["unit_code"] = f"chỉ tiêu được nhắc ở nhiều đơn vị ({', '.join(distinct)}); đã chọn {distinct[0]}"
+        ind.unit_code, ind.unit_codes = distinct[0], distinct
+        items = list(dict.fromkeys(x[1] // 10 for x in found))
+        if len(items) > 1:
+            ind.checks["unit_code"] = (f"chỉ tiêu được nhắc ở nhiều mục ({', '.join(distinct)}); đã ghi tất cả, "
+                                       f"{distinct[0]} chủ trì (đứng đầu danh sách); bỏ đơn vị không phải chủ trì")
     return missing
 
 
-def _units_from_tables(draft: Draft) -> None:
+def _own_part(body: str) -> str:
+    """A unit's item without the indicators it only helps with ("…; phối hợp theo dõi chỉ tiêu số 9")."""
+    return re.sub(r"phối hợp(?:\s+\S+){0,3}?\s+(?:các\s+)?(?:chỉ tiêu|nhóm)[^;.]*", "", body, flags=re.IGNORECASE)
+
+
+def group_refs(body: str, groups: list) -> list:
+    """The indicator groups a sentence gives as a whole: "nhóm I", "các chỉ tiêu thuộc nhóm II và III",
+    "nhóm I và nhóm III", "nhóm chỉ tiêu về Y tế", "các chỉ tiêu thuộc lĩnh vực Y tế" (not "các chỉ tiêu về Y tế: A, B")."""
+    f = fold(re.sub(r"\([^()]*\)", "", body))
+    words = " ".join(re.sub(r"[^a-z0-9:]", " ", f).split())  # for names: no punctuation, as norm_name
+    found: list = []
+    token = r"(?:[ivx]{1,4}|\d{1,2}|[a-e])\b"
+    for match in re.finditer(rf"\bnhom\s+(?:chi tieu\s+)?(?:so\s+)?({token}(?:\s*(?:,|va|-|–|den)\s*(?:nhom\s+)?{token})*)", f):
+        labels = re.findall(rf"{token}|den|-|–", match.group(1))
+        previous = None
+        span = False
+        for label in labels:
+            if label in ("den", "-", "–"):
+                span = True
+                continue
+            index = _group_index(label, groups)
+            if index is None:
+                continue
+            if span and previous is not None and index > previous:
+                found += groups[previous + 1:index + 1]
+            else:
+                found.append(groups[index])
+            previous, span = index, False
+    for group in groups:
+        name = norm_name(group.name)
+        if not name:
+            continue
+        pattern = (rf"(?:\bnhom(?:\s+cac)?(?:\s+chi tieu)?|\bchi tieu\s+(?:chu yeu\s+)?thuoc(?:\s+nhom|\s+linh vuc)?|\blinh vuc)"
+                   rf"(?:\s+chu yeu)?(?:\s+ve)?\s+{re.escape(name)}(?![a-z0-9])(?!\s*:)")
+        if re.search(pattern, words):
+            found.append(group)
+    return _distinct(found)
+
+
+def _distinct(items: list) -> list:
+    """``items`` without repeats (by identity), in order."""
+    seen: set[int] = set()
+    return [x for x in items if not (id(x) in seen or seen.add(id(x)))]
+
+
+def _group_index(label: str, groups: list) -> int | None:
+    """A group by its section ("II", "b", "4.2"), else by its rank (nhóm II = the second group)."""
+    for i, group in enumerate(groups):
+        if fold(group.section).rstrip(".") == label:
+            return i
+    rank = int(label) if label.isdigit() else _roman_value(label)
+    return rank - 1 if rank and 0 < rank <= len(groups) else None
+
+
+def _roman_value(text: str) -> int | None:
+    values = {"i": 1, "v": 5, "x": 10}
+    if not text or any(c not in values for c in text):
+        return None
+    total = 0
+    for a, b in zip(text, text[1:] + " "):
+        total += -values[a] if b in values and values[b] > values[a] else values[a]
+    return total
+
+
+def _joint_units(draft: Draft) -> dict[int, list[DraftUnit]]:
+    """Items naming several units that each have their own item ("Công an phường, Ban Chỉ huy quân sự phường
+    chủ trì …"): the indicators go to each of them, the first named leading. Other joint names stay one unit."""
+    joint: dict[int, list[DraftUnit]] = {}
+    for unit in draft.units:
+        if not unit.members:
+            continue
+        separate = [_find_unit([u for u in draft.units if u is not unit and not u.members], m) for m in unit.members]
+        if all(separate):
+            joint[id(unit)] = _distinct(separate)
+    return joint
+
+
+def _units_from_tables(draft: Draft, owners: dict[int, list[tuple[int, int, DraftUnit]]]) -> None:
+    """Units named in a table's "đơn vị chủ trì" column: one or several per row (the first leads)."""
     for ind in draft.indicators:
-        if ind.owner_text and _find_unit(draft.units, ind.owner_text) is None:
-            unit = DraftUnit(f"III.{len(draft.units) + 1}", ind.owner_text, "", ind.where)
-            unit.checks["item"] = "đơn vị lấy từ cột “đơn vị chủ trì” của bảng chỉ tiêu, không có mục riêng ở phần III"
-            unit.members = members(ind.owner_text)
-            draft.units.append(unit)
+        if not ind.owner_text:
+            continue
+        names = []
+        for part in (p.strip() for p in re.split(r"\s*[;\n]\s*", ind.owner_text) if p.strip()):
+            names += members(part) or [part]
+        for k, name in enumerate(names):
+            unit = _find_unit(draft.units, name)
+            if unit is None:
+                unit = DraftUnit(ind.where, name, "", ind.where, sentence=ind.sentence)  # item: the row that names it
+                unit.checks["item"] = "đơn vị lấy từ cột “đơn vị chủ trì” của bảng chỉ tiêu, không có mục riêng ở phần III"
+                draft.units.append(unit)
+            owners.setdefault(ind.number, []).append((_BY_TABLE, -100 + k, unit))
 
 
 def _find_unit(units: list[DraftUnit], text: str) -> DraftUnit | None:
@@ -140,14 +244,8 @@ def _find_unit(units: list[DraftUnit], text: str) -> DraftUnit | None:
     return None
 
 
-def _unit_named(units: list[DraftUnit], text: str) -> DraftUnit:
-    unit = _find_unit(units, text)
-    assert unit is not None  # created by _units_from_tables
-    return unit
-
-
-def _roles(draft: Draft, owners: dict[int, list[tuple[int, DraftUnit]]]) -> None:
-    owning = {id(u) for found in owners.values() for _, u in found}
+def _roles(draft: Draft, owners: dict[int, list[tuple[int, int, DraftUnit]]]) -> None:
+    owning = {id(u) for found in owners.values() for _, _, u in found}
     coordinator_taken = False
     for unit in draft.units:
         f = fold(unit.body + " " + unit.name)
@@ -183,6 +281,7 @@ def _unit_codes(draft: Draft, reference: Plan | None) -> None:
             proposal = "".join(initials(m, ("ban", "phong", "cong", "chuc"))[:4] for m in unit.members)
         else:
             proposal = initials(unit.name, ("phong", "trung", "tam", "cong", "chuc"))
+            proposal = proposal if len(proposal) > 1 else initials(unit.name)  # "Công an xã" → CA, not A
         unit.code = _unique(proposal[:8], used)
         unit.checks["code"] = "mã đơn vị do chương trình đặt; biểu mẫu và thư gửi dùng mã này, có thể đổi cho dễ nhớ"
 
@@ -244,7 +343,7 @@ def assign_indicators(draft: Draft, reference: Plan | None) -> dict[int, object]
             ind.checks["frequency"] = "mặc định hằng quý; đổi nếu chỉ tiêu chỉ có số 6 tháng hoặc cả năm"
         if ind.target is None:
             ind.target = 0.0
-            ind.checks["target"] = "không đọc được chỉ tiêu (con số) từ văn bản; điền giá trị kế hoạch"
+            ind.checks.setdefault("target", f"không đọc được chỉ tiêu (con số) từ văn bản; điền giá trị kế hoạch: “{ind.raw}”")
         if not ind.unit:
             ind.checks["unit"] = "không đọc được đơn vị tính; điền đơn vị tính (%, người, triệu đồng…)"
     return matched
@@ -266,6 +365,8 @@ def guess_kind(ind: DraftIndicator) -> tuple[str, str]:
         return "annual_estimate", "tên chỉ tiêu (tốc độ tăng, thu nhập bình quân, giá trị sản xuất: ước cả năm)"
     if ind.unit and ind.unit != "%":
         return "cumulative", f"đơn vị tính “{ind.unit}” (số lượng, số tiền cộng dồn trong năm)"
+    if not ind.unit and re.match(r"^(so|tong so|tong)\b", name):
+        return "cumulative", "tên chỉ tiêu (số lượng cộng dồn trong năm)"
     if re.search(r"ke hoach giao|du toan|giai ngan", phrase + " " + name):
         return "cumulative", "tỷ lệ so với kế hoạch giao (cộng dồn từ đầu năm)"
     return "level", "đơn vị tính % (tỷ lệ tại thời điểm báo cáo)"
@@ -308,7 +409,7 @@ def summarize(body: list[str], limit: int = 220) -> str:
     """The first sentence of a task's text, cut at a word boundary."""
     if not body:
         return ""
-    text = " ".join(body).lstrip("-–• ")
+    text = " ".join(re.sub(r"^[-–•+]\s*", "", line) for line in body)
     sentence = re.split(r"(?<=\.)\s", text, maxsplit=1)[0].rstrip(".;")
     if len(sentence) > limit:
         sentence = sentence[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"

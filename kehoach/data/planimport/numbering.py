@@ -48,6 +48,7 @@ class ListNumbers:
         self.levels: dict[str, dict[int, tuple[str, str, int]]] = {}  # numId → level → (format, text, start)
         self.abstract_of: dict[str, str] = {}
         self.counters: dict[str, dict[int, int]] = {}
+        self.style_numbering: dict[str | None, tuple[str | None, int]] = {}
         try:
             numbering = document.part.numbering_part.element
         except (KeyError, NotImplementedError):
@@ -85,17 +86,29 @@ class ListNumbers:
             text = text.replace(f"%{lvl + 1}", render(value))
         return text
 
-    @staticmethod
-    def _numbering(paragraph) -> tuple[str | None, int]:
+    def _numbering(self, paragraph) -> tuple[str | None, int]:
+        """(numId, level) of a paragraph: its own numbering, else its style's (looked up once per style)."""
         ppr = paragraph._p.pPr
         num_pr = ppr.numPr if ppr is not None else None
-        style = paragraph.style
-        while num_pr is None and style is not None:
-            style_ppr = style.element.pPr
-            num_pr = style_ppr.numPr if style_ppr is not None else None
-            style = style.base_style
         if num_pr is None:
-            return None, 0
+            style_id = ppr.pStyle.val if ppr is not None and ppr.pStyle is not None else None
+            if style_id not in self.style_numbering:
+                self.style_numbering[style_id] = self._style_numbering(paragraph)
+            return self.style_numbering[style_id]
+        return self._num_pr(num_pr)
+
+    @staticmethod
+    def _num_pr(num_pr) -> tuple[str | None, int]:
         num_id = num_pr.numId.val if num_pr.numId is not None else None
         level = num_pr.ilvl.val if num_pr.ilvl is not None else 0
         return (str(num_id) if num_id is not None else None), int(level)
+
+    def _style_numbering(self, paragraph) -> tuple[str | None, int]:
+        style = paragraph.style  # python-docx's lookup is slow: done once per style id
+        while style is not None:
+            style_ppr = style.element.pPr
+            num_pr = style_ppr.numPr if style_ppr is not None else None
+            if num_pr is not None:
+                return self._num_pr(num_pr)
+            style = style.base_style
+        return None, 0

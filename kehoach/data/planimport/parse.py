@@ -13,10 +13,13 @@ import re
 from dataclasses import dataclass, field
 
 from kehoach.data.planimport.sources import Line
-from kehoach.data.planimport.targets import fold, numbers_in, parse_target, split_name
+from kehoach.data.planimport.targets import fold, implausible, numbers_in, parse_target, qualitative_target, split_name
 
 ROMAN = r"(?-i:[IVX]{1,4})"
-_MAJOR = re.compile(rf"^(?:phần\s+(?:thứ\s+\S+|{ROMAN}|\d+)|({ROMAN}))\s*[.:)\-–]?\s+(.+)$", re.IGNORECASE)
+#: A part's heading: "PHẦN THỨ BA: …", "Phần II. …", "II. …", "B. …"; group 1, 2 or 3 tells which kind.
+_MAJOR = re.compile(rf"^(?:(phần\s+(?:thứ\s+\S+?|{ROMAN}|\d+))\s*[.:)\-–]?|({ROMAN})\s*[.:)\-–]?|((?-i:[A-E]))\s*[.:)])\s+(.+)$",
+                    re.IGNORECASE)
+_ORDINALS = {"nhat": "I", "mot": "I", "hai": "II", "ba": "III", "tu": "IV", "bon": "IV", "nam": "V", "sau": "VI"}
 _MAJOR_BARE = re.compile(rf"^phần\s+(?:thứ\s+\S+|{ROMAN}|\d+)\s*[.:]?$", re.IGNORECASE)
 _LEVEL1 = re.compile(r"^(\d{1,2})[.)]\s+(.+)$")
 _LEVEL2 = re.compile(r"^(\d{1,2})\.(\d{1,2})\.?\s+(.+)$")
@@ -30,6 +33,10 @@ _BODY = re.compile(r"(?:UBND|[ỦU]ỷ?y?\s*ban\s+nhân\s+dân)\s+(phường|xã
 _PLACE = re.compile(r"\b(phường|xã|thị trấn|đặc khu)\s+([A-ZĐÂĂÊÔƠƯÁÀẢÃẠ][^\s,;()]*(?:\s+[A-ZĐÂĂÊÔƠƯÁÀẢÃẠ0-9][^\s,;()]*)*)")
 _PROVINCE = re.compile(r"\b(?:tỉnh|thành phố)\s+([A-ZĐ][^\s,;().]*(?:\s+[A-ZĐ][^\s,;().]*)*)")
 _PART_WORDS = re.compile(r"nhiem vu|giai phap|to chuc thuc hien|boi canh|danh gia|quan diem|muc tieu tong quat")
+#: Words that open a new part even inside part II (where other headings are its fields and tasks).
+_TOP_WORDS = re.compile(r"to chuc thuc hien|chi tieu|boi canh|danh gia|quan diem|muc tieu|ket qua thuc hien|nhiem vu.*giai phap|giai phap")
+#: An introduction or summary line before a list: "Phấn đấu hoàn thành 24 chỉ tiêu chủ yếu, gồm:".
+_COUNT = re.compile(r"\(?\s*(?:gồm|có|bao gồm|tổng (?:cộng|số)\s*:?)?\s*\d{1,3}\s+chỉ tiêu[^:()]*\)?\s*:?\s*$", re.IGNORECASE)
 _PROVINCE_UPPER = re.compile(r"\b(?:TỈNH|THÀNH PHỐ)\s+([A-ZĐÀ-Ỹ][A-ZĐÀ-Ỹ ]*[A-ZĐÀ-Ỹ])\b")
 _UNIT_TYPES = ("phòng", "ban", "công an", "trung tâm", "văn phòng", "trạm", "đội", "hội", "ủy ban", "uỷ ban",
                "trường", "công chức", "bộ phận", "chi cục", "đoàn", "mặt trận", "bảo hiểm", "kho bạc", "chi nhánh")
@@ -48,6 +55,8 @@ class Draft:
     units: list[DraftUnit] = field(default_factory=list)
     tasks: list[DraftTask] = field(default_factory=list)
     unplaced: list[Line] = field(default_factory=list)
+    #: The headings of part II (id, title), e.g. ("II.1", "Lĩnh vực kinh tế").
+    fields: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -55,6 +64,7 @@ class DraftGroup:
     section: str
     name: str
     where: str
+    sentence: str = ""
     code: str = ""
     checks: dict[str, str] = field(default_factory=dict)
 
@@ -79,6 +89,10 @@ class DraftIndicator:
     raw: str = ""
     extra: dict = field(default_factory=dict)
     checks: dict[str, str] = field(default_factory=dict)
+    sentence: str = ""                 # the line(s) of the source it was read from
+    refused: bool = False              # a target was written but is implausible
+    unit_hint: str | None = None       # the unit column of a table row
+    unit_codes: list[str] = field(default_factory=list)  # every responsible unit, the lead first
 
 
 @dataclass
@@ -91,6 +105,7 @@ class DraftUnit:
     role: str = "responsible"
     code: str = ""
     checks: dict[str, str] = field(default_factory=dict)
+    sentence: str = ""
 
 
 @dataclass
@@ -102,6 +117,19 @@ class DraftTask:
     unit_code: str = ""
     summary: str = ""
     checks: dict[str, str] = field(default_factory=dict)
+    sentence: str = ""
+
+
+@dataclass
+class DraftField:
+    """A heading of part II (a field such as "Lĩnh vực kinh tế") and the tasks under it."""
+
+    id: str
+    title: str
+    where: str
+    sentence: str
+    tasks: list[DraftTask] = field(default_factory=list)
+    body: list[str] = field(default_factory=list)
 
 
 # -- the walk over the lines ----------------------------------------------------------------
@@ -114,17 +142,20 @@ class _Parser:
     def __init__(self) -> None:
         self.draft = Draft()
         self.part = "front"        # front | background | indicators | tasks | organisation
+        self.part_kind = ""        # the kind of heading that opened the part: phan | roman | letter
+        self.part_label = "III"    # the label of the part (for the items of part III)
         self.in_indicators = False  # inside the indicators' sub-section of a wider part
         self.group: DraftGroup | None = None
         self.last: DraftIndicator | None = None
-        self.field_title: tuple[str, str] | None = None
         self.task: DraftTask | None = None
-        self.fields: dict[str, tuple[str, str]] = {}      # part II field number → (title, where)
-        self.fields_body: dict[str, list[str]] = {}
-        self.current_field: str | None = None
+        self.task_styles: list[str] = []                  # numbering styles of part II, in order of first use
+        self.fields: list[DraftField] = []
         self.pending_major = False
+        self.pending_group: tuple[str, str, Line] | None = None
         self.tables: dict[int, _Table | None] = {}
         self.unit: DraftUnit | None = None
+        self.item: str | None = None                      # the numbered item of part III being read
+        self.sub_items = 0
         self.front: list[Line] = []
 
     def run(self, lines: list[Line]) -> Draft:
@@ -140,27 +171,43 @@ class _Parser:
     def _line(self, line: Line) -> None:
         text = line.text
         if _MAJOR_BARE.match(text):  # "PHẦN I" on its own line: the title follows
-            self.pending_major = True
+            self.pending_major = "phan", _part_label(text)
             return
         if self.pending_major:
+            kind, label = self.pending_major
             self.pending_major = False
-            self._major(text)
+            self._major(text, kind, label)
             return
         major = _MAJOR.match(text)
-        if major and _heading_like(major.group(2)) and (
-                _PART_WORDS.search(fold(major.group(2))) or not (self.in_indicators and self._group_name(major.group(2)))):
-            self._major(major.group(2))
-            return
+        if major and _heading_like(major.group(4)):
+            kind = "phan" if major.group(1) else "roman" if major.group(2) else "letter"
+            label = _part_label(major.group(1) or major.group(2) or major.group(3))
+            title = major.group(4)
+            if self._is_major(kind, title):
+                self._major(title, kind, label)
+                return
         handler = {"front": self._front, "background": self._background, "indicators": self._indicators,
                    "tasks": self._tasks, "organisation": self._organisation}[self.part]
         handler(line)
 
-    def _major(self, title: str) -> None:
+    def _is_major(self, kind: str, title: str) -> bool:
+        """A part heading, or a heading inside the current part (a group, a field of part II)?"""
+        f = fold(title)
+        if self.part == "tasks" and kind != self.part_kind:
+            return bool(_TOP_WORDS.search(f))  # "I. PHÁT TRIỂN KINH TẾ" under "PHẦN THỨ BA: NHIỆM VỤ"
+        if self.part == "organisation" and kind != self.part_kind and not _TOP_WORDS.search(f):
+            return False
+        return bool(_PART_WORDS.search(f)) or not (self.in_indicators and self._group_name(title))
+
+    def _major(self, title: str, kind: str = "roman", label: str = "") -> None:
         f = fold(title)
         self.in_indicators = False
-        self.group, self.last, self.unit = None, None, None
+        self.group, self.last, self.unit, self.item, self.pending_group = None, None, None, None, None
+        self.part_kind, self.part_label = kind, label or self.part_label
         if "to chuc thuc hien" in f:
             self.part = "organisation"
+        elif "chi tieu" in f and not ("nhiem vu" in f or "giai phap" in f):
+            self.part, self.in_indicators = "indicators", True
         elif "nhiem vu" in f or "giai phap" in f:
             self.part = "tasks"
         elif "chi tieu" in f:
@@ -172,38 +219,42 @@ class _Parser:
         self.front.append(line)
 
     def _background(self, line: Line) -> None:
-        level1 = _LEVEL1.match(line.text)
-        if level1 and "chi tieu" in fold(level1.group(2)) and not split_name(_strip_year(level1.group(2))):
+        text = _BULLET.sub("", line.text)
+        level1 = _LEVEL1.match(text) or _LETTER.match(text)
+        body = level1.group(2) if level1 else text
+        if "chi tieu" in fold(body) and (_intro(body) or (level1 and not split_name(_strip_year(body)))):
             self.part, self.in_indicators = "indicators", True
-            return
+            self.last = None
         # Background prose (context, viewpoints, general goals) is read as such, not as data.
 
     # -- indicators ------------------------------------------------------------------------
     def _indicators(self, line: Line) -> None:
+        pending, count = self.pending_group, len(self.draft.indicators)
+        self._indicator_line(line)
+        if pending is not None and self.pending_group is pending:
+            self.pending_group = None
+            if len(self.draft.indicators) == count:  # no indicator under it: the list had ended
+                self._leave_indicators(line)
+
+    def _indicator_line(self, line: Line) -> None:
         text = _BULLET.sub("", line.text)
         numbered = _PAREN_NUMBER.match(text) or _WORD_NUMBER.match(text)
         if numbered:
             self._indicator(int(numbered.group(1)), numbered.group(2), line)
             return
-        level2 = _LEVEL2.match(text)
-        if level2 and not split_name(_strip_year(level2.group(3))):
-            self._group(f"{level2.group(1)}.{level2.group(2)}", level2.group(3), line)
-            return
-        level1 = _LEVEL1.match(text)
-        if level1:
-            body = level1.group(2)
-            if split_name(_strip_year(body)) and not _GROUP_WORDS.match(body):
-                self._indicator(int(level1.group(1)), body, line)
-            elif "chi tieu" in fold(body) and not self.draft.indicators:
-                self.in_indicators = True  # "2. Các chỉ tiêu chủ yếu": the list starts below
-            elif self._group_name(body):
-                self._group(level1.group(1), body, line)
+        heading = _LEVEL2.match(text)
+        label, body = (f"{heading.group(1)}.{heading.group(2)}", heading.group(3)) if heading else (None, text)
+        if heading is None:
+            level1 = _LEVEL1.match(text) or _LETTER.match(text) or re.match(rf"^({ROMAN})[.)]\s+(.+)$", text)
+            label, body = (level1.group(1), level1.group(2)) if level1 else (None, text)
+        if _intro(body):
+            group = self._group_name(_COUNT.sub("", body).strip(" ,:"))
+            if label and group and not _starts_with_goal(body):
+                self._group(label, _COUNT.sub("", body).strip(" ,:"), line)
             else:
-                self._leave_indicators(line)
+                self.in_indicators, self.last = True, None  # "Phấn đấu hoàn thành 24 chỉ tiêu, gồm:"
             return
-        lettered = _LETTER.match(text) or re.match(rf"^({ROMAN})[.)]\s+(.+)$", text)
-        if lettered and self._group_name(lettered.group(2)) and not split_name(_strip_year(lettered.group(2))):
-            self._group(lettered.group(1), lettered.group(2), line)
+        if label is not None and self._numbered(label, body, line, dotted=heading is not None):
             return
         if self._continues(text):
             self._continue(text)
@@ -219,6 +270,27 @@ class _Parser:
             return
         self.draft.unplaced.append(line)
 
+    def _numbered(self, label: str, body: str, line: Line, dotted: bool) -> bool:
+        """A numbered line in the indicators' part: an indicator ("3. Tỷ lệ …: 95%") or a group heading.
+
+        False for a lettered or Roman line that is neither (read on as plain text).
+        """
+        is_indicator = _has_target(body) and not _GROUP_WORDS.match(body)
+        arabic = label.isdigit() and not dotted
+        if arabic and is_indicator:
+            self._indicator(int(label), body, line)
+        elif not is_indicator and (self._group_name(body) or (not arabic and len(body) < 60 and not body.endswith("."))):
+            self._group(label, body, line)
+        elif arabic and "chi tieu" in fold(body) and not self.draft.indicators:
+            self.in_indicators = True  # "2. Các chỉ tiêu chủ yếu": the list starts below
+        elif arabic and len(body) < 60 and not body.endswith(".") and not numbers_in(body):
+            self.pending_group = (label, body, line)  # "2. Y tế": a group if indicators follow
+        elif arabic or dotted:
+            self._leave_indicators(line)
+        else:
+            return False
+        return True
+
     def _leave_indicators(self, line: Line) -> None:
         """A numbered heading without "chỉ tiêu" after the list: back to background text."""
         if self.part == "indicators" and not self.draft.indicators:
@@ -227,54 +299,73 @@ class _Parser:
         self.in_indicators = False
 
     def _group_name(self, text: str) -> str | None:
-        text = _strip_year(text).strip().rstrip(":")
+        text = _strip_year(text).strip().rstrip(":").strip()
+        text = re.sub(r"\s*\(\s*\d{1,3}\s+chỉ tiêu\s*\)$", "", text, flags=re.IGNORECASE)
         match = _GROUP_WORDS.match(text)
         if match:
             name = (match.group(1) or match.group(2)).strip()
-            return name[0].upper() + name[1:] if name else None
+            if not name or re.fullmatch(r"(?:chu yeu|kinh te\s*-?\s*xa hoi(?: chu yeu)?|co ban|sau|nhu sau)", fold(name)):
+                return None
+            return name[0].upper() + name[1:]
         if len(text) < 60 and text.isupper():
             return text.capitalize()
         return None
 
     def _group(self, section: str, text: str, line: Line) -> None:
         name = self._group_name(text) or text.strip().rstrip(":")
-        self.group = DraftGroup(section, name, line.where)
+        self.group = DraftGroup(section, name, line.where, line.text)
         self.draft.groups.append(self.group)
         self.last = None
         self.in_indicators = True
 
     def _indicator(self, number: int, body: str, line: Line, unit_hint: str | None = None) -> None:
-        ind = DraftIndicator(number, body.strip(), line.where, group=self.group, raw=body.strip())
+        if self.pending_group is not None:
+            self._group(*self.pending_group)
+            self.pending_group = None
+        ind = DraftIndicator(number, body.strip(), line.where, group=self.group, raw=body.strip(), sentence=line.text)
+        ind.unit_hint = unit_hint
         self._read_body(ind, body, unit_hint)
         self.draft.indicators.append(ind)
         self.last = ind
 
     @staticmethod
     def _read_body(ind: DraftIndicator, body: str, unit_hint: str | None = None) -> None:
+        for key in ("target", "comparison", "unit"):
+            ind.checks.pop(key, None)
+        ind.refused = False
         parts = split_name(body)
-        if parts is None:
-            ind.name, ind.target_phrase = body.strip().rstrip(":").strip(), None
-            return
-        name, phrase = parts
-        target = parse_target(phrase, unit_hint)
+        target = parse_target(parts[1], unit_hint) if parts else None
         if target is None:
-            ind.name, ind.target_phrase = body.strip(), None
-            return
+            name, phrase = _qualitative_split(body)
+            share = not unit_hint or unit_hint.strip() == "%"  # "đạt chuẩn" reads as 100% only for a share
+            target = qualitative_target(phrase) if phrase and share else None
+            if target is None:  # "Tên: nhiều hơn năm trước": the name, and the phrase left for review
+                ind.name, ind.target_phrase, ind.target = (name or body).strip().rstrip(":.;").strip(), None, None
+                ind.unit = _unit_of(unit_hint) or ("%" if (phrase or "").rstrip(" .;").endswith("%") else "")
+                return
+            parts = (name, phrase)
+        name, phrase = parts
         ind.name, ind.target_phrase = name, phrase
         ind.target, ind.unit, ind.comparison = target.value, target.unit, target.comparison
         ind.reduction, ind.notes = target.reduction, target.notes
         ind.checks.update(target.checks)
+        growth = bool(re.search(r"\btang\b|toc do|tang truong", fold(name + " " + phrase))) or target.reduction
+        reason = implausible(target.value, target.unit, growth)
+        if reason:
+            ind.target, ind.refused = None, True
+            ind.checks["target"] = f"không nhận chỉ tiêu “{phrase}”: {reason}; điền giá trị đúng"
 
     def _continues(self, text: str) -> bool:
         if self.last is None:
             return False
-        return self.last.target is None or text[:1].islower() or text.startswith(("(", ":"))
+        return (self.last.target is None and not self.last.refused) or text[:1].islower() or text.startswith(("(", ":"))
 
     def _continue(self, text: str) -> None:
         """An indicator spread over two lines: read the joined text again."""
         ind = self.last
         ind.raw = f"{ind.raw} {text}".replace(" :", ":")
-        self._read_body(ind, ind.raw)
+        ind.sentence = f"{ind.sentence} {text}"
+        self._read_body(ind, ind.raw, ind.unit_hint)
 
     # -- indicator tables --------------------------------------------------------------------
     def _table_row(self, line: Line) -> None:
@@ -301,8 +392,8 @@ class _Parser:
             phrase = cell("target")
             body = f"{name}: {phrase}" if phrase else name
             self._indicator(int(stt.rstrip(".")), body, line, unit_hint=unit or None)
-            if phrase and self.last.target is None:
-                self.draft.unplaced.append(line)
+            if phrase and self.last.target is None and not self.last.refused:
+                self.last.checks["target"] = f"không đọc được chỉ tiêu “{phrase}”; điền giá trị kế hoạch"
             owner = cell("owner")
             if owner:
                 self.last.owner_text = owner
@@ -317,48 +408,152 @@ class _Parser:
     # -- tasks -----------------------------------------------------------------------------------
     def _tasks(self, line: Line) -> None:
         text = line.text
-        level2 = _LEVEL2.match(text)
-        if level2 and len(text) < 160:
-            self.task = DraftTask(f"II.{int(level2.group(1))}.{int(level2.group(2))}", level2.group(3).strip().rstrip(":."),
-                                  line.where)
-            self.draft.tasks.append(self.task)
-            return
-        level1 = _LEVEL1.match(text)
-        if level1 and len(text) < 160:
-            key = str(int(level1.group(1)))
-            self.fields[key] = (level1.group(2).strip().rstrip(":."), line.where)
-            self.task = None
-            self.fields_body.setdefault(key, [])
-            self.current_field = key
-            return
+        heading = _task_heading(text) if len(text) < 160 else None
+        if heading is not None:
+            style, title = heading
+            if style not in self.task_styles:
+                self.task_styles.append(style)
+            level = self.task_styles.index(style)
+            if level == 0:
+                self.fields.append(DraftField(f"II.{len(self.fields) + 1}", title, line.where, line.text))
+                self.task = None
+                return
+            if level == 1 and self.fields:
+                current = self.fields[-1]
+                self.task = DraftTask(f"{current.id}.{len(current.tasks) + 1}", title, line.where, sentence=line.text)
+                current.tasks.append(self.task)
+                return
         if self.task is not None:
             self.task.body.append(text)
-        elif self.current_field:
-            self.fields_body[self.current_field].append(text)
+        elif self.fields:
+            self.fields[-1].body.append(text)
         # prose before the first heading of part II is an introduction
 
     def _finish_tasks(self) -> None:
-        """A field of part II without sub-headings is itself one task (II.N)."""
-        with_sub = {t.id.split(".")[1] for t in self.draft.tasks}
-        for key, (title, where) in self.fields.items():
-            if key not in with_sub:
-                self.draft.tasks.append(DraftTask(f"II.{key}", title, where, list(self.fields_body.get(key, []))))
-        self.draft.tasks.sort(key=lambda t: [int(p) for p in t.id.split(".")[1:]])
+        """The tasks in order; a field of part II without sub-headings is itself one task (II.N)."""
+        for f in self.fields:
+            if f.tasks:
+                self.draft.tasks += f.tasks
+            else:
+                self.draft.tasks.append(DraftTask(f.id, f.title, f.where, list(f.body), sentence=f.sentence))
+        self.draft.fields = [(f.id, f.title) for f in self.fields]
 
     # -- organisation (part III) -----------------------------------------------------------------
+    def _more_units(self) -> None:
+        for other in _split_units(self.unit):
+            if not any(fold(u.name) == fold(other.name) for u in self.draft.units):
+                self.draft.units.append(other)
+
     def _organisation(self, line: Line) -> None:
         text = _BULLET.sub("", line.text)
+        bullet = text != line.text
         level1 = _LEVEL1.match(text)
+        letter = _LETTER.match(text)
+        body = level1.group(2) if level1 else letter.group(2) if letter else text
         if level1:
-            name = unit_name(level1.group(2))
-            if name:
-                self.unit = DraftUnit(f"III.{int(level1.group(1))}", name, level1.group(2), line.where)
-                self.draft.units.append(self.unit)
+            self.item, self.sub_items, self.unit = f"{self.part_label}.{int(level1.group(1))}", 0, None
+        name = unit_name(body) or _unit_after_refs(body)
+        if name and (level1 or letter or bullet or self.unit is None):
+            if not level1:
+                self.sub_items += 1
+                item = f"{self.item}.{self.sub_items}" if self.item else f"{self.part_label}.{self.sub_items}"
+            else:
+                item = self.item
+            existing = next((u for u in self.draft.units if fold(u.name) == fold(name)), None)
+            if existing is not None:
+                existing.body += " " + body
+                self.unit = existing
                 return
-        if self.unit is not None and not _LEVEL1.match(text):
-            self.unit.body += " " + text  # the item goes on over several lines
+            self.unit = DraftUnit(item, name, body, line.where, sentence=line.text)
+            self.draft.units.append(self.unit)
+            self._more_units()
             return
-        self.draft.unplaced.append(line)
+        if self.unit is not None and (text[:1].islower() or not self.unit.body.rstrip().endswith((".", ";"))):
+            self.unit.body += " " + text  # the item goes on over several lines
+            self.unit.sentence += " " + text
+            return
+        if "chi tieu" in fold(text) and (numbers_named(text) or re.search(r"\bnhom\b", fold(text))):
+            self.draft.unplaced.append(line)
+        # other prose of part III (general duties, reporting rules) names no indicator
+
+
+def _split_units(unit: DraftUnit) -> list[DraftUnit]:
+    """Further units of one item, after a semicolon: "…; Phòng Tài nguyên và Môi trường chủ trì chỉ tiêu số 7"."""
+    clauses = unit.body.split(";")
+    out = []
+    for clause in clauses[1:]:
+        name = unit_name(clause)
+        if name:
+            out.append(DraftUnit(unit.item, name, clause.strip(), unit.where, sentence=unit.sentence))
+            unit.body = unit.body.replace(";" + clause, "")
+    return out
+
+
+def _intro(text: str) -> bool:
+    """An introduction or summary before a list ("… 24 chỉ tiêu chủ yếu, gồm:"), never an indicator itself."""
+    t = text.strip()
+    if _COUNT.search(t) and (t.endswith(":") or t.startswith("(") or re.search(r"\b(gồm|có|tổng)\b", t, re.IGNORECASE)):
+        return True
+    return bool(re.search(r"(?:bao gồm|gồm|như sau|cụ thể|sau đây|dưới đây)\s*:?\s*$", t, re.IGNORECASE))
+
+
+def _starts_with_goal(text: str) -> bool:
+    return bool(re.match(r"^(?:phấn đấu|mục tiêu|năm \d{4}|trong năm)", text.strip(), re.IGNORECASE))
+
+
+def _part_label(text: str) -> str:
+    """"Phần thứ ba" → "III", "PHẦN II" → "II", "C" → "C"."""
+    f = fold(text)
+    word = re.search(r"thu\s+(\S+)", f)
+    if word:
+        return _ORDINALS.get(word.group(1).strip(".:"), word.group(1).upper())
+    roman = re.search(r"\b([ivx]+|\d+)\s*[.:]?$", f)
+    return roman.group(1).upper() if roman else text.strip().rstrip(".:)").upper()
+
+
+_TASK_STYLES = [("dotted", re.compile(r"^\d{1,2}\.\d{1,2}\.?\s+(.+)$")), ("roman", re.compile(rf"^{ROMAN}[.)]\s+(.+)$")),
+                ("arabic", re.compile(r"^\d{1,2}[.)]\s+(.+)$")), ("letter", re.compile(r"^[a-zđ][.)]\s+(.+)$")),
+                ("upper", re.compile(r"^[A-E][.)]\s+(.+)$"))]
+
+
+def _task_heading(text: str) -> tuple[str, str] | None:
+    """(numbering style, title) of a heading of part II: "1.", "1.1.", "I.", "a)", "A."; None for body text."""
+    for style, pattern in _TASK_STYLES:
+        match = pattern.match(text)
+        if match:
+            title = match.group(1).strip().rstrip(":.")
+            return style, (title[:1] + title[1:].lower()) if title.isupper() else title
+    return None
+
+
+def _unit_of(hint: str | None) -> str:
+    """A table's unit cell as a unit: "Vụ" → "vụ", "Tỷ lệ %" → "%"."""
+    if not hint:
+        return ""
+    hint = hint.strip()
+    return "%" if hint.lower() in ("%", "tỷ lệ %", "tỷ lệ") else hint if hint.isupper() else hint[:1].lower() + hint[1:]
+
+
+def _has_target(body: str) -> bool:
+    """Whether a line reads as an indicator: a name and a target, a number or "đạt chuẩn", "giữ vững"…"""
+    if split_name(_strip_year(body)):
+        return True
+    phrase = _qualitative_split(body)[1]
+    return bool(phrase and qualitative_target(phrase))
+
+
+def _qualitative_split(body: str) -> tuple[str, str | None]:
+    """"Xã đạt chuẩn nông thôn mới nâng cao: giữ vững" → (name, "giữ vững"); the phrase after a colon."""
+    if ":" in body:
+        name, phrase = body.split(":", 1)
+        return name.strip(), phrase.strip().rstrip(".;")
+    return body.strip(), None
+
+
+def _unit_after_refs(body: str) -> str | None:
+    """"Các chỉ tiêu số 1 đến 6: Phòng Kinh tế phường chủ trì" → the unit's name (the references stay in the body)."""
+    match = re.match(r"^(.{0,300}?chỉ tiêu.{0,300}?)\s*:\s*(.+)$", body, flags=re.IGNORECASE)
+    return unit_name(match.group(2)) if match else None
 
 
 def _merged(cells: tuple[str, ...], stt: str) -> bool:
@@ -405,7 +600,7 @@ def unit_name(body: str) -> str | None:
     text = re.sub(r"^(?:giao(?:\s+cho)?|đề nghị)\s+", "", body.strip(), flags=re.IGNORECASE)
     f = text.lower()
     cut = None
-    for m in re.finditer(r"\b(phường|xã|thị trấn)\b", text):  # the name ends with the place word …
+    for m in re.finditer(r"\b(phường|xã|thị trấn|đặc khu)\b", text):  # the name ends with the place word …
         after = text[m.end():].lstrip()
         if not after or not (after[:1].isupper() or after.startswith(",")):
             cut = m.end()
@@ -443,7 +638,7 @@ def read_document(lines: list[Line], front: list[Line]) -> tuple[dict, dict[str,
     """Decision number, date and issuer, the ward, the province, the year and the title."""
     checks: dict[str, str] = {}
     head = "\n".join(line.text for line in (front or lines[:40]))
-    everything = "\n".join(line.text for line in lines if line.text)
+    everything = "\n".join(line.text for line in lines[:400] if line.text)  # the metadata stand at the top
     doc: dict = {}
     match = _DECISION.search(head) or _DECISION.search(everything)
     if match:
@@ -499,25 +694,31 @@ def _title(front: list[Line]) -> tuple[str | None, int | None]:
     return None, None
 
 
+_REF_NUMBER = r"\(?\d{1,3}\)?"
+_REF_SEP = r"\s*(?:,|;|và|-|–|—|đến|tới)\s*(?:(?:chỉ tiêu|ct)\s*(?:số|thứ)?\s*)?"
+_REFS = re.compile(rf"(?:chỉ tiêu|ct)\s*(?:số|thứ)?\s*:?\s*({_REF_NUMBER}(?:{_REF_SEP}{_REF_NUMBER}(?![\d%.,]*\s*%))*)",
+                   re.IGNORECASE)
+
+
 def numbers_named(text: str) -> list[int]:
-    """Indicator numbers a sentence names: "chỉ tiêu số 1", "các chỉ tiêu 2, 3 và 6", "chỉ tiêu (4) đến (6)"."""
+    """Indicator numbers a sentence names, in any order: "chỉ tiêu số 1", "các chỉ tiêu 2, 3 và 6",
+    "từ chỉ tiêu số 1 đến chỉ tiêu số 6", "các chỉ tiêu số 1, 3, 5 đến 8", "chỉ tiêu thứ 7–9", "chỉ tiêu (4) đến (6)"."""
     out: list[int] = []
-    for match in re.finditer(r"chỉ tiêu\s+(?:số\s+)?((?:\(?\d{1,3}\)?)(?:\s*(?:,|và|-|–|đến)\s*\(?\d{1,3}\)?)*)", text,
-                             flags=re.IGNORECASE):
-        tokens = re.findall(r"\d{1,3}|-|–|đến", match.group(1))
+    for match in _REFS.finditer(text):
+        tokens = re.findall(r"\d{1,3}|-|–|—|đến|tới", match.group(1))
         previous = None
         span = False
         for token in tokens:
-            if token in ("-", "–", "đến"):
+            if token in ("-", "–", "—", "đến", "tới"):
                 span = True
                 continue
             n = int(token)
-            if span and previous is not None:
+            if span and previous is not None and previous < n <= previous + 200:
                 out.extend(range(previous + 1, n + 1))
             else:
                 out.append(n)
             previous, span = n, False
-    return out
+    return list(dict.fromkeys(out))
 
 
 __all__ = ["Draft", "DraftGroup", "DraftIndicator", "DraftTask", "DraftUnit", "members", "numbers_in",

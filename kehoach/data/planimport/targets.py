@@ -24,11 +24,14 @@ SPLIT_WORDS = ["phấn đấu đạt", "giảm xuống", "giảm còn", "không 
 _UNIT_STOP = re.compile(r"\s+(?:trở lên|trở xuống|trở|so với|kế hoạch|dự toán|trên|năm \d{4}|vào|tại)\b|[.;,(:]|$")
 
 
+#: The combining marks Vietnamese uses (tones, circumflex, breve, horn), all in this block.
+_COMBINING = re.compile("[\u0300-\u036f]")
+
+
 def fold(text: str) -> str:
     """Lower case without diacritics and with single spaces, for matching despite typos such as 'Phân đấu'."""
-    text = unicodedata.normalize("NFD", text.lower()).replace("đ", "d")
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"\s+", " ", text).strip()
+    text = _COMBINING.sub("", unicodedata.normalize("NFD", text.lower()).replace("đ", "d"))
+    return " ".join(text.split())
 
 
 def slug(text: str, max_words: int = 6, max_length: int = 40) -> str:
@@ -42,8 +45,13 @@ def slug(text: str, max_words: int = 6, max_length: int = 40) -> str:
     return "-".join(out) or "chi-tieu"
 
 
+_YEAR_BEFORE = re.compile(r"(?:năm|giai đoạn|đến|-|–)\s*$", re.IGNORECASE)
+
+
 def numbers_in(text: str) -> list[re.Match]:
-    return list(_NUMBER.finditer(text))
+    """The numbers of ``text``, without the years ("năm 2026", "giai đoạn 2026-2030")."""
+    return [m for m in _NUMBER.finditer(text)
+            if not (re.fullmatch(r"(?:19|20|21)\d\d", m.group(1)) and _YEAR_BEFORE.search(text[:m.start()]))]
 
 
 @dataclass
@@ -111,28 +119,40 @@ def _outside_parentheses(text: str) -> str:
     return "".join(out)
 
 
+#: Targets at or above this are not plan figures (a typo, "1e308", "999…9"): refused and flagged.
+MAX_TARGET = 1e15
+_SCIENTIFIC = re.compile(r"\d(?:[.,]\d+)?\s*[eE]\s*[+\-]?\d+")
+_MINUS = re.compile(r"(?:^|[\s:(])[-−–]\s*$")
+#: Qualitative targets read as "100%": the thing is reached (đạt chuẩn, hoàn thành) or kept (giữ vững).
+_QUALITATIVE = re.compile(r"^(?:phan dau\s+)?(?:dat chuan|dat tieu chuan|hoan thanh|giu vung|duy tri|dat)\b")
+
+
 def parse_target(phrase: str, unit_hint: str | None = None) -> Target | None:
     """Read a target phrase ("869.532 triệu đồng trở lên", "dưới 3%", "4,5 - 5%"); None without a number."""
     phrase = phrase.strip().rstrip(".;").strip()
     notes = [n.strip() for n in re.findall(r"\(([^()]*)\)", phrase) if n.strip()]
     main = re.sub(r"\s*\([^()]*\)", "", phrase).strip()
     checks: dict[str, str] = {}
+    if _SCIENTIFIC.search(main):
+        return None
     span = _RANGE.search(main)
     range_text = None
-    if span:
-        number_text, end = span.group(1), span.end()
+    if span and not _MINUS.search(main[:span.start()]):
+        number_text, start, end = span.group(1), span.start(), span.end()
         range_text = span.group(0)
         checks["target"] = f"kế hoạch ghi khoảng “{range_text}”; đã lấy cận dưới làm chỉ tiêu"
     else:
         found = numbers_in(main)
         if not found:
             return None
-        number_text, end = found[0].group(1), found[0].end()
+        number_text, start, end = found[0].group(1), found[0].start(), found[0].end()
     try:
         value = parse_number(number_text)
     except FormatError:
         return None
-    before = fold(main[:main.find(number_text)])
+    if _MINUS.search(main[:start]):
+        value = -value
+    before = fold(main[:start])
     after = main[end:]
     unit = _unit(after, unit_hint)
     comparison, reduction = _comparison(before, fold(after), checks)
@@ -140,6 +160,27 @@ def parse_target(phrase: str, unit_hint: str | None = None) -> Target | None:
     if re.search(r"ke hoach|du toan|chi tieu (?:tinh|cap tren) giao", extra):
         notes.insert(0, main)
     return Target(value, unit, comparison, reduction, range_text, "; ".join(notes) or None, checks)
+
+
+def qualitative_target(phrase: str) -> Target | None:
+    """"Đạt chuẩn", "giữ vững", "hoàn thành" without a number: 100 (%) reached, flagged for review."""
+    f = fold(phrase).strip(" .;:")
+    if not _QUALITATIVE.match(f) or numbers_in(phrase):
+        return None
+    target = Target(100.0, "%", ">=")
+    target.checks["target"] = f"kế hoạch ghi “{phrase.strip()}”, không có con số; đã ghi 100% (đạt = 100%)"
+    return target
+
+
+def implausible(value: float, unit: str, growth: bool) -> str | None:
+    """Why ``value`` cannot be a plan target (a share over 100 or under 0, ≥ 10^15, a negative count), else None."""
+    if abs(value) >= MAX_TARGET or value != value:
+        return "con số quá lớn (từ 10^15 trở lên), không phải chỉ tiêu kế hoạch"
+    if unit == "%" and not growth and (value > 100 or value < 0):
+        return "tỷ lệ phải từ 0 đến 100%"
+    if unit != "%" and value < 0:
+        return "số lượng, số tiền không thể âm"
+    return None
 
 
 def _unit(after: str, hint: str | None) -> str:
@@ -157,17 +198,18 @@ def _unit(after: str, hint: str | None) -> str:
 
 def _comparison(before: str, after: str, checks: dict[str, str]) -> tuple[str, bool]:
     """(comparison, is_reduction) from the words around the number."""
-    words = f"{before} | {after}"
+    if re.search(r"\b(khong duoi|khong thap hon|khong it hon|toi thieu|it nhat)\b", before) or "≥" in before or ">=" in before:
+        return ">=", False
     if re.search(r"\b(giam xuong|giam con|con duoi)\b", before):
         return "<", False
     if re.search(r"\bgiam\b", before):
         return ">=", True
-    if re.search(r"\b(khong vuot qua|khong qua|toi da)\b", before) or "tro xuong" in after:
+    if re.search(r"\b(khong vuot qua|khong qua|toi da)\b", before) or "tro xuong" in after or "≤" in before or "<=" in before:
         checks["comparison"] = "kế hoạch ghi “không quá/tối đa” (≤); lược đồ chỉ có “<”, xem lại"
         return "<", False
-    if re.search(r"(^|\s)(duoi|thap hon)(\s|$)", before) or before.strip().startswith("<") or "≤" in before:
+    if re.search(r"(^|\s)(duoi|thap hon)(\s|$)", before) or before.strip().endswith("<"):
         return "<", False
-    if "tro len" in after or re.search(r"\b(toi thieu|it nhat)\b", before) or "≥" in before or ">=" in before:
+    if "tro len" in after:
         return ">=", False
     if re.search(r"(^|\s)(tren|hon|vuot)(\s|$)", before) or before.strip().endswith(">"):
         return ">", False
