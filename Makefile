@@ -55,6 +55,7 @@ explore: $(STAMP)
 # Every script in benchmarks/ at full size (tests/test_readme.py checks the list, tests/test_benchmarks.py their --smoke size).
 benchmark: $(STAMP)
 	$(BIN)/python benchmarks/progress_load.py
+	$(BIN)/python benchmarks/store_import.py
 	$(BIN)/python benchmarks/evaluate_scale.py
 	$(BIN)/python benchmarks/quarterly_run.py
 	$(BIN)/python benchmarks/province.py

@@ -108,6 +108,8 @@ def _plan_show(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
+    from kehoach.core import config
+    from kehoach.core.files import check_output
     from kehoach.data.forms import write_template
     from kehoach.core.period import Period
     from kehoach.data.years import progress_across_years
@@ -119,6 +121,7 @@ def _template(args: argparse.Namespace) -> int:
                          f"{', '.join(u.code for u in plan.reporting_units)} (xem `kehoach plan show`).")
     _warn_outside_plan_year(plan, period, "template")
     out = args.output or Path.cwd() / f"bieu-bao-cao_{args.unit}_{period}.xlsx"
+    check_output(out, args.force, config.progress_dir(), "biểu mẫu")
     progress = progress_across_years(plan)
     write_template(plan, args.unit, period, out, progress=progress, lagging=_lagging(plan, progress, period))
     say(f"Đã tạo biểu mẫu cho {plan.unit(args.unit).name}, kỳ {period.label()}: {out}")
@@ -329,6 +332,54 @@ def _sample_province(args: argparse.Namespace) -> int:
     return 0
 
 
+def _store_rebuild(args: argparse.Namespace) -> int:
+    """``store rebuild``: every store (or those of --ward/--year) built again from its archive alone."""
+    from kehoach.data.store import ProgressStore
+
+    store = ProgressStore()
+    found = store.stores(getattr(args, "ward", None), getattr(args, "year", None))
+    if not found:
+        say(f"Không có kho số liệu nào trong {store.root}.")
+        return 0
+    for ward, year in found:
+        r = store.rebuild(ward, year)
+        say(f"✓ {ward}/{year}: đã dựng lại {r.records} bản ghi từ {r.imports} lần nhập trong kho lưu trữ "
+            f"({store.records_path(ward, year)}).")
+        if r.set_aside:
+            say(f"  Cơ sở dữ liệu cũ không đọc được, đã chuyển sang {r.set_aside}.")
+        for name in r.missing_originals:
+            say(f"  Lưu ý: thiếu bản gốc {_field(name)} (số liệu vẫn dựng từ hồ sơ lần nhập); khôi phục từ bản sao lưu nếu có.", err=True)
+        for name in r.changed_originals:
+            say(f"  Cảnh báo: bản gốc {_field(name)} đã bị thay đổi so với lúc nhập; khôi phục từ bản sao lưu.", err=True)
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    """``export``: every stored revision of a plan's ward and year as a CSV for the analyst (formula-safe)."""
+    from kehoach.core import config
+    from kehoach.core.files import check_output
+    from kehoach.core.sheets import write_csv
+    from kehoach.data.store import ProgressStore
+
+    plan = _plan(args)
+    out = args.output or Path.cwd() / f"so-lieu_{plan.ward}_{plan.year}.csv"
+    check_output(out, args.force, config.progress_dir(), "tệp CSV")
+    records = ProgressStore().read(plan.ward, plan.year)
+    write_csv(records, out)
+    say(f"Đã ghi {len(records)} bản ghi (mọi lần sửa) của {plan.title_place} năm {plan.year} vào {out}.")
+    return 0
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"“{text}” không phải số nguyên") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"cần một số nguyên dương, không phải {value}")
+    return value
+
+
 def _run(args: argparse.Namespace) -> int:
     from kehoach.delivery.batch import run_period
 
@@ -434,7 +485,7 @@ def _report(args: argparse.Namespace) -> int:
     from kehoach.data.sample import build_sample
 
     plan = _plan(args, args.period)
-    if not ProgressStore().records_path(plan.ward, plan.year).exists():
+    if not ProgressStore().stores(plan.ward, plan.year):  # a missing database is rebuilt from the archive on first read
         say("Chưa có số liệu; đang tạo bộ số liệu minh họa (Số liệu minh họa)...")
         build_sample(plan)
     _plan_summary(plan)
@@ -497,6 +548,7 @@ def build_parser() -> argparse.ArgumentParser:
     template.add_argument("--unit", required=True, help="unit code, e.g. KTHT (see `kehoach plan show`)")
     template.add_argument("--period", required=True, help="period, e.g. 2026-Q3")
     template.add_argument("-o", "--output", type=Path, help="output .xlsx (default: bieu-bao-cao_UNIT_PERIOD.xlsx here)")
+    template.add_argument("--force", action="store_true", help="overwrite an existing file (never one in the store, nor a device)")
     template.set_defaults(func=_template)
 
     imp = sub.add_parser("import", help="import filled forms or CSV files; each file all or nothing, reported one by one")
@@ -517,9 +569,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     sample = sub.add_parser("sample-data", help="build the illustrative dataset (Số liệu minh họa) through the import path")
     sample.add_argument("--force", action="store_true", help="rebuild an existing illustrative store")
-    sample.add_argument("--province", type=int, default=None, metavar="N",
+    sample.add_argument("--province", type=_positive_int, default=None, metavar="N",
                         help="build a synthetic province of N communes, each with its own plan, in the workspace of --root")
     sample.set_defaults(func=_sample)
+
+    store_cmd = sub.add_parser("store", help="the progress store: rebuild its database from the archive")
+    store_sub = store_cmd.add_subparsers(dest="store_command", required=True, metavar="ACTION")
+    store_sub.add_parser("rebuild", help="build each ward and year's records.sqlite again from its archive alone "
+                         "(every store, or those of --ward/--year)").set_defaults(func=_store_rebuild)
+
+    export = sub.add_parser("export", help="write every stored revision of the plan's ward and year as CSV for the analyst")
+    export.add_argument("-o", "--output", type=Path, help="output .csv (default: so-lieu_WARD_YEAR.csv here)")
+    export.add_argument("--force", action="store_true", help="overwrite an existing file (never one in the store, nor a device)")
+    export.set_defaults(func=_export)
 
     periods = "2026-Q3, 'latest' (the last quarter ended by today, for cron) or 'data-latest' (the last quarter with data)"
     run = sub.add_parser("run", help="execute and export every report notebook of a period into reports/PERIOD/")

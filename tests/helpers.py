@@ -29,7 +29,7 @@ def snapshot(store: ProgressStore) -> dict[str, str]:
     if not store.root.exists():
         return {}
     return {str(p.relative_to(store.root)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(store.root.rglob("*")) if p.is_file()}
+            for p in sorted(store.root.rglob("*")) if p.is_file() and not p.name.endswith(("-wal", "-shm"))}
 
 
 def indicator(number: int, kind: str, target: float, comparison: str = ">=", unit: str = "%",

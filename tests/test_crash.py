@@ -1,10 +1,11 @@
 """Crash injection: `kehoach import` and `kehoach run` killed (SIGKILL, SIGTERM) at chosen steps.
 
 No timers: each child process stops itself at an exact step, named by a Python audit event
-(``sys.addaudithook``: opening the lock, writing the temporary file, the rename …), tells the
-test through a pipe and waits there; the test then kills it by its PID. After every kill,
-records.csv holds exactly the old bytes or the old bytes plus the new rows, and the next command
-works with no manual cleanup: the lock is free, temporary files and orphaned archive copies are gone.
+(``sys.addaudithook``: opening the lock, writing a temporary file, a rename …) or by a call into
+the store (``sys.setprofile``, for the one step inside the SQLite transaction), tells the test
+through a pipe and waits there; the test then kills it by its PID. After every kill the database
+passes SQLite's integrity check and holds the old records or the old records plus the whole new
+file, never a part; no archived file is lost; the next command works with no manual cleanup.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -26,21 +28,18 @@ from tests.conftest import PROJECT
 WARD, YEAR = "phan-dinh-phung", 2026
 
 
-def _big_store(root: Path) -> ProgressStore:
-    """The illustrative store, padded with revisions of one indicator to about 8 MB."""
+def _workbench(tmp_path: Path) -> tuple[Path, ProgressStore]:
+    """A copy of the plan and of the committed archive; the database is built from it before any kill."""
     import shutil
 
-    shutil.copytree(PROJECT / "data" / "progress", root / "data" / "progress")
+    root = tmp_path / "wb"
+    (root / "data" / "plan").mkdir(parents=True)
+    shutil.copy(PROJECT / "data" / "plan" / "phan-dinh-phung-2026.yaml", root / "data" / "plan")
+    shutil.copytree(PROJECT / "data" / "progress", root / "data" / "progress",
+                    ignore=shutil.ignore_patterns("records.sqlite*", "*.lock"))
     store = ProgressStore(root / "data" / "progress")
-    path = store.records_path(WARD, YEAR)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    template = next(line for line in lines[1:] if ",indicator,9,,2025-Q1," in line)
-    head, _, tail = template.partition(",2025-Q1,1,")
-    padding = [f"{head},2025-Q1,{rev},{tail}" for rev in range(2, 24_002)]
-    note = '"dòng một\nDòng hai, ""trích dẫn"""'
-    padding = [p.replace("Số liệu minh họa", note) for p in padding]
-    path.write_text("\n".join(lines + padding) + "\n", encoding="utf-8")
-    return store
+    store.read(WARD, YEAR)  # in step with the archive: the child's reads take no lock
+    return root, store
 
 
 def _csv(folder: Path, i: int) -> Path:
@@ -51,30 +50,41 @@ def _csv(folder: Path, i: int) -> Path:
     return path
 
 
-def _import(root: Path, path: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "kehoach.cli", "import", str(path)], cwd=PROJECT,
-                            env=os.environ | {"KEHOACH_ROOT": str(root)}, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+def _committed_rows(db: Path) -> int:
+    """What the database itself holds (no adoption from the archive), after SQLite's own integrity check."""
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        return conn.execute("SELECT count(*) FROM records").fetchone()[0]
 
 
-#: Where an import is stopped: (audit event, a piece of its first argument, which argument must hold it),
-#: in the order the import meets them, and whether records.csv holds the new rows by then.
+#: Where an import is stopped: (event, a piece of its argument, which argument must hold it), in the
+#: order the import meets them. Event "call" is a call of the store's function of that name.
 KILL_POINTS = {
-    "reading the submitted file": ("open", "nop-01.csv", 0, False),
-    "taking the store's lock": ("open", ".import.lock", 0, False),
-    "writing the archive copy": ("open", "/archive/.", 0, False),
-    "renaming the archive copy": ("os.rename", "/archive/", 1, False),
-    "reading the stored records": ("open", "/records.csv", 0, False),
-    "creating the new records file": ("open", "/.records.csv.", 0, False),
-    "new records file written": ("os.chmod", "/.records.csv.", 0, False),
-    "renaming over records.csv": ("os.rename", "/records.csv", 1, False),
-    "releasing the lock, records replaced": ("fcntl.flock", "", -1, True),
+    "reading the submitted file": ("open", "nop-01.csv", 0),
+    "taking the store's lock": ("open", ".import.lock", 0),
+    "writing the archive copy": ("open", "/archive/.", 0),
+    "renaming the archive copy": ("os.rename", "/archive/", 1),
+    "writing the import document": ("open", "nop-01.csv.import.json.", 0),
+    "inside the transaction, document in place": ("call", "_doc_tuples", 0),
+    "releasing the lock, import committed": ("fcntl.flock", "", -1),
 }
-#: SIGTERM runs the CLI's handler: tried where it has something to clean up (lock held, temporary file made).
-SIGTERM_POINTS = ("taking the store's lock", "writing the archive copy", "new records file written",
-                  "releasing the lock, records replaced")
-#: The child: a kehoach command with an audit hook (sys.addaudithook, no patching) that stops at the
-#: first matching event, tells the test through a pipe and waits there to be killed.
+#: Where the new rows are part of the store after a SIGKILL: once the import document is in place, the
+#: next reader adopts it even if the transaction never committed.
+KEPT_AFTER_SIGKILL = ("inside the transaction, document in place", "releasing the lock, import committed")
+#: SIGTERM runs the CLI's handler: tried where it has something to clean up. Inside the transaction it rolls
+#: back and removes the document, so only the committed import is kept.
+SIGTERM_POINTS = ("taking the store's lock", "writing the archive copy", "inside the transaction, document in place",
+                  "releasing the lock, import committed")
+KEPT_AFTER_SIGTERM = ("releasing the lock, import committed",)
+#: The child: a kehoach command with an audit hook (sys.addaudithook) or a profile hook (sys.setprofile),
+#: no patching, that stops at the first matching step, tells the test through a pipe and waits to be killed.
 STOPPER = """import os, sys
+
+
+def stop():
+    armed.clear()
+    os.write(tell, b"stopped\\n")
+    os.read(0, 1)  # blocks until the test kills this process
 
 
 def hook(name, args):
@@ -86,15 +96,21 @@ def hook(name, args):
     else:
         hit = piece in str(args[arg])
     if hit:
-        armed.clear()
-        os.write(tell, b"stopped\\n")
-        os.read(0, 1)  # blocks until the test kills this process
+        stop()
+
+
+def profile(frame, what, arg):
+    if armed and what == "call" and frame.f_code.co_name == piece:
+        stop()
 
 
 if __name__ == "__main__":  # not again in the run's worker processes (spawn imports the main script)
     event, piece, arg, tell = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
     armed = [True]
-    sys.addaudithook(hook)
+    if event == "call":
+        sys.setprofile(profile)
+    else:
+        sys.addaudithook(hook)
     from kehoach.cli import main
     sys.exit(main(sys.argv[5:]))
 """
@@ -117,71 +133,35 @@ def _stopped(script: Path, point: tuple[str, str, int], command: list[str], root
 @pytest.mark.parametrize(("point", "sig"), [*((p, signal.SIGKILL) for p in KILL_POINTS),
                                            *((p, signal.SIGTERM) for p in SIGTERM_POINTS)])
 def test_an_import_killed_at_each_step_never_tears_the_store(tmp_path, point, sig):
-    """Killed exactly at one step (an audit event, not a timer): records.csv holds the old bytes, or the old
-    bytes and the whole new file after the rename; the next import then works with no manual cleanup."""
-    import shutil
-
-    root = tmp_path / "wb"
-    (root / "data" / "plan").mkdir(parents=True)
-    shutil.copy(PROJECT / "data" / "plan" / "phan-dinh-phung-2026.yaml", root / "data" / "plan")
-    shutil.copytree(PROJECT / "data" / "progress", root / "data" / "progress")
-    store = ProgressStore(root / "data" / "progress")
-    records = store.records_path(WARD, YEAR)
-    old, rows_before = records.read_bytes(), len(store.read(WARD, YEAR))
-    event, piece, arg, replaced = KILL_POINTS[point]
+    """Killed exactly at one step: the database is whole and holds the old rows or the old rows and the whole
+    new file; archived files are never lost; the next import then works with no manual cleanup."""
+    root, store = _workbench(tmp_path)
+    db = store.records_path(WARD, YEAR)
+    archive = db.parent / "archive"
+    rows_before = _committed_rows(db)
+    archived_before = {p.name: p.read_bytes() for p in archive.iterdir()}
     script = tmp_path / "stop.py"
     script.write_text(STOPPER, encoding="utf-8")
-    proc = _stopped(script, (event, piece, arg), ["import", str(_csv(tmp_path, 1))], root)
+    proc = _stopped(script, KILL_POINTS[point], ["import", str(_csv(tmp_path, 1))], root)
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=60)
-    new = records.read_bytes()
-    assert new.startswith(old) and (new != old) == replaced, f"{point}: records.csv was rewritten or torn"
-    assert len(store.read(WARD, YEAR)) == rows_before + 2 * replaced  # parses; all of the file's rows or none
+    kept = point in (KEPT_AFTER_SIGKILL if sig == signal.SIGKILL else KEPT_AFTER_SIGTERM)
+    assert _committed_rows(db) in (rows_before, rows_before + 2), f"{point}: torn"
+    assert all((archive / name).read_bytes() == data for name, data in archived_before.items())  # nothing archived lost
+    assert len(store.read(WARD, YEAR)) == rows_before + 2 * kept  # the next reader adopts a documented import
     if sig == signal.SIGTERM:  # our handler ran: it says so, and nothing is left behind at all
         assert proc.returncode == 143, err.decode()
         assert err.decode().endswith("Đã dừng (SIGTERM); dữ liệu đã lưu không bị thay đổi, tệp tạm đã được dọn.\n")
-        assert not list(records.parent.rglob("*.tmp"))
+        assert not list(db.parent.rglob("*.tmp"))
     else:
         assert proc.returncode == -signal.SIGKILL
     # the next import works without any manual cleanup, and removes what the kill left
     import_file(_csv(tmp_path, 2), load_plan(root / "data" / "plan" / "phan-dinh-phung-2026.yaml"), store,
                 today=dt.date(2026, 11, 29))
-    assert not list(records.parent.rglob("*.tmp"))
-    stored = set(store.read(WARD, YEAR)["source_sha256"].str[:16])
-    assert {p.name[:16] for p in (records.parent / "archive").iterdir()} <= stored
-    assert len(store.read(WARD, YEAR)) == rows_before + 2 * replaced + 2
-
-
-def test_sigkill_at_the_rename_leaves_only_what_the_next_command_removes(tmp_path):
-    """The worst moment, made certain: the new records.csv is fully written to its temporary file, then SIGKILL."""
-    import shutil
-
-    root = tmp_path / "wb"
-    (root / "data" / "plan").mkdir(parents=True)
-    shutil.copy(PROJECT / "data" / "plan" / "phan-dinh-phung-2026.yaml", root / "data" / "plan")
-    store = _big_store(root)
-    records = store.records_path(WARD, YEAR)
-    old, rows_before = records.read_bytes(), len(store.read(WARD, YEAR))
-    script = tmp_path / "die.py"
-    script.write_text(
-        "import os, signal, sys\nreal = os.replace\n"
-        "def die(src, dst):\n"
-        "    if str(dst).endswith('records.csv'):\n        os.kill(os.getpid(), signal.SIGKILL)\n"
-        "    return real(src, dst)\n"
-        "os.replace = die\nfrom kehoach.cli import main\nsys.exit(main(['import', sys.argv[1]]))\n", encoding="utf-8")
-    proc = subprocess.run([sys.executable, str(script), str(_csv(tmp_path, 1))], cwd=PROJECT,
-                          env=os.environ | {"KEHOACH_ROOT": str(root)}, capture_output=True, timeout=120)
-    assert proc.returncode == -signal.SIGKILL
-    leftovers = list(records.parent.glob(".records.csv.*.tmp"))
-    assert len(leftovers) == 1 and leftovers[0].stat().st_size > len(old)  # the whole new file, never renamed
-    assert records.read_bytes() == old
-    orphan = [p for p in (records.parent / "archive").iterdir() if p.name.endswith("nop-01.csv")]
-    assert len(orphan) == 1  # archived before the records were written
-    # the same file, imported again, just works; the leftovers are gone
-    again = _import(root, _csv(tmp_path, 1))
-    assert again.wait(timeout=120) == 0, again.stderr.read().decode()
-    assert not list(records.parent.rglob("*.tmp"))
-    assert records.read_bytes().startswith(old) and len(store.read(WARD, YEAR)) == rows_before + 2
+    assert not list(db.parent.rglob("*.tmp"))
+    stored = store.read(WARD, YEAR)
+    assert len(stored) == rows_before + 2 * kept + 2 and _committed_rows(db) == len(stored)
+    assert not stored.duplicated(["record", "indicator", "task", "period", "revision"]).any()
 
 
 #: Where a run is stopped (as KILL_POINTS). The run's workers and kernels are killed with it (its process group).

@@ -615,3 +615,139 @@ def test_no_writer_writes_a_cell_around_the_escaping_function():
             if re.search(r"\b(ws|ts)\[[^]]+\]\s*=[^=]|\.cell\([^)]*value=|\b(ws|meta|sheet|ts)\.append\(", line):
                 offenders.append(f"{path.name}:{number}: {line.strip()}")
     assert offenders == []
+
+
+# -- legacy encodings (CSV imports) -----------------------------------------------------------------------------------
+_TONES = "\u0300\u0301\u0303\u0309\u0323"
+
+
+def _cp1258(text: str) -> bytes:
+    """Vietnamese as Windows-1258 writes it: precomposed base letters, tone marks as combining characters."""
+    import unicodedata
+
+    out = b""
+    for char in text:
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            parts = unicodedata.normalize("NFD", char)
+            base = unicodedata.normalize("NFC", "".join(c for c in parts if c not in _TONES))
+            out += base.encode("cp1258") + "".join(c for c in parts if c in _TONES).encode("cp1258")
+    return out
+
+
+def test_windows_1258_csv_is_converted_and_said(wb, tmp_path, capsys):
+    note = "Ước thực hiện quý này đạt kế hoạch; tăng trưởng ổn định so với cùng kỳ"
+    path = tmp_path / "cp1258.csv"
+    path.write_bytes(_cp1258(CSV_HEADER + ROW.format(unit="KTHT", ind=1, value="652149", note=note)))
+    assert main(["import", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "Lưu ý: tệp CSV mã hóa cp1258 (Windows-1258, tiếng Việt), đã chuyển sang UTF-8" in out
+    assert store_of(wb).read()["note"].tolist()[-1] == note  # NFC, as typed
+
+
+def test_csv_in_another_encoding_is_refused_naming_it(wb, tmp_path, capsys):
+    path = tmp_path / "gb.csv"
+    path.write_bytes((CSV_HEADER + ROW.format(unit="KTHT", ind=1, value="652149", note="本季度完成计划，增长稳定。" * 4)).encode("gb18030"))
+    err = refused(wb, capsys, ["import", str(path)], "gb.csv: tệp CSV tệp không phải UTF-8 (mã hóa có vẻ là ")
+    assert "mở tệp và lưu lại với mã hóa UTF-8 (Excel: Lưu thành → CSV UTF-8)" in err
+
+
+# -- the store under attack: concurrent imports and readers, a real full disk ---------------------------------------------
+def _row_csv(folder: Path, i: int) -> Path:
+    path = folder / f"c{i}.csv"
+    path.write_text(CSV_HEADER + ROW.format(unit="KTHT", ind=1, value=str(650000 + i), note=f"lần {i}"), encoding="utf-8")
+    return path
+
+
+def test_concurrent_imports_and_readers(wb, tmp_path):
+    """Four imports at once while a reader takes snapshots: each import is stored whole or refused as busy,
+    revisions stay unique, and every snapshot's checksum is of exactly the records it returned."""
+    import hashlib
+    import threading
+
+    import pyarrow as pa
+
+    from kehoach.data.store import _SCHEMA, canonical_bytes
+
+    store = store_of(wb)
+    base = len(store.read())
+    env = os.environ | {"KEHOACH_ROOT": str(wb)}
+    procs = [subprocess.Popen(KEHOACH + ["import", str(_row_csv(tmp_path, i))], cwd=PROJECT, env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(4)]
+    seen, stop = [], threading.Event()
+
+    def reader():
+        while not stop.is_set():
+            snap = store.snapshot("phan-dinh-phung", 2026)
+            table = pa.Table.from_pandas(snap.records, schema=_SCHEMA, preserve_index=False)
+            seen.append((len(snap.records), snap.sha256 == hashlib.sha256(canonical_bytes(table)).hexdigest()))
+
+    thread = threading.Thread(target=reader)
+    thread.start()
+    results = [(p.wait(timeout=120), p.stderr.read()) for p in procs]
+    stop.set()
+    thread.join()
+    stored = sum(1 for code, _ in results if code == 0)
+    for code, err in results:
+        assert code == 0 or "Một lệnh nhập khác đang ghi vào số liệu phan-dinh-phung/2026" in err, err
+    assert stored >= 1 and len(store.read()) == base + stored
+    records = store.read()
+    assert not records.duplicated(["record", "indicator", "task", "period", "revision"]).any()
+    assert seen and all(ok for _, ok in seen) and {n for n, _ in seen} <= set(range(base, base + stored + 1))
+
+
+@pytest.fixture
+def tiny_disk(tmp_path):
+    """A 3 MB tmpfs (needs root and mount rights; skipped where the container forbids it)."""
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    try:
+        yield mount
+    finally:
+        subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_full_disk_never_loses_or_half_writes(tiny_disk, tmp_path, capsys, monkeypatch):
+    """A real full disk at many fill levels: each import is stored whole, or refused saying the disk is full with the
+    store unchanged; once space is freed, the import goes through."""
+    import shutil
+
+    root = tiny_disk / "wb"
+    (root / "data" / "plan").mkdir(parents=True)
+    shutil.copy(PLAN_FILE, root / "data" / "plan")
+    monkeypatch.setenv("KEHOACH_ROOT", str(root))
+    assert main(["import", str(_row_csv(tmp_path, 0))]) == 0
+    store = store_of(root)
+    filler = tiny_disk / "filler"
+    refusals = 0
+    for i, free_kb in enumerate((0, 4, 8, 16, 24, 32, 48, 64, 96, 128), start=1):
+        filler.unlink(missing_ok=True)
+        before, rows = store.snapshot("phan-dinh-phung", 2026).sha256, len(store.read())
+        docs = sorted(p.name for p in root.rglob("*.import.json"))
+        left = shutil.disk_usage(tiny_disk).free - free_kb * 1024
+        fd = os.open(filler, os.O_CREAT | os.O_WRONLY)
+        try:
+            if left > 0:
+                os.posix_fallocate(fd, 0, left)
+        finally:
+            os.close(fd)
+        capsys.readouterr()
+        code = main(["import", str(_row_csv(tmp_path, i))])
+        out = capsys.readouterr()
+        assert "Traceback" not in out.err
+        if code == 0:
+            filler.unlink()
+            assert len(store.read()) == rows + 1
+        else:
+            refusals += 1
+            assert "ổ đĩa đã đầy" in out.err, out.err
+            filler.unlink()
+            assert store.snapshot("phan-dinh-phung", 2026).sha256 == before and len(store.read()) == rows
+            assert sorted(p.name for p in root.rglob("*.import.json")) == docs  # no import document of a refused import
+            assert main(["import", str(_row_csv(tmp_path, i))]) == 0
+    assert refusals >= 2
+

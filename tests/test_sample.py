@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import subprocess
 
 import pytest
 
@@ -52,16 +53,22 @@ def test_marked_illustrative_and_deterministic(sample_store, plan, tmp_path):
     assert (notes == "Số liệu minh họa").sum() > 100
     again = ProgressStore(tmp_path / "again")
     build_sample(plan, again)
-    digest = lambda s: hashlib.sha256(s.records_path(plan.ward, plan.year).read_bytes()).hexdigest()  # noqa: E731
-    assert digest(again) == digest(sample_store)
+    assert again.snapshot(plan.ward, plan.year).sha256 == sample_store.snapshot(plan.ward, plan.year).sha256
 
 
 def test_committed_dataset_is_current(plan, sample_store):
-    """The dataset in data/progress is what the generator builds today (rebuild with `make data`)."""
+    """The archive in data/progress (forms and import documents, the store's source of truth) is what the generator
+    builds today (rebuild with `make data`), and the database built from it holds the same records."""
     from tests.conftest import PROJECT
 
-    committed = ProgressStore(PROJECT / "data" / "progress").records_path(plan.ward, plan.year)
-    assert sample_store.records_path(plan.ward, plan.year).read_bytes() == committed.read_bytes()
+    committed = ProgressStore(PROJECT / "data" / "progress")
+    def archive(store: ProgressStore) -> dict[str, str]:
+        folder = store.folder(plan.ward, plan.year) / "archive"
+        return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+    assert archive(sample_store) == archive(committed)
+    assert sample_store.snapshot(plan.ward, plan.year).sha256 == committed.snapshot(plan.ward, plan.year).sha256
+    tracked = subprocess.run(["git", "ls-files", "data/progress"], cwd=PROJECT, capture_output=True, text=True).stdout.split()
+    assert tracked and not [t for t in tracked if "records." in t]  # no database (nor old CSV) committed
 
 
 def test_force_removes_only_illustrative_records(plan, tmp_path):

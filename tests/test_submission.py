@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 
 import pandas as pd
 from pathlib import Path
@@ -83,10 +82,10 @@ def test_revision_keeps_the_earlier_value(plan, store, tmp_path):
     a = make_form(plan, tmp_path, "KTHT", "2026-Q2", {1: (452000, ESTIMATE, None)}, name="a.xlsx", submitted_on=dt.date(2026, 7, 3))
     b = make_form(plan, tmp_path, "KTHT", "2026-Q2", {1: (455310, ACTUAL, "quyết toán")}, name="b.xlsx", submitted_on=dt.date(2026, 7, 25))
     _import(a, plan, store)
-    before = store.records_path(plan.ward, plan.year).read_bytes()
+    before = store.read()
     _import(b, plan, store)
-    after = store.records_path(plan.ward, plan.year).read_bytes()
-    assert after.startswith(before)  # appended, nothing rewritten
+    after = store.read()
+    assert after.iloc[:len(before)].equals(before) and len(after) == len(before) + 1  # appended, nothing rewritten
     revisions = history(1, root=store.root)
     assert revisions[["revision", "value"]].values.tolist() == [[1, 452000.0], [2, 455310.0]]
     assert revisions["is_estimate"].tolist() == [True, False]
@@ -247,20 +246,18 @@ def test_crash_during_write_leaves_store_intact(plan, store, tmp_path, monkeypat
     _seed(plan, store, tmp_path)
     before = snapshot(store)
     path = make_form(plan, tmp_path, "KTHT", "2026-Q3", {1: (652149, ESTIMATE, None)})
-    real_replace = os.replace
+    from kehoach.data import store as store_module
 
-    def crash(src, dst):
-        if str(dst).endswith("records.csv"):
-            raise KeyboardInterrupt  # Ctrl-C at the worst moment
-        return real_replace(src, dst)
-
-    monkeypatch.setattr(os, "replace", crash)
+    def crash(doc):
+        raise KeyboardInterrupt  # Ctrl-C at the worst moment: inside the transaction, after the import document
+    monkeypatch.setattr(store_module, "_doc_tuples", crash)
     with pytest.raises(KeyboardInterrupt):
         _import(path, plan, store)
-    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.undo()
     after = snapshot(store)
     assert {k: v for k, v in after.items() if "archive" not in k} == {k: v for k, v in before.items() if "archive" not in k}
     assert not list(store.root.rglob("*.tmp"))
+    assert len(list(store.root.rglob("*.import.json"))) == 1  # the rolled-back import's document went with it
     # the archived original is harmless, and the import can simply be run again
     assert _import(path, plan, store).indicator_records == 1
 

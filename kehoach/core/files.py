@@ -91,6 +91,26 @@ def remove_leftovers(folder: Path) -> list[Path]:
     return removed
 
 
+def check_output(path: Path, force: bool, protected: Path, what: str = "tệp") -> Path:
+    """Refuse an output path that would destroy something: inside ``protected`` (the store), not a regular file, or existing.
+
+    The first two are refused even with ``force``; an existing regular file only without it.
+    """
+    from kehoach.core.errors import UsageError
+
+    resolved = path.expanduser().resolve()
+    if resolved.is_relative_to(protected.resolve()):
+        raise UsageError(f"{path} nằm trong kho số liệu {protected}; không ghi {what} vào đó (kể cả với --force). "
+                         "Chọn -o ở thư mục khác.")
+    if resolved.exists() and not resolved.is_file():
+        raise UsageError(f"{path} không phải tệp thường (thư mục, thiết bị như /dev/full, ống dẫn...); không ghi {what} vào đó "
+                         "(kể cả với --force). Chọn -o là một tệp thường.")
+    if resolved.exists() and not force:
+        raise UsageError(f"{path} đã có; không ghi đè (có thể là biểu mẫu một đơn vị đã gửi lại). Chọn tên khác bằng -o, "
+                         "hoặc thêm --force để ghi đè.")
+    return path
+
+
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
 
 
@@ -116,6 +136,32 @@ def read_text(path: Path, what: str = "tệp") -> str:
         raise KehoachError(f"{path}: {what} chứa ký tự NUL, không phải văn bản UTF-8 hay UTF-16 có BOM. "
                            "Mở tệp và lưu lại với mã hóa UTF-8.")
     return text
+
+
+#: Legacy encodings converted when detected: Windows-1258 (Windows' Vietnamese code page).
+CONVERTED_ENCODINGS = ("cp1258",)
+
+
+def decode_legacy(data: bytes) -> tuple[str, str]:
+    """Text of ``data`` and its encoding: UTF-8 (BOM or not), UTF-16 with BOM, or a legacy Vietnamese code page.
+
+    A file that is none of these is refused with the encoding charset-normalizer takes it for.
+    Raises :class:`KehoachError` (the caller adds the file name).
+    """
+    import charset_normalizer
+
+    encoding = next((enc for bom, enc in _BOMS if data.startswith(bom)), "utf-8")
+    try:
+        return data.decode(encoding), encoding
+    except UnicodeDecodeError:
+        pass
+    candidates = [m.encoding for m in charset_normalizer.from_bytes(data)]
+    legacy = next((enc for enc in candidates if enc in CONVERTED_ENCODINGS), None)
+    if legacy:
+        return data.decode(legacy), legacy
+    guess = f"có vẻ là {candidates[0]}" if candidates else "không nhận ra được"
+    raise KehoachError(f"tệp không phải UTF-8 (mã hóa {guess}); mở tệp và lưu lại với mã hóa UTF-8 "
+                       "(Excel: Lưu thành → CSV UTF-8)")
 
 
 def yaml_problem(exc: Exception) -> str:

@@ -286,8 +286,17 @@ def build_province(count: int, root: Path, base: Plan, force: bool = False) -> l
     if root == config.PACKAGE_DIR.parent.resolve():
         raise StoreError(f"Không tạo tỉnh minh họa trong thư mục dự án {root}: chọn một thư mục làm việc riêng bằng --root "
                          "(ví dụ --root ~/tinh-minh-hoa) hoặc biến môi trường KEHOACH_ROOT.")
+    if count < 1:
+        from kehoach.core.errors import UsageError
+
+        raise UsageError(f"Số xã, phường của tỉnh minh họa phải là số nguyên dương, không phải {count}.")
     plans, progress = root / "data" / "plan", root / "data" / "progress"
     store = ProgressStore(progress)
+    for ward, year in store.stores():  # a ward's workspace with real records is not a place for a synthetic province
+        records = store.read(ward, year)
+        if not records["illustrative"].fillna(False).astype(bool).all():
+            raise StoreError(f"{root} là không gian làm việc có số liệu thật ({store.folder(ward, year)}); không tạo tỉnh minh họa "
+                             "ở đây. Chọn một thư mục riêng bằng --root.")
     chosen = communes(count)
     existing = [c for c in chosen if (plans / f"{c.code}-{YEAR}.yaml").exists() or store.folder(c.code, YEAR).exists()]
     if existing and not force:

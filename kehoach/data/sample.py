@@ -162,9 +162,8 @@ def build_sample(plan: Plan, store: ProgressStore | None = None, force: bool = F
                          f"không có cho {plan.title_place} năm {plan.year}; chọn kế hoạch đó bằng --ward {SAMPLE_PLAN[0]} "
                          f"--year {SAMPLE_PLAN[1]}, hoặc nhập số liệu thật bằng `kehoach import`.")
     store = store or ProgressStore()
-    path = store.records_path(plan.ward, plan.year)
     messages = []
-    if path.exists() and path.stat().st_size:
+    if not store.read(plan.ward, plan.year).empty:
         if not force:
             return [f"{store.folder(plan.ward, plan.year)} đã có số liệu; dùng --force để tạo lại số liệu minh họa "
                     "(chỉ xóa các bản ghi minh họa, không xóa số liệu thật)."]

@@ -38,7 +38,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from kehoach.core.errors import FormatError, OutlierError, PeriodError, Problem, SubmissionError
+from kehoach.core.errors import FormatError, KehoachError, OutlierError, PeriodError, Problem, SubmissionError
+from kehoach.core.files import CONVERTED_ENCODINGS, decode_legacy
 from kehoach.core.formatting import fmt_number, nfc, parse_number, strip_controls
 from kehoach.data.forms import (ACTUAL, BANNER, BANNER_CELL, ESTIMATE, NOTE_COL, TASK_NOTE_COL, TEXT_COL, TEXT_MAX_CHARS,
                                 TITLE_CELL, FormContent, FormLayoutError, FormRow, read_form, title_text)
@@ -314,10 +315,14 @@ def _check_meta(content: FormContent, ctx: _Context) -> tuple[str | None, Period
 # -- CSV --------------------------------------------------------------------------------
 def _from_csv(data: bytes, ctx: _Context) -> pd.DataFrame:
     try:
-        text = nfc(data.decode("utf-8-sig"))
-    except UnicodeDecodeError as exc:
-        ctx.add(f"tệp CSV phải mã hóa UTF-8 (byte lỗi ở vị trí {exc.start}); lưu lại tệp với mã hóa UTF-8")
+        text, encoding = decode_legacy(data)
+    except KehoachError as exc:
+        ctx.add(f"tệp CSV {exc}")
         return pd.DataFrame()
+    if encoding in CONVERTED_ENCODINGS:
+        ctx.notices.append(f"tệp CSV mã hóa {encoding} (Windows-1258, tiếng Việt), đã chuyển sang UTF-8; "
+                           "lần sau hãy lưu tệp với mã hóa UTF-8")
+    text = nfc(text.removeprefix("\ufeff"))
     table = _parse_csv(text, ctx)
     if table is None:
         return pd.DataFrame()
