@@ -89,6 +89,8 @@ class FormRow:
     row: int
     key: object
     cells: dict[str, object]
+    #: the value cell is a percentage cell (its number, a fraction, was read ×100)
+    percent: bool = False
 
 
 @dataclass
@@ -361,7 +363,8 @@ def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None
     rows = {ws.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ws.max_row + 1)}
     for number, (value, kind, note) in values.items():
         r = rows[number]
-        ws[f"{VALUE_COL}{r}"], ws[f"{TYPE_COL}{r}"], ws[f"{NOTE_COL}{r}"] = _typed(ws[f"{VALUE_COL}{r}"], value), kind, note
+        for col, typed in ((VALUE_COL, value), (TYPE_COL, kind), (NOTE_COL, note)):
+            _type_into(ws[f"{col}{r}"], typed)
     if submitted_on is not None:
         ws[DATE_CELL] = submitted_on
     if preparer is not None:
@@ -370,17 +373,21 @@ def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None
         ts = wb[TASK_SHEET]
         trows = {ts.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ts.max_row + 1)}
         for task_id, (status, note) in tasks.items():
-            ts[f"{TASK_STATUS_COL}{trows[task_id]}"], ts[f"{TASK_NOTE_COL}{trows[task_id]}"] = status, note
+            _type_into(ts[f"{TASK_STATUS_COL}{trows[task_id]}"], status)
+            _type_into(ts[f"{TASK_NOTE_COL}{trows[task_id]}"], note)
     wb.properties.modified = _FORM_DATE
     _save(wb, path)
 
 
-def _typed(cell, value: object) -> object:
-    """What Excel stores when ``value`` is typed into ``cell``: a number typed into a percentage cell is a
-    percentage (Excel's automatic percent entry: 96 becomes 0,96, shown 96%)."""
+def _type_into(cell, value: object) -> None:
+    """Store ``value`` as Excel does when a unit types it into ``cell``: a number typed into a percentage cell is
+    a percentage (Excel's automatic percent entry: 96 becomes 0,96, shown 96%); text typed into a text cell
+    stays text, "=..." included."""
     if is_percent_format(cell.number_format) and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return value / 100
-    return value
+        value = value / 100
+    cell.value = value
+    if isinstance(value, str) and cell.number_format == TEXT_FORMAT:
+        cell.data_type = "s"
 
 
 def is_percent_format(number_format: str | None) -> bool:
@@ -545,7 +552,8 @@ def _rows(ws, sheet: str, inputs: dict[str, str]) -> list[FormRow]:
                  for name, col in inputs.items()}
         if key is None and all(v is None for v in cells.values()):
             continue
-        out.append(FormRow(sheet=sheet, row=r, key=_clean(key), cells=cells))
+        percent = "value" in inputs and is_percent_format(ws[f"{inputs['value']}{r}"].number_format)
+        out.append(FormRow(sheet=sheet, row=r, key=_clean(key), cells=cells, percent=percent))
     return out
 
 

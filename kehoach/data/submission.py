@@ -477,6 +477,7 @@ def _indicator(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dic
         ctx.add(f"chỉ tiêu ({number}): {fmt_exact(value)} — giá trị quá lớn (tối đa {fmt_number(VALUE_LIMIT)}); "
                 "kiểm tra đơn vị tính và số chữ số", column=cols["value"], **at)
         return None
+    value = _typed_without_percent_sign(value, row, ind, ctx, cols["value"])
     problem = _out_of_range(value, ind)
     if problem:
         ctx.add(f"chỉ tiêu ({number}): {problem}", column=cols["value"], **at)
@@ -488,6 +489,21 @@ def _indicator(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dic
     return {"record": "indicator", "indicator": number, "task": None, "period": str(period), "value": value,
             "is_estimate": is_estimate, "status": None, "unit_code": unit,
             "sheet": row.sheet, "row": row.row, "column": cols["value"]}
+
+
+def _typed_without_percent_sign(value: float, row: FormRow, ind, ctx: _Context, column: str) -> float:
+    """A share typed as "96" into a percentage cell in LibreOffice Calc, which (unlike Excel) stores it as 9600%.
+
+    A share cannot pass 100%, so a percentage cell holding 100% to 10.000% can only mean the number typed:
+    it is read as that number, and the office is told which cell was read so.
+    """
+    if not (row.percent and ind.unit == "%" and ind.bounds[1] == 100 and 100 < value <= 10_000):
+        return value
+    meant = round(value / 100, 10)
+    where = str(Problem(ctx.file, "", row.sheet, row.row, column))
+    ctx.notices.append(f"{where}ô phần trăm ghi {fmt_exact(value)}%, đọc là {fmt_exact(meant)}% (số {fmt_exact(meant)} "
+                       "được gõ không kèm dấu %); lần sau gõ kèm dấu %, ví dụ 96%")
+    return meant
 
 
 def _out_of_range(value: float, ind) -> str | None:
