@@ -264,3 +264,41 @@ def test_the_form_prints_one_page_wide_in_landscape(plan, tmp_path):
         assert "Phòng Kinh tế, Hạ tầng và Đô thị phường — 9 tháng năm 2026 (quý III/2026)" in text
     first = re.sub(r"\s+", " ", pages[0].extract_text())
     assert all(h in first for h in ("Mã số", "Giá trị kỳ này", "Ghi chú"))   # all ten columns on the page
+
+
+@pytest.mark.slow
+@needs_soffice
+def test_the_word_draft_prints_within_two_pages_of_the_html_with_the_phu_luc_whole(runs, tmp_path):
+    """The Q3 overview's .docx through LibreOffice headless against its HTML printed by Chromium at A4."""
+    import docx
+    from pypdf import PdfReader
+
+    from tests.browser import CHROMIUM
+    from tests.test_print import ARGS
+
+    if CHROMIUM is None:
+        pytest.skip("Debian's chromium is not installed (.ci/run installs it)")
+    from playwright.sync_api import sync_playwright
+
+    folder = runs[0] / "reports" / "2026-Q3"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        tab = browser.new_context(java_script_enabled=False).new_page()
+        tab.goto((folder / "bao-cao-tong-hop.html").as_uri())
+        tab.pdf(path=str(tmp_path / "html.pdf"), prefer_css_page_size=True)
+        browser.close()
+    html_pages = len(PdfReader(str(tmp_path / "html.pdf")).pages)
+    pages = PdfReader(str(_pdf(folder / "bao-cao-tong-hop.docx", tmp_path))).pages
+    assert len(pages) <= html_pages + 2, (len(pages), html_pages)
+    texts = [re.sub(r"\s+", " ", page.extract_text()) for page in pages]
+    start = next(i for i, t in enumerate(texts) if "BIỂU TỔNG HỢP KẾT QUẢ" in t)
+    assert texts[start].lstrip(" 0123456789").startswith("PHỤ LỤC")              # on a page of its own
+    assert all(float(p.mediabox.width) > float(p.mediabox.height) for p in pages[start:])   # landscape
+    assert all(float(p.mediabox.width) < float(p.mediabox.height) for p in pages[:start])
+    # every figure of the phụ lục's table is whole on its pages: a split number would leave its parts instead
+    table = next(t for t in docx.Document(folder / "bao-cao-tong-hop.docx").tables
+                 if len(t.columns) == 10 and t.cell(0, 2).text == "ĐVT")
+    figures = Counter(n for row in table.rows[1:] for cell in row.cells[3:9]
+                      for n in re.findall(r"\d+(?:[.,]\d+)+", cell.text))
+    printed = Counter(re.findall(r"\d+(?:[.,]\d+)+", " ".join(texts[start:])))
+    assert figures and not figures - printed
