@@ -302,3 +302,27 @@ def test_the_word_draft_prints_within_two_pages_of_the_html_with_the_phu_luc_who
                       for n in re.findall(r"\d+(?:[.,]\d+)+", cell.text))
     printed = Counter(re.findall(r"\d+(?:[.,]\d+)+", " ".join(texts[start:])))
     assert figures and not figures - printed
+
+
+def test_imported_notes_that_look_like_formulas_stay_text_in_every_spreadsheet_written(plan, tmp_path):
+    """The notes typed in LibreOffice ("=1+1 ...", "-2 ...", "+ ...") through the one escaping function."""
+    import io
+
+    from kehoach.core import sheets
+    from kehoach.explore import exports
+
+    _import(FIXTURES / "ktht-filled.xlsx", plan, tmp_path / "store")
+    notes = sorted(n for n in load_progress(root=tmp_path / "store")["note"].tolist()
+                   + load_tasks(root=tmp_path / "store")["note"].tolist() if sheets.formula_like(n))
+    assert notes == ["+ triển khai phố ẩm thực", "-2 hộ so với quý II", "=1+1 là công thức"]
+    frame = pd.DataFrame({"indicator": [1, 2, 3], "label": notes, "unit": ["%"] * 3, "target": [1.0] * 3,
+                          "value": [2.0] * 3, "projection": [3.0] * 3, "achievement_pct": [50.0] * 3,
+                          "kind_text": ["\t=1+1"] * 3, "status_text": ["a"] * 3, "group_name": ["g"] * 3,
+                          "unit_name": ["u"] * 3, "decimals": [0] * 3})
+    csv = exports.to_csv(frame).decode("utf-8-sig")
+    assert all(f";'{n};" in csv for n in notes) and ";'\t=1+1;" in csv        # the explorer's CSV escapes as sheets does
+    sheet = load_workbook(io.BytesIO(exports.to_xlsx(frame, [], illustrative=False, title="T"))).active
+    cells = [c for row in sheet.iter_rows() for c in row if sheets.formula_like(c.value)]
+    assert len(cells) == 6 and all(c.data_type == "s" and c.quotePrefix for c in cells)
+    out = sheets.write_xlsx(pd.DataFrame({"Ghi chú": notes}), tmp_path / "notes.xlsx", "Ghi chú")
+    assert [c.value for c in load_workbook(out).active["A"]][1:] == notes

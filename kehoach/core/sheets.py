@@ -28,7 +28,11 @@ def formula_like(value: object) -> bool:
 
 def text_cell(ws, row: int, column: int, value: object):
     """Write ``value`` to a cell; text is always stored as text, never as a formula. Returns the cell."""
-    cell = ws.cell(row=row, column=column)
+    return set_cell(ws.cell(row=row, column=column), value)
+
+
+def set_cell(cell, value: object):
+    """Set an openpyxl ``cell`` to ``value``; formula-like text is stored as text with the quote prefix. Returns the cell."""
     cell.value = value
     if formula_like(value):
         cell.data_type = "s"

@@ -24,17 +24,12 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
+from kehoach.core.sheets import csv_text, set_cell
 from kehoach.explore.table import COLUMNS, NUMBERS
 
 BANNER = ILLUSTRATIVE_EXPORT_BANNER
-FORMULA_START = ("=", "+", "-", "@")
 MIME = {"csv": "text/csv;charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
-
-
-def safe_text(text: str) -> str:
-    """Text for a CSV cell that a spreadsheet will not run as a formula."""
-    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 def _csv_number(value: float, decimals: int) -> str:
@@ -57,7 +52,7 @@ def to_csv(table: pd.DataFrame) -> bytes:
             elif column == "indicator":
                 cells.append(str(int(value)))
             else:
-                cells.append(safe_text(str(value)))
+                cells.append(csv_text(str(value)))
         writer.writerow(cells)
     return buffer.getvalue().encode("utf-8-sig")
 
@@ -109,12 +104,8 @@ def to_xlsx(table: pd.DataFrame, filters: list[tuple[str, str]], illustrative: b
 
 
 def _text(cell, text: str):
-    """Store ``text`` as a string cell, never as a formula."""
-    cell.value = text
-    cell.data_type = "s"
-    if text.startswith(FORMULA_START):
-        cell.quotePrefix = True
-    return cell
+    """Store ``text`` as a string cell, never as a formula (the one escaping function, :mod:`kehoach.core.sheets`)."""
+    return set_cell(cell, str(text))
 
 
 def _fit_widths(sheet, table: pd.DataFrame, header: int) -> None:
