@@ -251,8 +251,9 @@ def print_setup(ws, plan: Plan, unit_name: str, p: Period, columns: int, rows: i
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.print_options.horizontalCentered = True
-    ws.page_margins.left = ws.page_margins.right = 0.4
-    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.page_margins.left = ws.page_margins.right = 0.4          # inches
+    ws.page_margins.top = ws.page_margins.bottom = 0.9          # room for the page header and footer
+    ws.page_margins.header = ws.page_margins.footer = 0.4
     ws.oddHeader.center.text = _header_text(f"{unit_name} — {p.label()} ({p.quarter_label()})")
     ws.oddHeader.center.size = 9
     ws.oddFooter.center.text = f"{_header_text(plan.document.ward)} — Trang &P/&N"
