@@ -9,6 +9,13 @@ archive whose parts would expand beyond :data:`MAX_UNCOMPRESSED` bytes, or whose
 declare or hold more rows, columns or cells than a form can have (zip bombs, a lone cell at
 row 1.048.576); defusedxml, which openpyxl uses when it is installed, refuses XML entity
 bombs. Text written into a form never becomes a live formula (:func:`kehoach.core.sheets.text_cell`).
+
+Forms are filled in Excel or LibreOffice Calc. A % indicator's value cell is a percentage cell
+(:data:`PERCENT_FORMAT`): whatever the unit types, the cell holds a fraction, which the import reads
+×100 (:func:`is_percent_format`). Notes and the preparer are text cells (:data:`TEXT_FORMAT`), so "1/2"
+is no date and "=..." no formula. Each sheet prints on A4 landscape, one page wide, its header row
+repeated and the unit and period in the page header (:func:`print_setup`). A form saved as .ods is read
+through :mod:`kehoach.data.spreadsheets`, which also refuses .xls, CSV and HTML files in Vietnamese.
 """
 
 from __future__ import annotations
@@ -358,7 +365,9 @@ def _task_table(ws, tasks: pd.DataFrame) -> None:
 def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None]],
               tasks: dict[str, tuple[str, str | None]] | None = None, submitted_on: dt.date | None = None,
               preparer: str | None = None) -> None:
-    """Fill a form as a unit would: ``values`` maps indicator number → (value, type label, note)."""
+    """Fill a form as a unit would in Excel: ``values`` maps indicator number → (value, type label, note).
+
+    A number for a % indicator is the percentage (96 for 96%), typed into its percentage cell as Excel does."""
     wb = load_workbook(path)
     ws = wb[INDICATOR_SHEET]
     rows = {ws.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ws.max_row + 1)}
