@@ -326,3 +326,14 @@ def test_imported_notes_that_look_like_formulas_stay_text_in_every_spreadsheet_w
     assert len(cells) == 6 and all(c.data_type == "s" and c.quotePrefix for c in cells)
     out = sheets.write_xlsx(pd.DataFrame({"Ghi chú": notes}), tmp_path / "notes.xlsx", "Ghi chú")
     assert [c.value for c in load_workbook(out).active["A"]][1:] == notes
+
+
+def test_an_amount_about_100_times_the_plans_target_is_held_back(plan, tmp_path):
+    from kehoach.core.errors import OutlierError
+
+    with pytest.raises(OutlierError) as err:   # the first figure of the year: thousands typed for millions
+        import_file(_csv(tmp_path, [("KTHT", 1, "2026-Q3", "65.214.900")]), plan, ProgressStore(tmp_path / "s"),
+                    today=TODAY, now=NOW)
+    assert str(err.value.problems[0]) == (
+        "q.csv, dòng 2, cột value: chỉ tiêu (1) kỳ 2026-Q3: 65.214.900 triệu đồng gấp khoảng 100 lần kế hoạch năm "
+        "869.532 triệu đồng; có thể gõ nhầm đơn vị tính hoặc số chữ số")

@@ -562,17 +562,20 @@ def _rows(ws, sheet: str, inputs: dict[str, str]) -> list[FormRow]:
                  for name, col in inputs.items()}
         if key is None and all(v is None for v in cells.values()):
             continue
-        percent = "value" in inputs and is_percent_format(ws[f"{inputs['value']}{r}"].number_format)
+        percent = "value" in inputs and _is_percent_number(ws[f"{inputs['value']}{r}"])
         out.append(FormRow(sheet=sheet, row=r, key=_clean(key), cells=cells, percent=percent))
     return out
 
 
 def _percent(cell) -> object:
     """A value cell's number in percent units: a percentage cell holds a fraction (0,96 shown as 96%)."""
+    return round(cell.value * 100, 10) if _is_percent_number(cell) else cell.value
+
+
+def _is_percent_number(cell) -> bool:
+    """A number in a percentage cell (text typed there, "96" with an apostrophe, is read as written)."""
     value = cell.value
-    if is_percent_format(cell.number_format) and isinstance(value, (int, float)) and not isinstance(value, bool):
-        return round(value * 100, 10)
-    return value
+    return is_percent_format(cell.number_format) and isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _clean(value: object) -> object:

@@ -17,8 +17,9 @@ What a file says is not trusted:
   most :data:`~kehoach.data.store.NOTE_MAX_CHARS` characters;
 * an indicator or task appears once per period in a file;
 * a value more than 100 times, or less than 1/100 of, the last stored one is held back
-  (:class:`~kehoach.core.errors.OutlierError`) unless ``accept_outliers``; so is a percentage about
-  100 times off the plan's target or the last value (0,96 typed for 96%), with the likely slip named;
+  (:class:`~kehoach.core.errors.OutlierError`) unless ``accept_outliers``; so is a value about 100
+  times off the plan's target, and a percentage about 100 times off the last value (0,96 typed for
+  96%), with the likely slip named;
 * a form of a unit that leads no indicator (only tasks) imports also when it says nothing new.
 """
 
@@ -220,12 +221,16 @@ def _against_last(rec, last: pd.DataFrame, plan: Plan) -> str | None:
 
 
 def _against_plan(rec, plan: Plan) -> str | None:
-    """A percentage about 100 times the plan's target, or about 1/100 of it."""
+    """A value about 100 times the plan's target, or about 1/100 of it (a reduction's target is a change, not
+    a level: it is not compared)."""
     ind = plan.indicator(int(rec.indicator))
     target, new = float(ind.target), float(rec.value)
-    if ind.unit != "%" or target <= 0 or new <= 0 or not _hundredfold(new, target):
+    if ind.kind == "reduction" or target <= 0 or new <= 0 or not _hundredfold(new, target):
         return None
     ratio = "gấp khoảng 100 lần" if new > target else "chỉ bằng khoảng 1/100"
+    if ind.unit != "%":
+        return (f"chỉ tiêu ({rec.indicator}) kỳ {rec.period}: {fmt_exact(new)} {ind.unit} {ratio} kế hoạch năm "
+                f"{fmt_exact(target)} {ind.unit}; có thể gõ nhầm đơn vị tính hoặc số chữ số")
     return (f"chỉ tiêu ({rec.indicator}) kỳ {rec.period}: {fmt_exact(new)}% {ratio} kế hoạch năm {fmt_exact(target)}%"
             + _slip_hint(new, target))
 
@@ -494,10 +499,11 @@ def _indicator(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dic
 def _typed_without_percent_sign(value: float, row: FormRow, ind, ctx: _Context, column: str) -> float:
     """A share typed as "96" into a percentage cell in LibreOffice Calc, which (unlike Excel) stores it as 9600%.
 
-    A share cannot pass 100%, so a percentage cell holding 100% to 10.000% can only mean the number typed:
-    it is read as that number, and the office is told which cell was read so.
+    A share cannot pass 100%, so a percentage cell holding 200% to 10.000% can only mean the number typed
+    (2 to 100): it is read as that number, and the office is told which cell was read so. From 100% to 200%
+    it could as well be Excel's "120" (120%): that stays an error.
     """
-    if not (row.percent and ind.unit == "%" and ind.bounds[1] == 100 and 100 < value <= 10_000):
+    if not (row.percent and ind.unit == "%" and ind.bounds[1] == 100 and 200 <= value <= 10_000):
         return value
     meant = round(value / 100, 10)
     where = str(Problem(ctx.file, "", row.sheet, row.row, column))
