@@ -204,6 +204,7 @@ def test_the_form_is_set_up_to_print_on_a4(plan, tmp_path):
         assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.print_title_rows == "$8:$8"
         assert ws.print_area == f"'{ws.title}'!$A$1:${last[0]}${last[1:]}"
         assert ws.oddHeader.center.text == "Phòng Kinh tế, Hạ tầng và Đô thị phường — 9 tháng năm 2026 (quý III/2026)"
+        assert ws.oddFooter.center.text == "Phường Phan Đình Phùng — Trang &P/&N"
         assert ws.row_dimensions[1].height == 24 and ws.row_dimensions[8].height == 45   # the title clear of the line
     names = wb[INDICATOR_SHEET]
     assert names.row_dimensions[16].height > names.row_dimensions[9].height              # a long name's row is taller

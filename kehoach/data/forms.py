@@ -263,7 +263,7 @@ def print_setup(ws, plan: Plan, unit_name: str, p: Period, columns: int, rows: i
     ws.page_margins.header = ws.page_margins.footer = 0.4
     ws.oddHeader.center.text = _header_text(f"{unit_name} — {p.label()} ({p.quarter_label()})")
     ws.oddHeader.center.size = 9
-    ws.oddFooter.center.text = f"{_header_text(plan.document.ward)} — Trang &P/&N"
+    ws.oddFooter.center.text = f"{_header_text(plan.title_place[:1].upper() + plan.title_place[1:])} — Trang &P/&N"
     ws.oddFooter.center.size = 9
 
 
