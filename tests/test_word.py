@@ -443,6 +443,7 @@ def test_phu_luc_columns_fit_the_landscape_text_width_and_no_number_is_split(ove
         r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows)
     group = table.rows[1]                                    # "I  Nhóm chỉ tiêu về Kinh tế" in bold
     assert group.cells[1].text == "Nhóm chỉ tiêu về Kinh tế" and all(r.bold for r in group.cells[1].paragraphs[0].runs)
+    assert all(c.paragraphs[0].paragraph_format.keep_with_next for c in group.cells)   # never alone at a page's foot
 
 
 def test_a_narrow_table_keeps_the_portrait_page():

@@ -371,9 +371,10 @@ def _table(doc: DocxDocument, block: Table) -> list[DocxParagraph]:
             for text, cell in zip(columns, cells):
                 _cell_text(cell, text, WD_ALIGN_PARAGRAPH.CENTER, bold=True)
             continue
-        bold = i - 1 in emphasis                             # a group's row of the phụ lục
+        bold = i - 1 in emphasis                             # a group's row of the phụ lục: bold, kept with its first row
         for j, (text, cell) in enumerate(zip(rows[i - 1], cells)):
             _cell_text(cell, text, WD_ALIGN_PARAGRAPH.RIGHT if j in numeric else WD_ALIGN_PARAGRAPH.LEFT, bold=bold)
+            cell.paragraphs[0].paragraph_format.keep_with_next = bold or None
     if len(rows) <= SMALL_TABLE_ROWS:                        # a small table is not split across two pages
         for row in table.rows[:-1]:
             for paragraph in (p for cell in row.cells for p in cell.paragraphs):
