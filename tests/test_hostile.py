@@ -518,8 +518,9 @@ def test_outliers_need_confirmation(wb, tmp_path, capsys):
     typo = tmp_path / "q3.csv"  # "652,149" read as 652.149: the unit meant thousands
     typo.write_text(CSV_HEADER + ROW.format(unit="KTHT", ind=1, value='"652,149"', note=""), encoding="utf-8")
     refused(wb, capsys, ["import", str(typo)],
-            "✗ q3.csv: Tệp chưa được nhập: 1 giá trị chênh lệch bất thường so với số báo cáo gần nhất (gấp hơn 100 lần hoặc nhỏ hơn 1/100):\n"
-            "  - q3.csv, dòng 2, cột value: chỉ tiêu (1) kỳ 2026-Q3: 652,15 chỉ bằng 1/698 số báo cáo gần nhất 455.310 (kỳ 2026-Q2, lần 1)\n"
+            "✗ q3.csv: Tệp chưa được nhập: 1 giá trị chênh lệch bất thường so với số báo cáo gần nhất hoặc kế hoạch "
+            "(gấp khoảng 100 lần trở lên, hoặc chỉ khoảng 1/100 trở xuống):\n"
+            "  - q3.csv, dòng 2, cột value: chỉ tiêu (1) kỳ 2026-Q3: 652,149 chỉ bằng 1/698 số báo cáo gần nhất 455.310 (kỳ 2026-Q2, lần 1)\n"
             "Kiểm tra lại đơn vị tính với đơn vị báo cáo; nếu số liệu đúng, nhập lại với tùy chọn --accept-outliers.")
     assert main(["import", "--accept-outliers", str(typo)]) == 0
 

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import docx
 import nbformat
 import pytest
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
 
@@ -390,3 +391,66 @@ def test_unit_letter_from_a_real_executed_notebook(tmp_path):
     written = word.export_docx(out, tmp_path / "don-vi-BQLDA.docx", "Báo cáo Ban Quản lý dự án phường 2026-Q3")
     assert written.read_bytes()[:2] == b"PK" and docx.Document(written).tables[0].rows[0].cells[0].text == \
         document.tables[0].rows[0].cells[0].text
+
+
+# -- the phụ lục (issue 28) ----------------------------------------------------------------------------
+NUMBER = re.compile(r"[+−-]?\d+(?:[.,]\d+)*%?")
+
+
+def _appendix_table(document):
+    return next(t for t in document.tables if t.cell(0, 0).text == "TT" and t.cell(0, 2).text == "ĐVT")
+
+
+def test_phu_luc_starts_a_new_landscape_page_numbered_like_the_rest(overview):
+    _, _, document = overview
+    body, appendix = document.sections
+    assert appendix.start_type == WD_SECTION.NEW_PAGE and appendix.orientation == WD_ORIENT.LANDSCAPE
+    assert [round(x.mm) for x in (appendix.page_width, appendix.page_height)] == [297, 210]
+    assert [round(x.mm) for x in (appendix.left_margin, appendix.right_margin)] == [30, 15]
+    assert not appendix.different_first_page_header_footer and appendix.header.is_linked_to_previous
+    assert body.orientation == WD_ORIENT.PORTRAIT
+    # the page break comes right before "PHỤ LỤC": the section of the body ends in the paragraph before it
+    paragraphs = document.element.body.findall(qn("w:p"))
+    breaks = [i for i, p in enumerate(paragraphs) if p.find(qn("w:pPr")) is not None
+              and p.find(qn("w:pPr")).find(qn("w:sectPr")) is not None]
+    assert len(breaks) == 1 and "".join(t.text for t in paragraphs[breaks[0] + 1].iter(qn("w:t"))) == "PHỤ LỤC"
+
+
+def test_phu_luc_title_is_bold_and_centred(overview):
+    _, _, document = overview
+    texts = [p.text for p in document.paragraphs]
+    start = texts.index("PHỤ LỤC")
+    heading, title, note = document.paragraphs[start:start + 3]
+    assert title.text == "BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU PHÁT TRIỂN KINH TẾ - XÃ HỘI 9 THÁNG NĂM 2026"
+    for paragraph in (heading, title, note):
+        assert paragraph.alignment == WD_ALIGN_PARAGRAPH.CENTER and paragraph.paragraph_format.first_line_indent == 0
+    assert all(r.bold for p in (heading, title) for r in p.runs) and all(r.italic for r in note.runs)
+
+
+def test_phu_luc_columns_fit_the_landscape_text_width_and_no_number_is_split(overview):
+    parts, _, document = overview
+    block = blocks_of(parts, Table)[-1]
+    table = _appendix_table(document)
+    widths = [int(g.get(qn("w:w"))) for g in table._tbl.tblGrid.findall(qn("w:gridCol"))]     # twips
+    assert abs(sum(widths) - round(Mm(297 - 30 - 15).twips)) <= len(widths)
+    for j, width in enumerate(widths):
+        cells = [block.columns[j], *(row[j] for row in block.rows)]
+        widest_number = max((word._text_width(n) for c in cells for n in NUMBER.findall(c)), default=0)
+        widest_word = max(word._text_width(w) for c in cells for w in c.split())
+        assert Mm(width / 56.6929).emu >= max(widest_number, widest_word) - Mm(0.1), block.columns[j]
+    names = widths[1]                                        # the indicator names get the room to wrap
+    assert names >= max(widths[2:]) and names > widths[0]
+    header = table.rows[0]._tr.trPr
+    assert header.find(qn("w:tblHeader")) is not None and all(
+        r._tr.trPr.find(qn("w:cantSplit")) is not None for r in table.rows)
+    group = table.rows[1]                                    # "I  Nhóm chỉ tiêu về Kinh tế" in bold
+    assert group.cells[1].text == "Nhóm chỉ tiêu về Kinh tế" and all(r.bold for r in group.cells[1].paragraphs[0].runs)
+    assert all(c.paragraphs[0].paragraph_format.keep_with_next for c in group.cells)   # never alone at a page's foot
+
+
+def test_a_narrow_table_keeps_the_portrait_page():
+    columns, rows = ["TT", "Chỉ tiêu", "Kết quả"], [["1", "Thu ngân sách nhà nước trên địa bàn", "652.149"]]
+    assert not word.appendix_needs_landscape(columns, rows)
+    document = docx.Document(io.BytesIO(word.render_docx(
+        [Section("appendix", [Heading("PHỤ LỤC"), Table(columns, rows)])], "x")))
+    assert len(document.sections) == 2 and document.sections[1].orientation == WD_ORIENT.PORTRAIT

@@ -90,7 +90,7 @@ class OutlierError(SubmissionError):
         KehoachError.__init__(
             self,
             f"Tệp chưa được nhập: {len(self.problems)} giá trị chênh lệch bất thường so với số báo cáo gần nhất "
-            f"(gấp hơn 100 lần hoặc nhỏ hơn 1/100):\n{lines}\n"
+            f"hoặc kế hoạch (gấp khoảng 100 lần trở lên, hoặc chỉ khoảng 1/100 trở xuống):\n{lines}\n"
             "Kiểm tra lại đơn vị tính với đơn vị báo cáo; nếu số liệu đúng, nhập lại với tùy chọn --accept-outliers.",
         )
 

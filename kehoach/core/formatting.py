@@ -185,3 +185,16 @@ def decimals_of(*values: object) -> int:
         exponent = Decimal(repr(round(number, 6))).normalize().as_tuple().exponent
         places = max(places, -int(exponent) if isinstance(exponent, int) and exponent < 0 else 0)
     return min(places, 2)
+
+
+def fmt_exact(value: object) -> str:
+    """A figure at the precision it was given, up to 6 decimals (0,003 stays 0,003; 652149 stays 652.149).
+
+    For messages about a value a unit typed, where :func:`fmt_number`'s two decimals would say "0" for 0,003.
+    """
+    number = _as_float(value)
+    if number is None or not math.isfinite(number):
+        return fmt_number(value)
+    exponent = Decimal(repr(round(number, 6))).normalize().as_tuple().exponent
+    places = -int(exponent) if isinstance(exponent, int) and exponent < 0 else 0
+    return fmt_number(number, min(places, 6))

@@ -10,6 +10,13 @@ archive whose parts would expand beyond :data:`MAX_UNCOMPRESSED` bytes, or whose
 declare or hold more rows, columns or cells than a form can have (zip bombs, a lone cell at
 row 1.048.576); defusedxml, which openpyxl uses when it is installed, refuses XML entity
 bombs. Text written into a form never becomes a live formula (:func:`kehoach.core.sheets.text_cell`).
+
+Forms are filled in Excel or LibreOffice Calc. A % indicator's value cell is a percentage cell
+(:data:`PERCENT_FORMAT`): whatever the unit types, the cell holds a fraction, which the import reads
+×100 (:func:`is_percent_format`). Notes and the preparer are text cells (:data:`TEXT_FORMAT`), so "1/2"
+is no date and "=..." no formula. Each sheet prints on A4 landscape, one page wide, its header row
+repeated and the unit and period in the page header (:func:`print_setup`). A form saved as .ods is read
+through :mod:`kehoach.data.spreadsheets`, which also refuses .xls, CSV and HTML files in Vietnamese.
 """
 
 from __future__ import annotations
@@ -26,11 +33,14 @@ from pathlib import Path
 import pandas as pd
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
+from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from kehoach.core.errors import KehoachError
 from kehoach.core.formatting import fmt_number, nfc
 from kehoach.core.period import Period
 from kehoach.core.sheets import put, text_cell
+from kehoach.data import spreadsheets
 from kehoach.data.plan import Plan
 from kehoach.data.store import NOTE_MAX_CHARS, TASK_STATUSES
 from kehoach.data.texts import ITEMS, item_label
@@ -69,6 +79,14 @@ _INPUT_FILL = PatternFill("solid", fgColor="FFF8DC")
 _HEAD_FILL = PatternFill("solid", fgColor="DDE7F0")
 _FORM_DATE = dt.datetime(2026, 1, 1)
 TITLE_CELL, BANNER_CELL = "A3", "A7"
+#: Excel's text format: what a unit types into a note stays as typed ("1/2" is no date, "=..." no formula).
+TEXT_FORMAT = "@"
+#: A % indicator's value cell is a percentage: "96%", "0,96" and (in Excel) "96" typed all hold 0,96 and show 96,0%.
+PERCENT_FORMAT = "0.0#%"
+NUMBER_FORMAT = "#,##0.###"
+TITLE_ROW_HEIGHT = 24
+HEADER_ROW_HEIGHT = 45
+LINE_HEIGHT = 15                                         # points per wrapped line of 11 pt text
 
 #: Limits of a submitted workbook, checked before parsing. A form is about 50 KB unpacked; Excel adds
 #: some parts and styles, so the limits leave wide room while keeping parsing under a second.
@@ -87,6 +105,8 @@ class FormRow:
     row: int
     key: object
     cells: dict[str, object]
+    #: the value cell is a percentage cell (its number, a fraction, was read ×100)
+    percent: bool = False
 
 
 @dataclass
@@ -104,6 +124,18 @@ class FormContent:
     titles: dict[str, tuple[object, object]] = field(default_factory=dict)
     #: Input cells holding a formula without a saved result: (sheet, row, column).
     uncached_formulas: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+class NothingToReportError(KehoachError):
+    """A unit that leads no indicator and no task of the plan: it has no form."""
+
+
+def nothing_to_report(plan: Plan, unit_code: str) -> str:
+    """Why a unit gets no form (Vietnamese, for the office)."""
+    unit = plan.unit(unit_code)
+    return (f"{unit.name} ({unit_code}) không chủ trì chỉ tiêu hay nhiệm vụ nào trong Kế hoạch năm {plan.year}, "
+            "nên không có biểu mẫu báo cáo để gửi. Nếu đơn vị cần báo cáo, giao chỉ tiêu hoặc nhiệm vụ cho đơn vị "
+            "trong tệp kế hoạch (data/plan/) rồi tạo lại biểu mẫu.")
 
 
 class FormLayoutError(Exception):
@@ -128,6 +160,8 @@ def write_template(plan: Plan, unit_code: str, period: str | Period, path: Path,
     unit = plan.unit(unit_code)
     indicators = plan.indicators[plan.indicators["unit_code"] == unit_code]
     tasks = plan.task_frame[plan.task_frame["unit_code"] == unit_code]
+    if indicators.empty and tasks.empty:
+        raise NothingToReportError(nothing_to_report(plan, unit_code))
     wb = Workbook()
     wb.properties.creator = "kehoach"
     wb.properties.created = wb.properties.modified = _FORM_DATE
@@ -135,10 +169,12 @@ def write_template(plan: Plan, unit_code: str, period: str | Period, path: Path,
     ws.title = INDICATOR_SHEET
     _header(ws, plan, unit.name, p, "BIỂU BÁO CÁO TIẾN ĐỘ THỰC HIỆN CHỈ TIÊU KINH TẾ - XÃ HỘI", illustrative)
     _indicator_table(ws, plan, indicators, p, progress)
+    print_setup(ws, plan, unit.name, p, len(INDICATOR_HEADERS), len(indicators))
     if len(tasks):
         ts = wb.create_sheet(TASK_SHEET)
         _header(ts, plan, unit.name, p, "BIỂU BÁO CÁO TIẾN ĐỘ THỰC HIỆN NHIỆM VỤ, GIẢI PHÁP (PHẦN II)", illustrative, date_cells=False)
         _task_table(ts, tasks)
+        print_setup(ts, plan, unit.name, p, len(TASK_HEADERS), len(tasks))
     _text_sheet(wb, plan, unit.name, indicators, tasks, p, illustrative, set(lagging))
     meta = wb.create_sheet(META_SHEET)
     for row, (key, value) in enumerate(_meta(plan, unit_code, p, illustrative).items(), start=1):
@@ -178,6 +214,8 @@ def _meta(plan: Plan, unit_code: str, p: Period, illustrative: bool) -> dict[str
 
 def _header(ws, plan: Plan, unit_name: str, p: Period, title: str, illustrative: bool, date_cells: bool = True) -> None:
     put(ws["A1"], title).font = Font(bold=True, size=13)
+    ws["A1"].alignment = Alignment(vertical="center")
+    ws.row_dimensions[1].height = TITLE_ROW_HEIGHT      # the 13 pt title clear of the line under it
     put(ws["A2"], f"{plan.document.issuing_body} — Kế hoạch năm {plan.year} ({plan.document.decision_number})")
     put(ws[TITLE_CELL], title_text(unit_name, p)).font = Font(bold=True)
     if date_cells:
@@ -188,6 +226,7 @@ def _header(ws, plan: Plan, unit_name: str, p: Period, title: str, illustrative:
             ws[ref].fill = _INPUT_FILL
             ws[ref].border = _BORDER
         ws[DATE_CELL].number_format = "DD/MM/YYYY"
+        ws[PREPARER_CELL].number_format = TEXT_FORMAT
         dv = DataValidation(type="date", operator="greaterThan", formula1="DATE(2000,1,1)", allow_blank=True,
                             showErrorMessage=True, errorTitle="Ngày không hợp lệ", error="Nhập ngày dạng ngày/tháng/năm.")
         ws.add_data_validation(dv)
@@ -215,7 +254,39 @@ def _head_row(ws, headers: list[str], widths: list[int]) -> None:
         cell.font, cell.fill, cell.border = Font(bold=True), _HEAD_FILL, _BORDER
         cell.alignment = Alignment(wrap_text=True, vertical="center", horizontal="center")
         ws.column_dimensions[cell.column_letter].width = width
+    ws.row_dimensions[HEADER_ROW].height = HEADER_ROW_HEIGHT
     ws.freeze_panes = ws.cell(row=FIRST_ROW, column=3)
+
+
+def _row_height(text: str, width: int) -> float:
+    """The height of a row whose ``text`` wraps in a column ``width`` characters wide (neither Excel nor
+    LibreOffice sizes a row of a file it opens, so a long name would be cut)."""
+    lines = max(1, -(-len(str(text)) // max(width - 4, 1)))
+    return float(LINE_HEIGHT * lines + 3)
+
+
+def print_setup(ws, plan: Plan, unit_name: str, p: Period, columns: int, rows: int) -> None:
+    """A4 landscape, one page wide, the table's header row repeated, the unit and period in the page header."""
+    last = get_column_letter(columns)
+    ws.print_area = f"A1:{last}{FIRST_ROW + max(rows, 1) - 1}"
+    ws.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+    ws.page_setup.orientation = "landscape"
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4          # inches
+    ws.page_margins.top = ws.page_margins.bottom = 0.9          # room for the page header and footer
+    ws.page_margins.header = ws.page_margins.footer = 0.4
+    ws.oddHeader.center.text = _header_text(f"{unit_name} — {p.label()} ({p.quarter_label()})")
+    ws.oddHeader.center.size = 9
+    ws.oddFooter.center.text = f"{_header_text(plan.title_place[:1].upper() + plan.title_place[1:])} — Trang &P/&N"
+    ws.oddFooter.center.size = 9
+
+
+def _header_text(text: str) -> str:
+    """Text for a page header: "&" starts a code there, so it is doubled."""
+    return text.replace("&", "&&")
 
 
 def _last_values(progress: pd.DataFrame | None, plan: Plan, p: Period) -> tuple[dict, dict]:
@@ -257,26 +328,33 @@ def _indicator_table(ws, plan: Plan, indicators: pd.DataFrame, p: Period, progre
             cell = text_cell(ws, row, col, v)
             cell.border = _BORDER
             cell.alignment = Alignment(wrap_text=col in (2, 10), vertical="top")
-            if col in (4, 5, 7, 8):
-                cell.number_format = "#,##0.###"
+            if col in (4, 5, 7):
+                cell.number_format = NUMBER_FORMAT
+        ws[f"{VALUE_COL}{row}"].number_format = PERCENT_FORMAT if ind.unit == "%" else NUMBER_FORMAT
+        ws[f"{NOTE_COL}{row}"].number_format = TEXT_FORMAT
+        ws.row_dimensions[row].height = _row_height(ind.name, 60)
         for col in (VALUE_COL, TYPE_COL, NOTE_COL):
             ws[f"{col}{row}"].protection = Protection(locked=False)
             ws[f"{col}{row}"].fill = _INPUT_FILL
-        ws.add_data_validation(_value_validation(plan.indicator(ind.number).bounds, f"{VALUE_COL}{row}"))
+        ws.add_data_validation(_value_validation(plan.indicator(ind.number).bounds, f"{VALUE_COL}{row}", ind.unit == "%"))
         kind_dv.add(f"{TYPE_COL}{row}")
         note_dv.add(f"{NOTE_COL}{row}")
 
 
-def _value_validation(bounds: tuple[float | None, float | None], ref: str) -> DataValidation:
+def _value_validation(bounds: tuple[float | None, float | None], ref: str, percent: bool = False) -> DataValidation:
+    """The value cell's range; a percentage cell holds a fraction (96% is 0,96), so its bounds are divided by 100."""
     low, high = bounds
+    scale, sign = (100, "%") if percent else (1, "")
+    hint = " (gõ kèm dấu %, ví dụ 96%)" if percent else ""
     common = dict(type="decimal", allow_blank=True, showErrorMessage=True, errorTitle="Giá trị không hợp lệ")
     if low is not None and high is not None:
-        dv = DataValidation(operator="between", formula1=str(low), formula2=str(high),
-                            error=f"Nhập một số từ {low:g} đến {high:g}.", **common)
+        dv = DataValidation(operator="between", formula1=repr(low / scale), formula2=repr(high / scale),
+                            error=f"Nhập một số từ {low:g}{sign} đến {high:g}{sign}{hint}.", **common)
     elif low is not None:
-        dv = DataValidation(operator="greaterThanOrEqual", formula1=str(low), error=f"Nhập một số không nhỏ hơn {low:g}.", **common)
+        dv = DataValidation(operator="greaterThanOrEqual", formula1=repr(low / scale),
+                            error=f"Nhập một số không nhỏ hơn {low:g}{sign}{hint}.", **common)
     else:
-        dv = DataValidation(operator="between", formula1="-1E+15", formula2="1E+15", error="Nhập một số.", **common)
+        dv = DataValidation(operator="between", formula1="-1E+15", formula2="1E+15", error=f"Nhập một số{hint}.", **common)
     dv.add(ref)
     return dv
 
@@ -293,6 +371,8 @@ def _task_table(ws, tasks: pd.DataFrame) -> None:
             cell = text_cell(ws, row, col, v)
             cell.border = _BORDER
             cell.alignment = Alignment(wrap_text=True, vertical="top")
+        ws[f"{TASK_NOTE_COL}{row}"].number_format = TEXT_FORMAT
+        ws.row_dimensions[row].height = max(_row_height(task.title or "", 40), _row_height(task.summary or "", 70))
         for col in (TASK_STATUS_COL, TASK_NOTE_COL):
             ws[f"{col}{row}"].protection = Protection(locked=False)
             ws[f"{col}{row}"].fill = _INPUT_FILL
@@ -396,15 +476,16 @@ def fill_texts(path: Path, texts: dict[tuple[str, str | None], str | None]) -> N
 def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None]],
               tasks: dict[str, tuple[str, str | None]] | None = None, submitted_on: dt.date | None = None,
               preparer: str | None = None) -> None:
-    """Fill a form as a unit would: ``values`` maps indicator number → (value, type label, note)."""
+    """Fill a form as a unit would in Excel: ``values`` maps indicator number → (value, type label, note).
+
+    A number for a % indicator is the percentage (96 for 96%), typed into its percentage cell as Excel does."""
     wb = load_workbook(path)
     ws = wb[INDICATOR_SHEET]
     rows = {ws.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ws.max_row + 1)}
     for number, (value, kind, note) in values.items():
         r = rows[number]
-        ws[f"{VALUE_COL}{r}"].value = value  # a figure is typed as is: a unit may type a formula there
-        put(ws[f"{TYPE_COL}{r}"], kind)
-        put(ws[f"{NOTE_COL}{r}"], note)
+        for col, typed in ((VALUE_COL, value), (TYPE_COL, kind), (NOTE_COL, note)):
+            _type_into(ws[f"{col}{r}"], typed)
     if submitted_on is not None:
         put(ws[DATE_CELL], submitted_on)
     if preparer is not None:
@@ -413,10 +494,27 @@ def fill_form(path: Path, values: dict[int, tuple[object, str | None, str | None
         ts = wb[TASK_SHEET]
         trows = {ts.cell(row=r, column=1).value: r for r in range(FIRST_ROW, ts.max_row + 1)}
         for task_id, (status, note) in tasks.items():
-            put(ts[f"{TASK_STATUS_COL}{trows[task_id]}"], status)
-            put(ts[f"{TASK_NOTE_COL}{trows[task_id]}"], note)
+            _type_into(ts[f"{TASK_STATUS_COL}{trows[task_id]}"], status)
+            _type_into(ts[f"{TASK_NOTE_COL}{trows[task_id]}"], note)
     wb.properties.modified = _FORM_DATE
     _save(wb, path)
+
+
+def _type_into(cell, value: object) -> None:
+    """Store ``value`` as Excel does when a unit types it into ``cell``: a number typed into a percentage cell is
+    a percentage (Excel's automatic percent entry: 96 becomes 0,96, shown 96%); text typed into a text cell
+    stays text, "=..." included."""
+    if is_percent_format(cell.number_format) and isinstance(value, (int, float)) and not isinstance(value, bool):
+        value = value / 100
+    cell.value = value
+    if isinstance(value, str) and cell.number_format == TEXT_FORMAT:
+        cell.data_type = "s"
+
+
+def is_percent_format(number_format: str | None) -> bool:
+    """Whether a cell's number format shows its value as a percentage (a "%" outside quotes and escapes)."""
+    plain = re.sub(r'"[^"]*"|\\.|\[[^\]]*\]', "", number_format or "")
+    return "%" in plain
 
 
 # -- reading ----------------------------------------------------------------------------
@@ -443,8 +541,9 @@ def check_archive(path: Path) -> bool:
                 if part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml"):
                     formulas |= _check_sheet_part(data)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, OSError, EOFError, ValueError) as exc:
-        raise FormLayoutError(f"không phải tệp Excel (.xlsx) đọc được ({type(exc).__name__}); "
-                              "hãy dùng biểu mẫu do `kehoach template` tạo") from None
+        log.debug("%s is not a readable zip: %s", path, exc)
+        raise FormLayoutError("không phải tệp Excel (.xlsx) đọc được (tệp hỏng hoặc không phải bảng tính); "
+                              f"{spreadsheets.USE_THE_FORM}") from None
     return formulas
 
 
@@ -495,15 +594,25 @@ def _load(path: Path, data_only: bool):
         return load_workbook(path, data_only=data_only)
     except Exception as exc:  # noqa: BLE001 - any parser failure on an untrusted file is "not a readable form"
         log.debug("openpyxl could not read %s", path, exc_info=True)
-        raise FormLayoutError(f"không phải tệp Excel (.xlsx) đọc được ({type(exc).__name__}); "
-                              "hãy dùng biểu mẫu do `kehoach template` tạo") from None
+        raise FormLayoutError("không phải tệp Excel (.xlsx) đọc được (tệp hỏng hoặc không phải bảng tính); "
+                              f"{spreadsheets.USE_THE_FORM}") from None
 
 
 def read_form(path: Path) -> FormContent:
-    """Read a filled form. Raises :class:`FormLayoutError` if the file is not such a form."""
-    has_formulas = check_archive(path)
-    wb = _load(path, data_only=True)
-    formulas = _load(path, data_only=False) if has_formulas else None
+    """Read a filled form (.xlsx, or .ods as LibreOffice saves it). Raises :class:`FormLayoutError` if the
+    file is not such a form, with what to do for a workbook of another kind (.xls, a CSV or HTML page)."""
+    try:
+        ods = spreadsheets.kind_of(path) == "ods"
+        wb = spreadsheets.read_ods(path, MAX_UNCOMPRESSED, MAX_ROWS, MAX_COLUMNS) if ods else None
+    except spreadsheets.SpreadsheetError as exc:
+        raise FormLayoutError(str(exc)) from None
+    except (OSError, ValueError):
+        raise FormLayoutError(f"không đọc được tệp; {spreadsheets.USE_THE_FORM}") from None
+    formulas = None
+    if not ods:
+        has_formulas = check_archive(path)
+        wb = _load(path, data_only=True)
+        formulas = _load(path, data_only=False) if has_formulas else None
     if META_SHEET not in wb.sheetnames or INDICATOR_SHEET not in wb.sheetnames:
         raise FormLayoutError(f"không đúng biểu mẫu: thiếu sheet “{INDICATOR_SHEET}” hoặc thông tin biểu mẫu; hãy dùng biểu mẫu do `kehoach template` tạo")
     for ws in wb.worksheets:
@@ -566,10 +675,12 @@ def _rows(ws, sheet: str, inputs: dict[str, str]) -> list[FormRow]:
     out = []
     for r in range(FIRST_ROW, ws.max_row + 1):
         key = ws.cell(row=r, column=1).value
-        cells = {name: _clean(ws[f"{col}{r}"].value) for name, col in inputs.items()}
+        cells = {name: _clean(_percent(ws[f"{col}{r}"]) if name == "value" else ws[f"{col}{r}"].value)
+                 for name, col in inputs.items()}
         if key is None and all(v is None for v in cells.values()):
             continue
-        out.append(FormRow(sheet=sheet, row=r, key=_clean(key), cells=cells))
+        percent = "value" in inputs and _is_percent_number(ws[f"{inputs['value']}{r}"])
+        out.append(FormRow(sheet=sheet, row=r, key=_clean(key), cells=cells, percent=percent))
     return out
 
 
@@ -601,6 +712,17 @@ def _text_input_rows(wb) -> list[FormRow]:
                                       f"của cột {TEXT_COL}", sheet=TEXT_SHEET, row=row, column=letter)
     return [FormRow(sheet=TEXT_SHEET, row=row, key=key, cells={"text": _clean(ws[f"{TEXT_COL}{row}"].value)})
             for row, key in entries.items() if _clean(ws[f"{TEXT_COL}{row}"].value) is not None]
+
+
+def _percent(cell) -> object:
+    """A value cell's number in percent units: a percentage cell holds a fraction (0,96 shown as 96%)."""
+    return round(cell.value * 100, 10) if _is_percent_number(cell) else cell.value
+
+
+def _is_percent_number(cell) -> bool:
+    """A number in a percentage cell (text typed there, "96" with an apostrophe, is read as written)."""
+    value = cell.value
+    return is_percent_format(cell.number_format) and isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _clean(value: object) -> object:

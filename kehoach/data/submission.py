@@ -22,7 +22,10 @@ What a file says is not trusted:
   an empty cell is no record, so it never erases a text sent before;
 * an indicator, task or text item appears once per period in a file;
 * a value more than 100 times, or less than 1/100 of, the last stored one is held back
-  (:class:`~kehoach.core.errors.OutlierError`) unless ``accept_outliers``.
+  (:class:`~kehoach.core.errors.OutlierError`) unless ``accept_outliers``; so is a value about 100
+  times off the plan's target, and a percentage about 100 times off the last value (0,96 typed for
+  96%), with the likely slip named;
+* a form of a unit that leads no indicator (only tasks) imports also when it says nothing new.
 """
 
 from __future__ import annotations
@@ -40,7 +43,7 @@ import pandas as pd
 
 from kehoach.core.errors import FormatError, KehoachError, OutlierError, PeriodError, Problem, SubmissionError
 from kehoach.core.files import CONVERTED_ENCODINGS, decode_legacy
-from kehoach.core.formatting import fmt_number, nfc, parse_number, strip_controls
+from kehoach.core.formatting import fmt_exact, fmt_number, nfc, parse_number, strip_controls
 from kehoach.data.forms import (ACTUAL, BANNER, BANNER_CELL, ESTIMATE, NOTE_COL, TASK_NOTE_COL, TEXT_COL, TEXT_MAX_CHARS,
                                 TITLE_CELL, FormContent, FormLayoutError, FormRow, read_form, title_text)
 from kehoach.core.period import VN_TZ, Period
@@ -79,6 +82,9 @@ class ImportResult:
     text_records: int = 0
 
     def summary(self) -> str:
+        if not self.already_imported and self.archived is None and not self.indicator_records + self.task_records:
+            return (f"{self.path.name}: biểu mẫu của {', '.join(self.units)} kỳ {', '.join(self.periods)} không có nội dung "
+                    "mới (chưa điền tình trạng nhiệm vụ nào); không có gì được ghi.")
         if self.already_imported:
             return f"{self.path.name}: tệp này đã được nhập trước đây (SHA-256 {self.sha256[:12]}…); không có gì thay đổi."
         what = f"{self.indicator_records} số liệu chỉ tiêu và {self.task_records} tình trạng nhiệm vụ"
@@ -95,6 +101,8 @@ class _Context:
     today: dt.date
     problems: list[Problem]
     notices: list[str] = field(default_factory=list)
+    #: (unit, period) of a form whose unit leads no indicator: an empty one says "nothing new" and is accepted
+    nothing_new: tuple[str, str] | None = None
 
     def add(self, message: str, sheet: str | None = None, row: int | None = None, column: str | None = None) -> None:
         self.problems.append(Problem(self.file, message, sheet, row, column))
@@ -120,6 +128,8 @@ def import_file(path: str | Path, plan: Plan, store: ProgressStore | None = None
         records = _from_csv(data, ctx)
     else:
         records = _from_form(path, ctx)
+    if not ctx.problems and records.empty and ctx.nothing_new is not None:
+        return _nothing_new(path, sha, plan, ctx)
     if not ctx.problems and records.empty:
         ctx.add("tệp không có số liệu nào (biểu mẫu trống); điền giá trị kỳ này rồi gửi lại")
     if not ctx.problems:
@@ -147,6 +157,13 @@ def import_file(path: str | Path, plan: Plan, store: ProgressStore | None = None
         records["source_sha256"] = sha
         result.archived = store.append_locked(plan.ward, plan.year, records, path, sha)
     return result
+
+
+def _nothing_new(path: Path, sha: str, plan: Plan, ctx: _Context) -> ImportResult:
+    """The result for an empty form of a unit without indicators: accepted, nothing written."""
+    unit, period = ctx.nothing_new or ("", "")
+    log.info("%s: %s has nothing new for %s", path, unit, period)
+    return ImportResult(path, sha, plan.ward, plan.year, [unit], [period], 0, 0, False, None, ctx.notices)
 
 
 def _read(path: Path) -> bytes:
@@ -182,28 +199,71 @@ def _stamp(records: pd.DataFrame, ctx: _Context, now: dt.datetime, submitted_at:
 
 
 def _outliers(records: pd.DataFrame, existing: pd.DataFrame, ctx: _Context) -> list[Problem]:
-    """Values more than OUTLIER_FACTOR times (or less than 1/OUTLIER_FACTOR of) the last stored value."""
+    """Values far from the last stored value (OUTLIER_FACTOR), and percentages about 100 times off the
+    plan's target or the last value: each with the cell it came from."""
     stored = existing[existing["record"] == "indicator"]
-    if stored.empty:
-        return []
-    last = latest(stored, ["indicator", "period"])
-    last = last.assign(_p=last["period"].map(Period.parse))
+    last = latest(stored, ["indicator", "period"]) if not stored.empty else stored
+    last = last.assign(_p=last["period"].map(Period.parse)) if not last.empty else last
     found = []
     for rec in records[records["record"] == "indicator"].itertuples():
-        period = Period.parse(rec.period)
-        before = last[(last["indicator"] == rec.indicator) & (last["_p"] <= period)].sort_values("_p")
-        if before.empty:
-            continue
-        prev = before.iloc[-1]
-        old, new = float(prev["value"]), float(rec.value)
-        if old <= 0 or new <= 0 or 1 / OUTLIER_FACTOR <= new / old <= OUTLIER_FACTOR:
-            continue
-        ratio = f"gấp {fmt_number(new / old, 0)} lần" if new > old else f"chỉ bằng 1/{fmt_number(old / new, 0)}"
-        found.append(Problem(ctx.file, f"chỉ tiêu ({rec.indicator}) kỳ {rec.period}: {fmt_number(new)} {ratio} số báo cáo "
-                                       f"gần nhất {fmt_number(old)} (kỳ {prev['period']}, lần {prev['revision']})",
-                             rec.sheet if isinstance(rec.sheet, str) else None,
-                             int(rec.row) if pd.notna(rec.row) else None, rec.column if isinstance(rec.column, str) else None))
+        where = (rec.sheet if isinstance(rec.sheet, str) else None, int(rec.row) if pd.notna(rec.row) else None,
+                 rec.column if isinstance(rec.column, str) else None)
+        message = _against_last(rec, last, ctx.plan) or _against_plan(rec, ctx.plan)
+        if message:
+            found.append(Problem(ctx.file, message, *where))
     return found
+
+
+def _against_last(rec, last: pd.DataFrame, plan: Plan) -> str | None:
+    """More than OUTLIER_FACTOR times the last stored value (or under 1/OUTLIER_FACTOR); for a percentage,
+    also about 100 times off it."""
+    if last.empty:
+        return None
+    before = last[(last["indicator"] == rec.indicator) & (last["_p"] <= Period.parse(rec.period))].sort_values("_p")
+    if before.empty:
+        return None
+    prev = before.iloc[-1]
+    old, new = float(prev["value"]), float(rec.value)
+    percent = "%" if plan.indicator(int(rec.indicator)).unit == "%" else ""
+    slip = bool(percent) and _hundredfold(new, old)
+    if old <= 0 or new <= 0 or (1 / OUTLIER_FACTOR <= new / old <= OUTLIER_FACTOR and not slip):
+        return None
+    ratio = f"gấp {fmt_number(new / old, 0)} lần" if new > old else f"chỉ bằng 1/{fmt_number(old / new, 0)}"
+    text = (f"chỉ tiêu ({rec.indicator}) kỳ {rec.period}: {fmt_exact(new)}{percent} {ratio} số báo cáo gần nhất "
+            f"{fmt_exact(old)}{percent} (kỳ {prev['period']}, lần {prev['revision']})")
+    return text + (_slip_hint(new, old) if slip else "")
+
+
+def _against_plan(rec, plan: Plan) -> str | None:
+    """A value about 100 times the plan's target, or about 1/100 of it (a reduction's target is a change, not
+    a level: it is not compared)."""
+    ind = plan.indicator(int(rec.indicator))
+    target, new = float(ind.target), float(rec.value)
+    if ind.kind == "reduction" or target <= 0 or new <= 0 or not _hundredfold(new, target):
+        return None
+    ratio = "gấp khoảng 100 lần" if new > target else "chỉ bằng khoảng 1/100"
+    if ind.unit != "%":
+        return (f"chỉ tiêu ({rec.indicator}) kỳ {rec.period}: {fmt_exact(new)} {ind.unit} {ratio} kế hoạch năm "
+                f"{fmt_exact(target)} {ind.unit}; có thể gõ nhầm đơn vị tính hoặc số chữ số")
+    return (f"chỉ tiêu ({rec.indicator}) kỳ {rec.period}: {fmt_exact(new)}% {ratio} kế hoạch năm {fmt_exact(target)}%"
+            + _slip_hint(new, target))
+
+
+def _hundredfold(new: float, reference: float) -> bool:
+    """Whether ``new`` is about 100 times ``reference``, or about 1/100 of it (within a factor of 2)."""
+    if new <= 0 or reference <= 0:
+        return False
+    ratio = new / reference
+    return 50 <= ratio <= 200 or 1 / 200 <= ratio <= 1 / 50
+
+
+def _slip_hint(new: float, reference: float) -> str:
+    """The likely slip behind a percentage about 100 times off ``reference``."""
+    if new < reference:
+        return (f"; có thể đã gõ {fmt_exact(new)} (tỷ lệ dạng số thập phân) thay vì {fmt_exact(new * 100)}%: "
+                f"sửa ô thành {fmt_exact(new * 100)}% rồi gửi lại")
+    return (f"; có thể đã gõ {fmt_exact(new / 100)} vào ô phần trăm (thành {fmt_exact(new)}%) thay vì "
+            f"{fmt_exact(new / 100)}%: sửa ô rồi gửi lại")
 
 
 def _number_revisions(new: pd.DataFrame, existing: pd.DataFrame) -> pd.DataFrame:
@@ -246,6 +306,8 @@ def _from_form(path: Path, ctx: _Context) -> pd.DataFrame:
         ctx.add("ô chứa công thức nhưng chưa có kết quả được lưu (tệp không được lưu bằng Excel); mở tệp bằng Excel "
                 "hoặc LibreOffice, lưu lại rồi gửi, hoặc gõ thẳng giá trị vào ô", sheet, row, col)
     illustrative = content.meta.get("illustrative") == "yes"
+    if not any(i.unit_code == unit for i in ctx.plan.indicator_list):
+        ctx.nothing_new = (unit, str(period))
     rows = []
     seen: dict = {}
     for row in content.indicator_rows:
@@ -458,17 +520,13 @@ def _indicator(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dic
         ctx.add(f"chỉ tiêu ({number}): giá trị {exc}", column=cols["value"], **at)
         return None
     if abs(value) > VALUE_LIMIT:
-        ctx.add(f"chỉ tiêu ({number}): {fmt_number(value)} — giá trị quá lớn (tối đa {fmt_number(VALUE_LIMIT)}); "
+        ctx.add(f"chỉ tiêu ({number}): {fmt_exact(value)} — giá trị quá lớn (tối đa {fmt_number(VALUE_LIMIT)}); "
                 "kiểm tra đơn vị tính và số chữ số", column=cols["value"], **at)
         return None
-    low, high = ind.bounds
-    if high is not None and value > high:
-        what = "tỷ lệ không được vượt quá 100%" if ind.unit == "%" else f"giá trị không được lớn hơn {fmt_number(high)}"
-        ctx.add(f"chỉ tiêu ({number}): {fmt_number(value)} — {what}", column=cols["value"], **at)
-        return None
-    if low is not None and value < low:
-        what = "số liệu không được âm" if low == 0 else f"giá trị không được nhỏ hơn {fmt_number(low)}"
-        ctx.add(f"chỉ tiêu ({number}): {fmt_number(value)} — {what}", column=cols["value"], **at)
+    value = _typed_without_percent_sign(value, row, ind, ctx, cols["value"])
+    problem = _out_of_range(value, ind)
+    if problem:
+        ctx.add(f"chỉ tiêu ({number}): {problem}", column=cols["value"], **at)
         return None
     is_estimate = _TYPES.get(str(type_raw).lower()) if type_raw is not None else None
     if is_estimate is None:
@@ -477,6 +535,37 @@ def _indicator(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dic
     return {"record": "indicator", "indicator": number, "task": None, "period": str(period), "value": value,
             "is_estimate": is_estimate, "status": None, "unit_code": unit,
             "sheet": row.sheet, "row": row.row, "column": cols["value"]}
+
+
+def _typed_without_percent_sign(value: float, row: FormRow, ind, ctx: _Context, column: str) -> float:
+    """A share typed as "96" into a percentage cell in LibreOffice Calc, which (unlike Excel) stores it as 9600%.
+
+    A share cannot pass 100%, so a percentage cell holding 200% to 10.000% can only mean the number typed
+    (2 to 100): it is read as that number, and the office is told which cell was read so. From 100% to 200%
+    it could as well be Excel's "120" (120%): that stays an error.
+    """
+    if not (row.percent and ind.unit == "%" and ind.bounds[1] == 100 and 200 <= value <= 10_000):
+        return value
+    meant = round(value / 100, 10)
+    where = str(Problem(ctx.file, "", row.sheet, row.row, column))
+    ctx.notices.append(f"{where}ô phần trăm ghi {fmt_exact(value)}%, đọc là {fmt_exact(meant)}% (số {fmt_exact(meant)} "
+                       "được gõ không kèm dấu %); lần sau gõ kèm dấu %, ví dụ 96%")
+    return meant
+
+
+def _out_of_range(value: float, ind) -> str | None:
+    """What is wrong with a value outside the indicator's range, at the precision that shows it (0,003, not 0)."""
+    low, high = ind.bounds
+    shown = fmt_exact(value) + ("%" if ind.unit == "%" else "")
+    if high is not None and value > high:
+        if ind.unit == "%" and high == 100:
+            slip = (f"; có thể đã gõ {fmt_exact(value / 100)} vào ô phần trăm (thành {shown}): gõ {fmt_exact(value / 100)}%"
+                    if value / 100 <= high else "")
+            return f"{shown} — tỷ lệ không được vượt quá 100%{slip}"
+        return f"{shown} — giá trị không được lớn hơn {fmt_exact(high)}"
+    if low is not None and value < low:
+        return f"{shown} — " + ("số liệu không được âm" if low == 0 else f"giá trị không được nhỏ hơn {fmt_exact(low)}")
+    return None
 
 
 def _task(row: FormRow, unit: str, period: Period, ctx: _Context, seen: dict,

@@ -38,6 +38,7 @@ from typing import Any
 import nbformat
 from docx import Document
 from docx.document import Document as DocxDocument
+from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.table import WD_CELL_VERTICAL_ALIGNMENT, WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH, WD_COLOR_INDEX
 from docx.oxml import OxmlElement
@@ -138,8 +139,11 @@ def render_docx(sections: list[Section], title: str) -> bytes:
     _setup_page(doc, any(getattr(b, "banner", "") for b in blocks if isinstance(b, DocumentHeader)))
     _set_properties(doc, title, blocks)
     writer = _Writer(doc)
+    appendix = _Appendix.of(sections)
     for block, following in zip(blocks, [*blocks[1:], None]):
+        appendix.before(doc, block)
         writer.add(block, following)
+        appendix.after(doc, block)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
@@ -380,6 +384,7 @@ def _table(doc: DocxDocument, block: Table) -> list[DocxParagraph]:
     columns = [_nfc(c) for c in block.columns]
     rows = [[_nfc(v) for v in row] for row in block.rows]
     numeric = set(getattr(block, "numeric", []) or [])
+    emphasis = set(getattr(block, "emphasis", []) or [])
     if getattr(block, "caption", ""):
         caption = _centred(doc.add_paragraph(), before=6, after=3)
         _run(caption, block.caption, bold=True)
@@ -387,7 +392,7 @@ def _table(doc: DocxDocument, block: Table) -> list[DocxParagraph]:
     table = doc.add_table(rows=1 + len(rows), cols=len(columns))
     table.style = doc.styles["Table Grid"]
     table.alignment = WD_TABLE_ALIGNMENT.CENTER
-    _widths(table, _column_widths(columns, rows, TEXT_WIDTH))
+    _widths(table, _column_widths(columns, rows, _section_text_width(doc)))
     for i, row in enumerate(table.rows):
         _cant_split(row)
         cells = row.cells
@@ -396,8 +401,10 @@ def _table(doc: DocxDocument, block: Table) -> list[DocxParagraph]:
             for text, cell in zip(columns, cells):
                 _cell_text(cell, text, WD_ALIGN_PARAGRAPH.CENTER, bold=True)
             continue
+        bold = i - 1 in emphasis                             # a group's row of the phụ lục: bold, kept with its first row
         for j, (text, cell) in enumerate(zip(rows[i - 1], cells)):
-            _cell_text(cell, text, WD_ALIGN_PARAGRAPH.RIGHT if j in numeric else WD_ALIGN_PARAGRAPH.LEFT)
+            _cell_text(cell, text, WD_ALIGN_PARAGRAPH.RIGHT if j in numeric else WD_ALIGN_PARAGRAPH.LEFT, bold=bold)
+            cell.paragraphs[0].paragraph_format.keep_with_next = bold or None
     if len(rows) <= SMALL_TABLE_ROWS:                        # a small table is not split across two pages
         for row in table.rows[:-1]:
             for paragraph in (p for cell in row.cells for p in cell.paragraphs):
@@ -422,13 +429,11 @@ def _mark_size(paragraph: DocxParagraph, points: float) -> None:
 
 
 def _column_widths(columns: list[str], rows: list[list[str]], total: Length) -> list[int]:
-    """Column widths: each at least its longest word (no word is broken), the rest shared by text length."""
-    least, wanted = [], []
-    for j, name in enumerate(columns):
-        cells = [row[j] for row in rows if j < len(row)]
-        words = [w for t in [name, *cells] for w in t.split()]
-        least.append(_text_width(max(words, key=len, default="")))
-        wanted.append(max(least[-1], _text_width(max(cells, key=len, default=""))))
+    """Column widths that add up to ``total``: each at least its widest word (a number is never split), the
+    rest shared by how much longer each column's text is than that (long names wrap)."""
+    least = _least_widths(columns, rows)
+    wanted = [max(m, _text_width(max([name, *(r[j] for r in rows if j < len(r))], key=_text_width, default="")))
+              for j, (m, name) in enumerate(zip(least, columns))]
     spare = int(total) - sum(least)
     if spare <= 0:                                   # too many columns: shrink all alike
         return [w * int(total) // sum(least) for w in least]
@@ -436,6 +441,19 @@ def _column_widths(columns: list[str], rows: list[list[str]], total: Length) -> 
     if sum(extra) <= spare:                          # everything fits on one line: share the rest alike
         return [w * int(total) // sum(wanted) for w in wanted]
     return [m + e * spare // sum(extra) for m, e in zip(least, extra)]
+
+
+def _least_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
+    """Each column's widest unbreakable piece of text, header included."""
+    return [max((_text_width(piece) for t in [name, *(r[j] for r in rows if j < len(r))] for piece in _pieces(t)),
+                default=_text_width(""))
+            for j, name in enumerate(columns)]
+
+
+def _pieces(text: str) -> list[str]:
+    """The pieces a line of ``text`` may break between: its words (Word and LibreOffice break a cell's
+    line at spaces; "đồng/người/năm" and "869.532" are one piece each)."""
+    return text.split()
 
 
 def _text_width(text: str) -> int:
@@ -489,6 +507,69 @@ def _cell_text(cell: _Cell, text: str, align: WD_ALIGN_PARAGRAPH, bold: bool = F
         if k:
             run.add_break()
         run.add_text(_nfc(line))
+
+
+# -- the phụ lục: a section of its own ------------------------------------------------------------
+APPENDIX_SECTION = "appendix"
+NAME_COLUMN_MIN = Mm(45)                 # below this a portrait phụ lục's indicator names wrap every word or two
+
+
+@dataclass
+class _Appendix:
+    """The phụ lục (the section named :data:`APPENDIX_SECTION`): it starts a new page, in landscape when its
+    table does not fit the portrait text width with room for the indicator names; its heading, title and note
+    are centred and bold."""
+
+    first: int | None = None
+    blocks: frozenset[int] = frozenset()
+    table: Table | None = None
+
+    @classmethod
+    def of(cls, sections: list[Section]) -> "_Appendix":
+        parts = [b for s in sections if s.name == APPENDIX_SECTION for b in s.blocks]
+        if not parts:
+            return cls()
+        return cls(id(parts[0]), frozenset(id(b) for b in parts), next((b for b in parts if isinstance(b, Table)), None))
+
+    def before(self, doc: DocxDocument, block: Block) -> None:
+        if id(block) == self.first:
+            _appendix_section(doc, self.table)
+
+    def after(self, doc: DocxDocument, block: Block) -> None:
+        if id(block) in self.blocks and isinstance(block, (Heading, Paragraph)) and doc.paragraphs:
+            paragraph = _centred(doc.paragraphs[-1], after=3)
+            paragraph.paragraph_format.keep_with_next = True
+            for run in paragraph.runs:
+                run.bold = True if getattr(block, "css", "") != "appendix-note" else None
+                run.italic = True if getattr(block, "css", "") == "appendix-note" else None
+
+
+def _appendix_section(doc: DocxDocument, table: Table | None) -> None:
+    """A new section on a new page: A4 landscape when ``table`` needs it, the same margins and page numbers."""
+    section = doc.add_section(WD_SECTION.NEW_PAGE)
+    section.different_first_page_header_footer = False       # numbered from its first page: it is not page 1
+    if table is not None and appendix_needs_landscape([_nfc(c) for c in table.columns],
+                                                      [[_nfc(v) for v in r] for r in table.rows]):
+        section.orientation = WD_ORIENT.LANDSCAPE
+        section.page_width, section.page_height = PAGE_HEIGHT, PAGE_WIDTH
+
+
+def appendix_needs_landscape(columns: list[str], rows: list[list[str]]) -> bool:
+    """Whether a table is too wide for the portrait text width: its unbreakable pieces do not fit, or its
+    widest text column (the indicator names) would be left narrower than :data:`NAME_COLUMN_MIN`."""
+    least = _least_widths(columns, rows)
+    if sum(least) > int(TEXT_WIDTH):
+        return True
+    widths = _column_widths(columns, rows, TEXT_WIDTH)
+    wanted = [_text_width(max([c, *(r[j] for r in rows if j < len(r))], key=len, default="")) for j, c in enumerate(columns)]
+    widest = max(range(len(columns)), key=lambda j: wanted[j])
+    return widths[widest] < min(int(NAME_COLUMN_MIN), wanted[widest])
+
+
+def _section_text_width(doc: DocxDocument) -> int:
+    """The text width of the section being written (the phụ lục's may be landscape)."""
+    section = doc.sections[-1]
+    return int(section.page_width) - int(section.left_margin) - int(section.right_margin)
 
 
 # -- charts -------------------------------------------------------------------------------------
