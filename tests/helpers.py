@@ -47,3 +47,10 @@ def values(rows: list[tuple], ward: str = "w") -> pd.DataFrame:
         "is_estimate": r[3] if len(r) > 3 else False, "revision": 1,
         "submitted_at": pd.Timestamp("2026-07-03T01:00:00Z"), "note": None,
     } for r in rows])
+
+
+def one_revision_per_key_broken(records: pd.DataFrame) -> bool:
+    """Whether two stored records share a key and a revision (a text's key adds its unit and item)."""
+    unit = records["unit_code"].where(records["record"] == "text", "")
+    keys = records.assign(_unit=unit)[["record", "indicator", "task", "_unit", "item", "period", "revision"]]
+    return bool(keys.astype("string").duplicated().any())
