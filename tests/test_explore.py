@@ -340,8 +340,9 @@ def test_trend_of_the_filtered_indicators_and_of_one(ex):
 def test_reporting_status_highlights_late_units(ex):
     ex.views.value = "bao-cao"
     html = ex.reporting_html.value
-    assert "hạn gửi 05/10/2026" in html and "1 đơn vị gửi trễ hoặc chưa gửi" in html
-    assert re.findall(r'<tr class="kh-late">\s*<td data-label="Đơn vị">([^<]+)</td>', html) == ["Ban Quản lý dự án phường"]
+    assert "hạn gửi 05/10/2026" in html and "2 đơn vị gửi trễ hoặc chưa gửi" in html
+    assert re.findall(r'<tr class="kh-late">\s*<td data-label="Đơn vị">([^<]+)</td>', html) == [
+        "Ban Quản lý dự án phường", "Ban Chỉ huy quân sự phường, Công an phường"]
     assert "⚠ Trễ hạn" in html and "(19)" in html  # the missing figure is named
 
 
@@ -351,7 +352,8 @@ def test_units_words_beside_their_indicator(plan, tmp_path):
     store = ProgressStore(tmp_path / "progress")
     records = store.read(plan.ward, plan.year)
     base = records[(records["record"] == "indicator") & (records["indicator"] == 9) & (records["period"] == "2026-Q3")].iloc[[0]]
-    texts = pd.concat([base.assign(record="text", item=item, text=text, value=float("nan"), is_estimate=pd.NA, period=period)
+    texts = pd.concat([base.assign(record="text", item=item, text=text, value=float("nan"), is_estimate=pd.NA, period=period,
+                                   revision=9)  # after any the sample holds
                        for item, text, period in [("nguyen-nhan-chi-tieu", "Đường truyền chập chờn trong tháng 8.", "2026-Q3"),
                                                   ("giai-phap-chi-tieu", "Nâng cấp đường truyền trước 30/10.", "2026-Q3"),
                                                   ("nguyen-nhan-chi-tieu", "Lời của quý trước.", "2026-Q2")]],
@@ -368,8 +370,9 @@ def test_units_words_beside_their_indicator(plan, tmp_path):
     assert "Lời của quý trước." not in html and "chưa gửi" not in html
     ex.views.value = "so-sanh"
     assert "Đường truyền chập chờn trong tháng 8." in ex.compare_html.value
-    ex.views.value = "bao-cao"
-    assert "2 mục" in ex.reporting_html.value
+    ex.views.value = "bao-cao"  # the two new texts replace the sample's two of indicator 9: still 8 items
+    row = re.search(r"Trung tâm Phục vụ hành chính công phường</td>.*?</tr>", ex.reporting_html.value, re.S).group(0)
+    assert "8 mục" in row
 
 
 def test_view_state_round_trips_through_the_address(ex):

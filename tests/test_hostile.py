@@ -385,7 +385,8 @@ def test_a_232_character_file_name_imports(wb, tmp_path, capsys):
     path.write_text(CSV_HEADER + ROW.format(unit="KTHT", ind=1, value="652149", note=""), encoding="utf-8")
     assert main(["import", str(path)]) == 0
     assert "Traceback" not in capsys.readouterr().err
-    archived = [p.name for p in (wb / "data" / "progress" / "phan-dinh-phung" / "2026" / "archive").glob("*_bao-cao-*")]
+    archived = [p.name for p in (wb / "data" / "progress" / "phan-dinh-phung" / "2026" / "archive").glob("*_bao-cao-*")
+                if not p.name.endswith(".import.json")]
     assert len(archived) == 1 and len(archived[0]) == 16 + 1 + 120 and archived[0].endswith("aaa.csv")
     assert store_of(wb).read()["source_file"].tolist()[-1] == name
 
@@ -569,7 +570,7 @@ def test_explorer_export_is_formula_safe():
     from kehoach.explore import exports
 
     frame = pd.DataFrame({"indicator": [1, 2], "label": ["=cmd|' /C calc'!A0", "@SUM(A1)"], "unit": ["%", "%"],
-                          "target": [1.0, 2.0], "value": [2.0, 3.0], "projection": [3.0, 4.0], "achievement_pct": [50.0, 60.0],
+                          "direction_text": ["↑ Càng cao càng tốt", "↓ Càng thấp càng tốt"], "target": [1.0, 2.0], "value": [2.0, 3.0], "projection": [3.0, 4.0], "achievement_pct": [50.0, 60.0],
                           "kind_text": ["x", "y"], "status_text": ["a", "b"], "group_name": ["g", "g"], "unit_name": ["u", "u"],
                           "decimals": [0, 0]})
     csv = exports.to_csv(frame).decode("utf-8-sig")

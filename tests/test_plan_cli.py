@@ -75,7 +75,7 @@ def test_import_picks_the_plan_named_in_the_file(two_years, capsys):
                    "phan-dinh-phung,2027,VHXH,17,2026-Q3,94.6,false,,2026-10-03T08:00:00+07:00\n", encoding="utf-8")
     assert main(["import", str(csv)]) == 0
     assert "đã nhập 1 số liệu chỉ tiêu" in capsys.readouterr().out
-    assert (two_years / "data" / "progress" / "phan-dinh-phung" / "2027" / "records.csv").exists()
+    assert (two_years / "data" / "progress" / "phan-dinh-phung" / "2027" / "records.sqlite").exists()
     assert not (two_years / "data" / "progress" / "phan-dinh-phung" / "2026").exists()
 
 

@@ -204,8 +204,8 @@ def test_implausible_targets_are_refused_and_flagged(tmp_path):
 
 
 @pytest.mark.parametrize("target, unit, message", [
-    ("1.0e+308", "triệu đồng", "dòng 75, chỉ tiêu (1), trường 'target': 1e+308 không phải là chỉ tiêu kế hoạch"),
-    ("-5", "người", "dòng 75, chỉ tiêu (1), trường 'target': số lượng, số tiền (người) không thể âm (-5 người)"),
+    ("1.0e+308", "triệu đồng", "dòng 87, chỉ tiêu (1), trường 'target': 1e+308 không phải là chỉ tiêu kế hoạch"),
+    ("-5", "người", "dòng 87, chỉ tiêu (1), trường 'target': số lượng, số tiền (người) không thể âm (-5 người)"),
 ])
 def test_plan_file_refuses_implausible_targets(tmp_path, target, unit, message):
     text = PLAN_FILE.read_text(encoding="utf-8").replace('unit: "triệu đồng", target: 869532,', f'unit: "{unit}", target: {target},', 1)

@@ -67,23 +67,23 @@ def publish_set(only_failed: bool = False, failed: tuple[str, ...] = ()) -> repo
 
 def test_an_import_landing_between_reading_and_checksumming_is_never_certified(wb, monkeypatch):
     """The records and their checksum come from one read: a report built before an import is stale after it."""
-    records = ProgressStore(wb / "data" / "progress").records_path(WARD, YEAR)
-    before = hashlib.sha256(records.read_bytes()).hexdigest()
-    parse = store_module._read_csv
+    store = ProgressStore(wb / "data" / "progress")
+    before = store.checksum(WARD, YEAR)
+    convert = store_module._rows_to_table
     landed = []
 
-    def parse_then_import(*args, **kwargs):  # the import lands right after the store was read
-        table = parse(*args, **kwargs)
+    def convert_then_import(*args, **kwargs):  # the import lands right after the store's read transaction
+        table = convert(*args, **kwargs)
         if not landed:
             landed.append(True)
             late_import(wb)
         return table
 
-    monkeypatch.setattr(store_module, "_read_csv", parse_then_import)
+    monkeypatch.setattr(store_module, "_rows_to_table", convert_then_import)
     report_set = batch.open_ward(P, load_parameters(P, required=True), None, PROJECT / "notebooks", False)
     report_set.discard()
-    monkeypatch.setattr(store_module, "_read_csv", parse)
-    assert landed and hashlib.sha256(records.read_bytes()).hexdigest() != before
+    monkeypatch.setattr(store_module, "_rows_to_table", convert)
+    assert landed and store.checksum(WARD, YEAR) != before
     assert report_set.manifest.records_sha256 == {f"{WARD}/{YEAR}": before}
     assert "gửi muộn" not in report_set.context.records["note"].dropna().tolist()  # the report read the old records …
     assert reportset.changed_inputs(report_set.manifest) == [f"số liệu {WARD}/{YEAR}"]  # … and is seen as stale

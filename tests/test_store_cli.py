@@ -41,7 +41,7 @@ def test_rebuilt_database_gives_byte_identical_report_inputs(sample_workbench, t
     assert db.exists()
     db.unlink()
     assert main(["store", "rebuild"]) == 0
-    assert f"✓ {WARD}/2026: đã dựng lại 225 bản ghi từ 39 lần nhập trong kho lưu trữ" in capsys.readouterr().out
+    assert f"✓ {WARD}/2026: đã dựng lại 387 bản ghi từ 38 lần nhập trong kho lưu trữ" in capsys.readouterr().out
     assert _inputs(sample_workbench, tmp_path / "b") == first
 
 

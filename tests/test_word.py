@@ -19,6 +19,7 @@ import pytest
 from docx.enum.section import WD_ORIENT, WD_SECTION
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.oxml.ns import qn
+from docx.shared import Mm
 
 from kehoach.core.errors import KehoachError
 from kehoach.reporting import context, sections, word
@@ -241,8 +242,8 @@ def test_numeric_columns_are_right_aligned(overview):
 def test_each_chart_is_a_png_at_the_text_width(overview):
     parts, _, document = overview
     charts = blocks_of(parts, Chart)
-    # status overview and the 5 groups with figures (Xã hội and Văn hóa - Giáo dục have none this quarter)
-    assert len(charts) == 6
+    # status overview and the 4 groups with figures (Xã hội and Văn hóa - Giáo dục are not due; QSCA sent nothing)
+    assert len(charts) == 5
     pictures = document.inline_shapes
     assert len(pictures) == len(charts)
     for chart, picture in zip(charts, pictures):
@@ -409,17 +410,17 @@ def test_phu_luc_starts_a_new_landscape_page_numbered_like_the_rest(overview):
     assert [round(x.mm) for x in (appendix.left_margin, appendix.right_margin)] == [30, 15]
     assert not appendix.different_first_page_header_footer and appendix.header.is_linked_to_previous
     assert body.orientation == WD_ORIENT.PORTRAIT
-    # the page break comes right before "PHỤ LỤC": the section of the body ends in the paragraph before it
+    # the page break comes right before "PHỤ LỤC I": the section of the body ends in the paragraph before it
     paragraphs = document.element.body.findall(qn("w:p"))
     breaks = [i for i, p in enumerate(paragraphs) if p.find(qn("w:pPr")) is not None
               and p.find(qn("w:pPr")).find(qn("w:sectPr")) is not None]
-    assert len(breaks) == 1 and "".join(t.text for t in paragraphs[breaks[0] + 1].iter(qn("w:t"))) == "PHỤ LỤC"
+    assert len(breaks) == 1 and "".join(t.text for t in paragraphs[breaks[0] + 1].iter(qn("w:t"))) == "PHỤ LỤC I"
 
 
 def test_phu_luc_title_is_bold_and_centred(overview):
     _, _, document = overview
     texts = [p.text for p in document.paragraphs]
-    start = texts.index("PHỤ LỤC")
+    start = texts.index("PHỤ LỤC I")
     heading, title, note = document.paragraphs[start:start + 3]
     assert title.text == "BIỂU TỔNG HỢP KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU PHÁT TRIỂN KINH TẾ - XÃ HỘI 9 THÁNG NĂM 2026"
     for paragraph in (heading, title, note):

@@ -112,7 +112,7 @@ def test_nothing_stored_for_2026_is_rewritten(workspace):
     root, _, store, *_, before = workspace
     assert store.records_path(WARD, 2026).read_bytes() == before
     assert hashlib.sha256(before).hexdigest() == hashlib.sha256(store.records_path(WARD, 2026).read_bytes()).hexdigest()
-    assert (store.folder(WARD, 2027) / "records.csv").exists()
+    assert (store.folder(WARD, 2027) / "records.sqlite").exists()
 
 
 def test_2027_form_shows_2026_figures_by_code(workspace, tmp_path):
@@ -162,7 +162,7 @@ def test_the_2027_q1_report_compares_with_2026_by_code(workspace):
     rows = sections.assessed(ctx).set_index("indicator")
     assert rows.loc[17, "same_period_last_year"] == 94.9 and rows.loc[17, "baseline"] == 95.1
     assert rows.loc[7, "baseline"] == 0.27 and bool(rows.loc[6, "is_new"])
-    table = {r[0]: r for r in sections.appendix_section(ctx).blocks[-1].rows}
+    table = {r[0]: r for r in next(b for b in sections.appendix_section(ctx).blocks if b.kind == "table").rows}
     assert table["1"][4] == "201.500" and table["17"][4] == "94,9" and table["6"][4] == "—"
     text = sections.results_section(ctx).text()
     assert "Tỷ lệ hộ kinh doanh sử dụng hóa đơn điện tử (chỉ tiêu mới năm 2027) quý I năm 2027 đạt 60%" in text

@@ -424,15 +424,16 @@ def _text_sheet(wb: Workbook, plan: Plan, unit_name: str, indicators: pd.DataFra
     ws = wb.create_sheet(TEXT_SHEET)
     _header(ws, plan, unit_name, p, "NỘI DUNG BÁO CÁO CỦA ĐƠN VỊ (KẾT QUẢ, TỒN TẠI, NGUYÊN NHÂN, GIẢI PHÁP, KIẾN NGHỊ)",
             illustrative, date_cells=False)
-    ws["A6"] = (f"Nhập nội dung vào ô nền vàng (cột {TEXT_COL}), tối đa {fmt_number(TEXT_MAX_CHARS)} ký tự mỗi ô; "
-                "xuống dòng trong ô bằng Alt+Enter. Ô để trống không xóa nội dung đã gửi trước đó.")
+    put(ws["A6"], f"Nhập nội dung vào ô nền vàng (cột {TEXT_COL}), tối đa {fmt_number(TEXT_MAX_CHARS)} ký tự mỗi ô; "
+        "xuống dòng trong ô bằng Alt+Enter. Ô để trống không xóa nội dung đã gửi trước đó.")
     _head_row(ws, TEXT_HEADERS, [10, 50, 90, 34])
     ws.freeze_panes = ws.cell(row=FIRST_ROW, column=1)
     meta = wb.create_sheet(TEXT_META_SHEET)
-    meta.append(["row", "item", "code", "label"])
+    for col, heading in enumerate(["row", "item", "code", "label"], start=1):
+        text_cell(meta, 1, col, heading)
     row, mapped = FIRST_ROW, 1
     for title, rows in text_rows(indicators, tasks, p, lagging):
-        cell = ws.cell(row=row, column=1, value=title)
+        cell = text_cell(ws, row, 1, title)
         cell.font, cell.fill = Font(bold=True), _SECTION_FILL
         row += 1
         for entry in rows:
@@ -441,6 +442,7 @@ def _text_sheet(wb: Workbook, plan: Plan, unit_name: str, indicators: pd.DataFra
             for col, value in enumerate([row, entry.item, entry.code or "", entry.label], start=1):
                 text_cell(meta, mapped, col, value)
             row += 1
+    print_setup(ws, plan, unit_name, p, len(TEXT_HEADERS), row - FIRST_ROW)
     meta.sheet_state = "veryHidden"
     meta.protection.sheet = True
 

@@ -132,6 +132,7 @@ def commune_plan(base: Plan, c: Commune) -> dict:
             "ward_code": c.code, "ward": c.name, "ward_kind": c.kind, "province": doc.province, "year": YEAR,
             "population": c.population,
         },
+        "fields": [f.model_dump() for f in base.fields],
         "groups": [g.model_dump() for g in base.groups if g.code in used],
         "units": UNITS, "indicators": indicators, "tasks": [],
     }

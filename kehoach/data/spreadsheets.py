@@ -22,6 +22,8 @@ from xml.etree.ElementTree import Element
 from defusedxml import ElementTree
 from openpyxl import Workbook
 
+from kehoach.core.sheets import put
+
 ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
 SAVE_AS_XLSX = ("mở tệp bằng Excel hoặc LibreOffice Calc, chọn Tệp > Lưu thành (File > Save As), chọn kiểu "
                 "“Excel 2007-365 (.xlsx)” rồi gửi lại tệp .xlsx đó")
@@ -132,7 +134,7 @@ def _fill_sheet(ws, table: Element, max_rows: int, max_columns: int) -> None:
                                        f"{row + repeat}, lớn hơn nhiều so với biểu mẫu; xóa các ô thừa")
             for offset in range(repeat):
                 for column, (value, percent) in cells.items():
-                    cell = ws.cell(row=row + offset + 1, column=column, value=value)
+                    cell = put(ws.cell(row=row + offset + 1, column=column), value)
                     if percent:
                         cell.number_format = _PERCENT_FORMAT
         row += repeat
