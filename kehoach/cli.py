@@ -636,6 +636,13 @@ def _plan_options_everywhere(sub: argparse._SubParsersAction) -> None:
                     target.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
+def _restore_root(value: str | None) -> None:
+    if value is None:
+        os.environ.pop("KEHOACH_ROOT", None)
+    else:
+        os.environ["KEHOACH_ROOT"] = value
+
+
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that every ``finally`` runs (temporary files removed, locks released)."""
 
@@ -702,7 +709,8 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; every error ends in a short Vietnamese message and an exit status, never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.root:  # every path of the package derives from the root (kehoach.core.config)
+    root_before = os.environ.get("KEHOACH_ROOT")
+    if args.root:  # every path of the package derives from the root (kehoach.core.config), also in the processes it starts
         os.environ["KEHOACH_ROOT"] = str(args.root.expanduser().resolve())
     _configure_logging(args.verbose)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
@@ -733,6 +741,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+        if args.root:  # the command's root ends with it (main() may be called again in one process)
+            _restore_root(root_before)
 
 
 def _quiet_stdout() -> None:
