@@ -34,17 +34,21 @@ def with_pick(spec: dict[str, Any], fields: list[str], layer: int = 0) -> dict[s
     Every chart the shared widget shows carries it: the widget listens to ``pick`` on each chart.
     """
     spec = dict(spec)
+    select: dict[str, Any] = {"type": "point", "on": "click", "clear": "dblclick"}
+    if fields:
+        select["fields"] = fields
     holder = spec if "layer" in spec else dict(spec["spec"]) if "spec" in spec else None
-    if holder is None or "layer" not in holder:
+    if holder is None or "layer" not in holder:  # one view (a message such as "chưa có số liệu"): the selection on it
+        target = spec if holder is None else holder
+        target["params"] = [*target.get("params", []), {"name": PICK, "select": select}]
+        if holder is not None:
+            spec["spec"] = holder
         return spec
     layers = [dict(x) for x in holder["layer"]]
     layers[layer]["name"] = f"{PICK}_view"
     holder["layer"] = layers
     if holder is not spec:
         spec["spec"] = holder
-    select: dict[str, Any] = {"type": "point", "on": "click", "clear": "dblclick"}
-    if fields:
-        select["fields"] = fields
     spec["params"] = [*spec.get("params", []), {"name": PICK, "views": [f"{PICK}_view"], "select": select}]
     return spec
 
