@@ -46,6 +46,7 @@ def make_workbench(root: Path) -> Path:
 SLOW_FIXTURES = {"runs"}
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which reads the groups to route the tests
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """xdist groups (``--dist loadgroup``): the tests of the session's batches on one worker, which builds
     them once; any other test with the rest of its file, so a file's module fixtures (a synthetic
