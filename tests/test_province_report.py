@@ -16,6 +16,8 @@ from kehoach.reporting import context, province, province_context
 from kehoach.reporting.province_context import CommuneOutcome
 from tests.conftest import PLAN_FILE
 
+pytestmark = pytest.mark.slow  # builds a synthetic province: communes imported form by form
+
 P = Period(2026, 3)
 
 

@@ -13,6 +13,8 @@ from kehoach.data.store import ProgressStore
 from tests.conftest import PLAN_FILE, PROJECT
 
 
+pytestmark = pytest.mark.slow  # builds a synthetic province: communes imported form by form
+
 @pytest.fixture(scope="module")
 def province(tmp_path_factory):
     root = tmp_path_factory.mktemp("p") / "tinh"

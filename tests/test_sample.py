@@ -45,6 +45,7 @@ def test_mix(sample_store, plan):
     assert (progress["note"].dropna().str.len() > 0).all()
 
 
+@pytest.mark.slow  # builds the whole sample again
 def test_marked_illustrative_and_deterministic(sample_store, plan, tmp_path):
     assert is_illustrative(plan.ward, plan.year, sample_store)
     assert illustrative_mix(plan.ward, plan.year, sample_store) == "all"
@@ -71,6 +72,7 @@ def test_committed_dataset_is_current(plan, sample_store):
     assert tracked and not [t for t in tracked if "records." in t]  # no database (nor old CSV) committed
 
 
+@pytest.mark.slow  # builds the whole sample again
 def test_force_removes_only_illustrative_records(plan, tmp_path):
     """`make data` on a store holding a real import: the real record survives, and wins over the illustrative one."""
     store = ProgressStore(tmp_path / "mixed")
