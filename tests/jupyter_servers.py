@@ -172,7 +172,17 @@ def kernels_of(server: Server) -> list:
         children = psutil.Process(server.proc.pid).children(recursive=True)
     except psutil.NoSuchProcess:
         return []
-    return [c for c in children if "ipykernel" in " ".join(c.cmdline())]
+    return [c for c in children if "ipykernel" in _cmdline(c)]
+
+
+def _cmdline(proc) -> str:  # noqa: ANN001 - a psutil.Process
+    """A process's command line, or "" once it has ended (a zombie not yet reaped has ended: its kernel is gone)."""
+    import psutil
+
+    try:
+        return " ".join(proc.cmdline())
+    except psutil.Error:
+        return ""
 
 
 def memory_mb(server: Server) -> float:

@@ -57,7 +57,7 @@ MARKER = ".kehoach-report"
 #: kernel has nothing else to say there. Errors in cells still come back through papermill.
 KERNEL_ARGUMENTS = ["--IPKernelApp.log_level=CRITICAL"]
 #: Settings of the client's process that a kernel must not inherit: the job sets its own.
-_OWN_SETTINGS = ("KEHOACH_ROOT", "KEHOACH_SKIP_RFC3987")
+_OWN_SETTINGS = ("KEHOACH_ROOT",)
 
 
 def _now() -> str:
