@@ -454,7 +454,8 @@ def _bring_in_step(conn: sqlite3.Connection, archive: Path) -> None:
         return
     docs = [read_doc(archive / n) for n in missing]
     _insert(conn, docs)
-    log.warning("%s: đã đưa %d lần nhập (%d bản ghi) từ kho lưu trữ vào cơ sở dữ liệu%s.", archive.parent / DB_NAME, len(docs),
+    level = logging.WARNING if known else logging.INFO  # a first build from the archive (a fresh clone) is routine
+    log.log(level, "%s: đã đưa %d lần nhập (%d bản ghi) từ kho lưu trữ vào cơ sở dữ liệu%s.", archive.parent / DB_NAME, len(docs),
                 sum(len(d.rows) for d in docs), " (dựng mới)" if not known else
                 " (lần nhập bị dừng trước khi ghi xong, hoặc cơ sở dữ liệu được khôi phục từ bản sao lưu cũ hơn kho lưu trữ)")
 
