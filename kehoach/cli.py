@@ -495,9 +495,11 @@ def _report(args: argparse.Namespace) -> int:
 def _explore(args: argparse.Namespace) -> int:
     """Serve the explorer with Voilà (this process becomes Voilà; Ctrl+C stops it)."""
     from kehoach.core import config
+    from kehoach.explore.script import ensure_bundle
     from kehoach.explore.service import voila_command
 
-    launch = voila_command(_plan(args), config.notebooks_dir(), args.ip, args.port, args.token, dict(os.environ))
+    launch = voila_command(_plan(args), config.notebooks_dir(), ensure_bundle(), args.ip, args.port, args.token,
+                           dict(os.environ))
     say(f"Ứng dụng theo dõi kế hoạch: {launch.url}")
     say("Gửi địa chỉ trên (kèm mã truy cập) cho lãnh đạo; bấm Ctrl+C để dừng." if args.token or "token=" in launch.url
         else "Chỉ mở được trên máy này; bấm Ctrl+C để dừng.")

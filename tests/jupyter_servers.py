@@ -122,10 +122,11 @@ def start_lab(notebooks: Path, workdir: Path) -> Server:
 def start_voila(notebook: Path, workdir: Path, token: str | None = None) -> Server:
     """Voilà serving ``notebook`` on 127.0.0.1 exactly as ``kehoach explore`` does (kehoach.explore.service)."""
     from kehoach.data.plan import load_plan
+    from kehoach.explore.script import ensure_bundle
     from kehoach.explore.service import voila_command
 
     port = free_port()
-    launch = voila_command(load_plan(), notebook.parent, "127.0.0.1", port, token, _env(workdir))
+    launch = voila_command(load_plan(), notebook.parent, ensure_bundle(), "127.0.0.1", port, token, _env(workdir))
     base = f"http://127.0.0.1:{port}"
     return _start("voila", launch.command, workdir, None, base, token or "", env=launch.env)
 

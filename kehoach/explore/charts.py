@@ -1,9 +1,9 @@
 """Interactive charts for the explorer: the report charts, with a click selection, as offline widgets.
 
 The chart specs come from :mod:`kehoach.analysis.charts`. They are shown with Altair's
-``JupyterChart`` (an anywidget) in offline mode: its JavaScript (Vega, Vega-Lite, vega-embed
-and the tooltip handler) is bundled by vl-convert from the installed package, so nothing is
-fetched at run time, in JupyterLab and in Voilà alike. Unlike a plain Vega-Lite mime bundle,
+``JupyterChart`` (an anywidget), offline: its JavaScript (Vega, Vega-Lite, vega-embed) is bundled
+by vl-convert from the installed package once per workspace (:mod:`kehoach.explore.script`), so
+nothing is fetched at run time, in JupyterLab and in Voilà alike. Unlike a plain Vega-Lite mime bundle,
 the widget sends selections back to the kernel, so a click on a group bar or a heatmap cell
 sets the explorer's controls.
 """
@@ -11,9 +11,12 @@ sets the explorer's controls.
 from __future__ import annotations
 
 import functools
+import os
 from typing import Any, Callable
 
 import altair as alt
+
+from kehoach.explore import script
 
 PICK = "pick"
 EMBED_OPTIONS = {"actions": False, "renderer": "svg"}
@@ -22,10 +25,15 @@ ROLES = {"bar": "thanh", "rect": "ô", "text": "nhãn", "point": "điểm", "lin
          "area": "vùng"}
 
 
-@functools.lru_cache(maxsize=1)
-def offline() -> None:
-    """Load JupyterChart's JavaScript from vl-convert instead of a CDN (once per process)."""
-    alt.JupyterChart.enable_offline()
+@functools.lru_cache(maxsize=2)
+def chart_class(in_page: bool) -> type[alt.JupyterChart]:
+    """``JupyterChart`` with the workspace's bundled libraries instead of a CDN's (see :mod:`kehoach.explore.script`)."""
+    return type("OfflineChart", (alt.JupyterChart,), {"_esm": script.widget_module(in_page)})
+
+
+def in_voila() -> bool:
+    """True in a kernel that Voilà started (Voilà gives its kernels ``VOILA_BASE_URL``)."""
+    return "VOILA_BASE_URL" in os.environ
 
 
 def with_pick(spec: dict[str, Any], fields: list[str], layer: int = 0) -> dict[str, Any]:
@@ -89,18 +97,16 @@ def _with_roles(node: Any) -> Any:
 class SharedChart:
     """The page's one chart widget, showing the chart of the open view.
 
-    Each ``JupyterChart`` loads its own copy of Vega's 900 KB module in the browser, and anywidget
-    gives a widget 2 s to load it: with a chart widget per view, three leaders opening the app
-    at once on this machine got "[anywidget] Failed to initialize model" and missing charts. One
-    widget per page loads it once. It is given an Altair chart once, a tiny one carrying the click
+    anywidget gives a widget 2 s to start: with a chart widget per view, three leaders opening the
+    app at once on this machine got "[anywidget] Failed to initialize model" and missing charts, so
+    the page has one (and in Voilà the libraries load with the page, not with it). It is given an Altair chart once, a tiny one carrying the click
     selection (its traits), then only specs: giving it each chart as an Altair object would rebuild
     and validate it against the schema on every change (0,4 s for the overview, 1,2 s for the
     heatmap on this shared machine), where the builders have already made the spec valid.
     """
 
     def __init__(self) -> None:
-        offline()
-        self.widget = alt.JupyterChart(None, embed_options=EMBED_OPTIONS)
+        self.widget = chart_class(in_voila())(None, embed_options=EMBED_OPTIONS)
         self.widget.add_class("kh-chart")
         pick = alt.selection_point(name=PICK, fields=["pick"], on="click", clear="dblclick")  # fields: a "point" selection
         self.widget.chart = alt.Chart(alt.Data(values=[{}])).mark_point().add_params(pick)

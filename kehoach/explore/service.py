@@ -18,8 +18,9 @@ The settings that do not depend on the ward live in ``share/config/voila.json`` 
   built for JupyterLab 4.6 while Voilà 0.5 ships JupyterLab 4.2, which filled the console with
   version warnings.
 
-What depends on the plan or the command line is added by :func:`voila_command`: the page title
-and loading text from the plan, the address, and the token. Bound to any address other than the
+What depends on the plan, the workspace or the command line is added by :func:`voila_command`: the
+page title and loading text from the plan, the chart libraries the page loads (bundled once per
+workspace, :mod:`kehoach.explore.script`), the address, and the token. Bound to any address other than the
 loopback, the app requires a token (given, or generated and printed) and the Host check is
 lifted (the token guards it; the office's host name cannot be known in advance).
 """
@@ -38,6 +39,7 @@ from voila.voila_identity_provider import VoilaIdentityProvider
 
 from kehoach.core.errors import UsageError
 from kehoach.data.plan import Plan
+from kehoach.explore import script
 
 SHARE = Path(__file__).parent / "share"  # the `kehoach` Voilà template (JUPYTER_PATH)
 CONFIG = SHARE / "config"  # voila.json
@@ -85,12 +87,13 @@ class Launch:
     env: dict[str, str]
 
 
-def voila_command(plan: Plan, notebooks: Path, ip: str = "127.0.0.1", port: int = 8866, token: str | None = None,
-                  base_env: dict[str, str] | None = None) -> Launch:
+def voila_command(plan: Plan, notebooks: Path, bundle: Path, ip: str = "127.0.0.1", port: int = 8866,
+                  token: str | None = None, base_env: dict[str, str] | None = None) -> Launch:
     """The Voilà command line serving ``notebooks/explore.ipynb`` with the app's settings.
 
     ``token`` is ignored on the loopback unless given; elsewhere one is required (a new one is
-    made when none is given) and is part of the address to send.
+    made when none is given) and is part of the address to send. ``bundle`` is the workspace's
+    bundle of the chart libraries (:func:`kehoach.explore.script.ensure_bundle`), which the page loads.
     """
     local = is_loopback(ip)
     if not local and not token:
@@ -98,12 +101,13 @@ def voila_command(plan: Plan, notebooks: Path, ip: str = "127.0.0.1", port: int 
     loading = f"Đang mở số liệu kế hoạch năm {plan.year} của {plan.title_place}…"
     args = [str(Path(sys.executable).parent / "voila"), str(notebooks / NOTEBOOK), f"--Voila.ip={ip}", f"--port={port}",
             "--no-browser", f"--Voila.config_file_paths={CONFIG}", f"--VoilaConfiguration.resources=kehoach_title={title(plan)}",
-            f"--VoilaConfiguration.resources=kehoach_loading={loading}"]
+            f"--VoilaConfiguration.resources=kehoach_loading={loading}",
+            f"--VoilaConfiguration.resources=kehoach_vega={bundle.name}"]
     if token:
         args.append(f"--Voila.token={token}")
     if not local:
         args.append('--Voila.tornado_settings={"allow_remote_access": true}')
     env = dict(base_env or {})
-    env["JUPYTER_PATH"] = str(SHARE) + (":" + env["JUPYTER_PATH"] if env.get("JUPYTER_PATH") else "")
+    env["JUPYTER_PATH"] = ":".join([str(SHARE), str(script.served_from(bundle))] + ([env["JUPYTER_PATH"]] if env.get("JUPYTER_PATH") else []))
     host = f"[{ip}]" if ":" in ip else ip
     return Launch(args, f"http://{host}:{port}/" + (f"?token={token}" if token else ""), env)
