@@ -643,6 +643,19 @@ STATUS_COLUMNS = ["commune", "commune_name", "commune_kind", "arrived", "receive
                   "forced", "units", "units_complete", "units_on_time", "late", "state"]
 
 
+def bundle_deadline(params: object) -> dt.date:
+    """By when communes send their bundle: the parameters' ``bundle_deadline``, else their ``deadline``."""
+    value = getattr(params, "bundle_deadline", None) or (params.model_extra or {}).get("bundle_deadline")
+    if value in (None, ""):
+        return params.deadline
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value))
+    except ValueError:
+        raise BundleError(f"Tham số bundle_deadline “{value}” của kỳ {params.period} không phải ngày (viết 2026-10-08).") from None
+
+
 def province_status(data_dir: Path, period: Period, deadline: dt.date, today: dt.date | None = None) -> pd.DataFrame:
     """For every commune of the province: whether a bundle for ``period`` arrived, when, which revision, its units'
     completeness, and whether the commune is late (none by the end of ``deadline``, or the first one after it)."""
