@@ -29,7 +29,7 @@ import pytest
 from kehoach.analysis import province as rollup
 from kehoach.core.formatting import fmt_value
 from kehoach.data.plan import load_plan
-from kehoach.data.province_sample import build_province
+from kehoach.delivery.bundles import build_province
 from kehoach.reporting import province_context
 from tests.conftest import PLAN_FILE, PROJECT
 
