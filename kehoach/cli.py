@@ -321,14 +321,73 @@ def _sample_province(args: argparse.Namespace) -> int:
     """``sample-data --province N``: a synthetic province in the workspace given by --root or KEHOACH_ROOT."""
     from kehoach.core import config
     from kehoach.core.errors import StoreError
-    from kehoach.data.province_sample import build_province
+    from kehoach.delivery.bundles import build_province
 
     if not args.root and not os.environ.get("KEHOACH_ROOT"):
         raise StoreError("Tỉnh minh họa là một không gian làm việc riêng: chọn thư mục bằng --root THƯ_MỤC "
                          "(hoặc đặt biến môi trường KEHOACH_ROOT), ví dụ: kehoach --root ~/tinh-minh-hoa sample-data --province 92.")
     base = load_plan(config.PACKAGE_DIR.parent / "data" / "plan" / "phan-dinh-phung-2026.yaml")
     for message in build_province(args.province, config.project_root(), base, force=args.force):
-        print(message)
+        say(message)
+    return 0
+
+
+def _bundle(args: argparse.Namespace) -> int:
+    """``bundle --period P``: the commune's quarter as ``<commune>_<period>.zip``, to send to the province."""
+    from kehoach.core import config
+    from kehoach.core.files import check_output
+    from kehoach.data.bundle import bundle_name
+    from kehoach.delivery.bundles import make_bundle
+
+    period = args.period
+    plan = _plan(args, str(period))
+    out = args.output or Path.cwd() / bundle_name(plan.ward, period)
+    check_output(out, args.force, config.progress_dir(), "gói số liệu")
+    manifest = make_bundle(plan, period, out)
+    say(f"Đã đóng gói số liệu {period.label()} của {plan.title_place} (kế hoạch {manifest.decision_number}): "
+        f"{manifest.records} bản ghi chỉ tiêu, nhiệm vụ và {manifest.texts} mục nội dung báo cáo (mọi lần sửa) → {out}")
+    say("Gửi tệp này cho tỉnh; tỉnh nhập bằng `kehoach province import` (tệp đã sửa sau khi tạo sẽ bị từ chối).")
+    return 0
+
+
+def _province_import(args: argparse.Namespace) -> int:
+    """``province import ZIP…``: each bundle checked whole and stored all or nothing, reported on its own line."""
+    from kehoach.core import config
+    from kehoach.data.bundle import import_bundles
+
+    done, refused = import_bundles(config.data_dir(), args.files, force=args.force)
+    for outcome in done:
+        say(f"✓ {outcome.summary()}")
+    for path, exc in refused:
+        say(f"✗ {exc}", err=True)
+    if len(args.files) > 1 or refused:
+        say(f"Kết quả: {len(done)} gói đã nhận, {len(refused)} gói bị từ chối (gói bị từ chối không làm thay đổi số liệu "
+            "của tỉnh).", err=bool(refused))
+    return 1 if refused else 0
+
+
+def _province_status(args: argparse.Namespace) -> int:
+    """``province status --period P``: every commune of the province, whether its bundle arrived, and who is late."""
+    from kehoach.core import config
+    from kehoach.core.parameters import load_parameters
+    from kehoach.core.period import VN_TZ
+    from kehoach.data.bundle import bundle_deadline, load_province_list, province_status
+
+    period = args.period
+    plist = load_province_list(config.data_dir())
+    deadline = bundle_deadline(load_parameters(period))
+    table = province_status(config.data_dir(), period, deadline)
+    say(f"Tình hình nhận gói số liệu {period.label()} của các xã, phường tỉnh {plist.province} (hạn gửi {deadline:%d/%m/%Y}):")
+    for r in table.itertuples():
+        if r.arrived:
+            forced = ", nhập với --force" if r.forced else ""
+            say(f"  {r.commune_name}: {r.state}, nhận {r.received_at.astimezone(VN_TZ):%H:%M %d/%m/%Y} (lần {r.revision}{forced}); "
+                f"{r.units_complete}/{r.units} đơn vị báo cáo đủ, {r.units_on_time}/{r.units} đúng hạn")
+        else:
+            say(f"  {r.commune_name}: {r.state}")
+    late = table[table["late"]]
+    say(f"{int(table['arrived'].sum())}/{len(table)} xã, phường đã gửi; trễ hạn: "
+        + (", ".join(late["commune_name"]) if len(late) else "không có") + ".")
     return 0
 
 
@@ -378,6 +437,17 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"cần một số nguyên dương, không phải {value}")
     return value
+
+
+def _period_arg(text: str):
+    """``--period`` of the commands that take one quarter: parsed once into a Period."""
+    from kehoach.core.errors import PeriodError
+    from kehoach.core.period import Period
+
+    try:
+        return Period.parse(text)
+    except PeriodError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -574,6 +644,23 @@ def build_parser() -> argparse.ArgumentParser:
     sample.add_argument("--province", type=_positive_int, default=None, metavar="N",
                         help="build a synthetic province of N communes, each with its own plan, in the workspace of --root")
     sample.set_defaults(func=_sample)
+
+    bundle = sub.add_parser("bundle", help="pack the commune's quarter (plan, records, texts, completeness) as a zip for the province")
+    bundle.add_argument("--period", required=True, type=_period_arg, help="period, e.g. 2026-Q3 (records up to it go in)")
+    bundle.add_argument("-o", "--output", type=Path, help="output .zip (default: COMMUNE_PERIOD.zip here)")
+    bundle.add_argument("--force", action="store_true", help="overwrite an existing file (never one in the store, nor a device)")
+    bundle.set_defaults(func=_bundle)
+
+    province_cmd = sub.add_parser("province", help="the province workspace: import the communes' bundles, see who has sent")
+    province_sub = province_cmd.add_subparsers(dest="province_command", required=True, metavar="ACTION")
+    p_import = province_sub.add_parser("import", help="check and import communes' bundles; each all or nothing")
+    p_import.add_argument("files", nargs="+", type=Path)
+    p_import.add_argument("--force", action="store_true",
+                          help="use a bundle older than the one already received for its commune and period")
+    p_import.set_defaults(func=_province_import)
+    p_status = province_sub.add_parser("status", help="for every commune: bundle received, when, revision, completeness, late")
+    p_status.add_argument("--period", required=True, type=_period_arg)
+    p_status.set_defaults(func=_province_status)
 
     store_cmd = sub.add_parser("store", help="the progress store: rebuild its database from the archive")
     store_sub = store_cmd.add_subparsers(dest="store_command", required=True, metavar="ACTION")

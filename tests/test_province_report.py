@@ -11,7 +11,7 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.parameters import load_parameters
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import load_plan
-from kehoach.data.province_sample import build_province
+from kehoach.delivery.bundles import build_province
 from kehoach.reporting import context, province, province_context
 from kehoach.reporting.province_context import CommuneOutcome
 from tests.conftest import PLAN_FILE
@@ -77,6 +77,17 @@ def test_sections_in_the_document_form(pctx):
     assert province.heatmap_section(p).blocks[1].svg.startswith("<svg")
     assert "V. Tình hình báo cáo của các xã, phường" in province.completeness_section(p).text()
     assert "TM. ỦY BAN NHÂN DÂN" in province.closing(p).text()
+
+
+def test_the_overview_has_the_table_of_bundles_received(pctx):
+    p, _ = pctx
+    assert p.bundles["commune"].tolist() == ["phuong-phuc-vinh", "xa-la-hy", "xa-binh-thuan"]  # the province's list
+    text = province.completeness_section(p).text()
+    assert "Gói số liệu các xã, phường gửi tỉnh (kehoach bundle): 3/3 xã, phường đã gửi; trễ hạn: không có." in text
+    for line in ("Phường Phúc Vinh | Đã nhận | 16:10 06/10/2026 | 1 | 2/3 | Đúng hạn",
+                 "Xã La Hỷ | Đã nhận | 16:11 05/10/2026 | 1 | 2/3 | Đúng hạn",
+                 "Xã Bình Thuận | Đã nhận | 16:12 07/10/2026 | 1 | 2/3 | Đúng hạn"):
+        assert line in text, text
 
 
 def test_commune_links_are_relative_and_escaped(pctx):

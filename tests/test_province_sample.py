@@ -8,7 +8,8 @@ import pytest
 from kehoach.cli import main
 from kehoach.core.errors import StoreError
 from kehoach.data.plan import list_plans, load_plan
-from kehoach.data.province_sample import SHARED, build_province, communes
+from kehoach.data.province_sample import SHARED, communes
+from kehoach.delivery.bundles import build_province
 from kehoach.data.store import ProgressStore
 from tests.conftest import PLAN_FILE, PROJECT
 

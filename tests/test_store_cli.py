@@ -11,7 +11,7 @@ import pytest
 from kehoach.cli import main
 from kehoach.core.errors import StoreError, UsageError
 from kehoach.data.plan import load_plan
-from kehoach.data.province_sample import build_province
+from kehoach.delivery.bundles import build_province
 from kehoach.data.store import ProgressStore
 from kehoach.data.submission import import_file
 from tests.conftest import PLAN_FILE, PROJECT

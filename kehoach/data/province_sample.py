@@ -1,9 +1,11 @@
 """A synthetic province ("Số liệu minh họa"): many communes, each with its own plan and quarters.
 
-``kehoach sample-data --province 92 --root DIR`` builds, in the workspace ``DIR`` (not in the
-project's own ``data/``: a province is a workspace of its own):
+This module makes the communes' data; :func:`kehoach.delivery.bundles.build_province` (``kehoach
+sample-data --province 92 --root DIR``) puts each commune in a workspace of its own under
+``DIR/communes/<commune>/`` and sends its quarter to the province workspace ``DIR`` as a bundle.
+Each commune's workspace holds:
 
-- ``data/plan/<commune>-2026.yaml``: one plan per commune, derived from the ward plan of
+- ``data/plan/<commune>-2026.yaml``: its plan, derived from the ward plan of
   :mod:`kehoach.data.sample`. :data:`SHARED` indicators (by code) are in every plan; each of the
   others is in a commune's plan with some probability, and a few communes track a local
   indicator of their own. Targets vary with the commune's population and ambition; indicators
@@ -13,7 +15,7 @@ project's own ``data/``: a province is a workspace of its own):
   (:func:`kehoach.data.submission.import_file`) as the illustrative Excel forms a unit would
   send (one per unit and quarter), with late, missing and revised reports; every record is
   marked illustrative like the ward sample's.
-- ``parameters/2026-Q1.yaml`` … ``2026-Q4.yaml``: the run parameters of the workspace.
+- ``parameters/2026-Q1.yaml`` … ``2026-Q4.yaml``: the run parameters of the workspace (:func:`write_parameters`).
 
 Everything is deterministic (seeded by commune) and marked "Số liệu minh họa".
 """
@@ -23,19 +25,16 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import random
-import shutil
-import tempfile
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
-from kehoach.core import config
 from kehoach.core.errors import StoreError
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.forms import ACTUAL, ESTIMATE, ILLUSTRATIVE, fill_form, write_template
-from kehoach.data.plan import Plan, load_plan
+from kehoach.data.plan import Plan
 from kehoach.data.sample import AS_OF, PERIODS, VALUES
 from kehoach.data.store import ProgressStore
 from kehoach.data.submission import import_file
@@ -69,6 +68,8 @@ SECOND = ["Cương", "Xuân", "Bình", "Tiến", "Sơn", "Hỷ", "Lạc", "Phú"
           "Long", "Mỹ", "Trạch", "Hưng", "Thuận", "Vinh"]
 MAX_COMMUNES = 300
 DEADLINES = {1: dt.date(2026, 4, 5), 2: dt.date(2026, 7, 5), 3: dt.date(2026, 10, 5), 4: dt.date(2027, 1, 5)}
+#: By when the communes send their bundle to the province (three days after their units' deadline).
+BUNDLE_DEADLINES = {q: d + dt.timedelta(days=3) for q, d in DEADLINES.items()}
 REPORT_DATES = {1: dt.date(2026, 4, 10), 2: dt.date(2026, 7, 10), 3: dt.date(2026, 10, 10), 4: dt.date(2027, 1, 10)}
 
 
@@ -148,7 +149,7 @@ def _target(base: float, unit: str, comparison: str, scale: float, rng: random.R
     return float(round(base * scale * rng.uniform(0.8, 1.2)))
 
 
-def _plan_yaml(data: dict, c: Commune) -> str:
+def plan_yaml(data: dict, c: Commune) -> str:
     head = (f"# {ILLUSTRATIVE}: kế hoạch của {c.kind} {c.name}, tạo bởi `kehoach sample-data --province`.\n"
             "# Không phải văn bản thật; chỉ dùng để thử báo cáo cấp tỉnh.\n")
     return head + yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=120)
@@ -265,56 +266,17 @@ def _revise(plan: Plan, c: Commune, store: ProgressStore, folder: Path) -> int:
     return 1
 
 
-def _parameters(root: Path) -> None:
+def write_parameters(root: Path, province: bool = False) -> None:
+    """``parameters/2026-Q1.yaml`` … of a commune's workspace, or of the province's (with the communes' ``bundle_deadline``)."""
     folder = root / "parameters"
     folder.mkdir(parents=True, exist_ok=True)
     for q in range(1, 5):
         p = Period(YEAR, q)
-        text = (f"# Tham số kỳ báo cáo {p} của không gian làm việc cấp tỉnh ({ILLUSTRATIVE}).\n"
+        scope = "cấp tỉnh" if province else "của xã, phường"
+        bundle = f'bundle_deadline: "{BUNDLE_DEADLINES[q]}"\n' if province else ""
+        text = (f"# Tham số kỳ báo cáo {p} của không gian làm việc {scope} ({ILLUSTRATIVE}).\n"
                 f'period: "{p}"\nyear: {YEAR}\nreport_date: "{REPORT_DATES[q]}"\ndeadline: "{DEADLINES[q]}"\n'
-                'behind_threshold: 0.8\ndata_dir: "data"\n')
+                f'{bundle}behind_threshold: 0.8\ndata_dir: "data"\n')
         path = folder / f"{p}.yaml"
         if not path.exists():
             path.write_text(text, encoding="utf-8")
-
-
-def build_province(count: int, root: Path, base: Plan, force: bool = False) -> list[str]:
-    """Build the synthetic province of ``count`` communes in the workspace ``root``; returns messages.
-
-    Refuses the project's own folder, and a workspace that holds real (unmarked) data.
-    """
-    root = Path(root).resolve()
-    if root == config.PACKAGE_DIR.parent.resolve():
-        raise StoreError(f"Không tạo tỉnh minh họa trong thư mục dự án {root}: chọn một thư mục làm việc riêng bằng --root "
-                         "(ví dụ --root ~/tinh-minh-hoa) hoặc biến môi trường KEHOACH_ROOT.")
-    if count < 1:
-        from kehoach.core.errors import UsageError
-
-        raise UsageError(f"Số xã, phường của tỉnh minh họa phải là số nguyên dương, không phải {count}.")
-    plans, progress = root / "data" / "plan", root / "data" / "progress"
-    store = ProgressStore(progress)
-    for ward, year in store.stores():  # a ward's workspace with real records is not a place for a synthetic province
-        records = store.read(ward, year)
-        if not records["illustrative"].fillna(False).astype(bool).all():
-            raise StoreError(f"{root} là không gian làm việc có số liệu thật ({store.folder(ward, year)}); không tạo tỉnh minh họa "
-                             "ở đây. Chọn một thư mục riêng bằng --root.")
-    chosen = communes(count)
-    existing = [c for c in chosen if (plans / f"{c.code}-{YEAR}.yaml").exists() or store.folder(c.code, YEAR).exists()]
-    if existing and not force:
-        return [f"{root} đã có số liệu của {len(existing)} xã, phường minh họa; thêm --force để tạo lại."]
-    for c in existing:
-        records = store.read(c.code, YEAR)
-        if not records.empty and not records["illustrative"].fillna(False).astype(bool).all():
-            raise StoreError(f"{store.folder(c.code, YEAR)} chứa số liệu thật; không ghi đè bằng số liệu minh họa.")
-    plans.mkdir(parents=True, exist_ok=True)
-    _parameters(root)
-    files = 0
-    with tempfile.TemporaryDirectory(prefix="kehoach-province-") as tmp:
-        for c in chosen:
-            shutil.rmtree(store.folder(c.code, YEAR), ignore_errors=True)
-            path = plans / f"{c.code}-{YEAR}.yaml"
-            path.write_text(_plan_yaml(commune_plan(base, c), c), encoding="utf-8")
-            files += build_commune(load_plan(path), base, c, store, Path(tmp))
-    return [f"Đã tạo {len(chosen)} xã, phường minh họa ({ILLUSTRATIVE}) trong {root}: {len(chosen)} kế hoạch ở {plans}, "
-            f"{files} biểu báo cáo đã nhập qua kehoach import vào {progress}.",
-            f"Lập báo cáo: KEHOACH_ROOT={root} kehoach run --period 2026-Q3 --ward all"]

@@ -30,6 +30,7 @@ import io
 import logging
 import os
 import sqlite3
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -354,6 +355,24 @@ class ProgressStore:
         log.warning("%s: đã chuyển %d bản ghi (%d lần nhập) sang cơ sở dữ liệu %s. Tệp records.csv được giữ nguyên "
                     "(chỉ đọc) bên cạnh để đối chiếu; xóa tệp khi không cần nữa.", csv, len(frame), len(docs), DB_NAME)
 
+    def load_records(self, ward: str, year: int, records: pd.DataFrame, importer: str) -> int:
+        """Build the store of ``ward``/``year``, which must not exist yet, from ``records`` as another store held them.
+
+        Each file the records name (``source_file``, ``source_sha256``) becomes one import document, so
+        revisions, submission times and sources stay as they were; the originals themselves are not
+        there (a province keeps the bundle that brought them). Returns the number of imports.
+        """
+        folder = self.folder(ward, year)
+        if _has_store(folder):
+            raise StoreError(f"{folder} đã có số liệu; không dựng kho mới đè lên.")
+        docs = _legacy_docs(self, ward, year, records, importer)
+        for doc in docs:
+            write_doc(folder / "archive", doc)
+        with _connect(self.records_path(ward, year)) as conn:
+            _create_tables(conn)
+            _insert(conn, docs)
+        return len(docs)
+
     def remove_illustrative(self, ward: str, year: int) -> int:
         """Drop every illustrative import (its records, document and the form it generated); real records stay.
 
@@ -600,6 +619,32 @@ def canonical_bytes(table: pa.Table) -> bytes:
     return buffer.getvalue()
 
 
+def records_csv(records: pd.DataFrame) -> bytes:
+    """``records`` (a frame of :data:`COLUMNS`) in the stored format: the canonical CSV a snapshot's checksum is taken over."""
+    return canonical_bytes(pa.Table.from_pandas(records.reindex(columns=COLUMNS), schema=_SCHEMA, preserve_index=False))
+
+
+def read_records_csv(data: bytes, name: str) -> pd.DataFrame:
+    """Records written by :func:`records_csv`, with the stored types; text NFC-normalized. ``name`` is said on error."""
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(data),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=_ARROW_TYPES, include_columns=COLUMNS, include_missing_columns=False,
+                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False,
+                true_values=["true"], false_values=["false"],
+            ),
+        )
+    except (pa.ArrowInvalid, KeyError) as exc:
+        raise StoreError(f"{name}: số liệu không đọc được theo định dạng lưu trữ ({exc}).") from None
+    frame = _to_frame(table)
+    for column in ("ward", "record", "task", "period", "status", "unit_code", "source_file", "note", "item", "text"):
+        frame[column] = frame[column].map(lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v,
+                                          na_action="ignore").astype("string")
+    return frame
+
+
 def _pandas_type(arrow_type: pa.DataType):
     if arrow_type == pa.string():
         return pd.StringDtype()
@@ -626,8 +671,9 @@ def _check_original(path: Path, doc: ImportDoc, result: RebuildResult) -> None:
 
 
 # -- stores from before SQLite (records.csv) -------------------------------------------------------
-def _legacy_docs(store: ProgressStore, ward: str, year: int, frame: pd.DataFrame) -> list[ImportDoc]:
-    """One import document per imported file of an older records.csv, in the order of the file."""
+def _legacy_docs(store: ProgressStore, ward: str, year: int, frame: pd.DataFrame,
+                 importer: str = f"chuyển từ {LEGACY_CSV}") -> list[ImportDoc]:
+    """One import document per imported file of an older records.csv (or a bundle's records), in the order of the file."""
     fallback = frame["source_file"].fillna("") + "@" + frame["imported_at"].astype("string").fillna("")
     key = frame["source_sha256"].fillna(fallback)
     docs = []
@@ -635,7 +681,7 @@ def _legacy_docs(store: ProgressStore, ward: str, year: int, frame: pd.DataFrame
         sha = value if len(value) == 64 else hashlib.sha256(value.encode()).hexdigest()
         file = group["source_file"].dropna().iloc[0] if group["source_file"].notna().any() else "khong-ro.csv"
         archived_as = store.archive_path(ward, year, sha, file).name
-        docs.append(_make_doc(seq, ward, year, archived_as, file, sha, group, importer=f"chuyển từ {LEGACY_CSV}"))
+        docs.append(_make_doc(seq, ward, year, archived_as, file, sha, group, importer=importer))
     return docs
 
 

@@ -31,6 +31,7 @@ from kehoach.core.errors import KehoachError, RunError
 from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import Period
+from kehoach.data.bundle import check_province_data, is_province
 from kehoach.delivery import batch, reportset
 from kehoach.delivery.reportset import Job, JobResult, Manifest, ReportSet
 from kehoach.reporting import context, province_context
@@ -86,7 +87,10 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any =
     notebooks_dir = notebooks_dir or config.notebooks_dir()
     book = batch.read_notebooks(notebooks_dir, [PROVINCE_NOTEBOOK])[PROVINCE_NOTEBOOK]
     params = load_parameters(p, required=True)
-    wards = batch.wards_of_year(params.year or p.year, config.resolve(params.data_dir))
+    data = config.resolve(params.data_dir)
+    wards = batch.wards_of_year(params.year or p.year, data)
+    if is_province(data):  # a province reads only what bundles brought
+        wards = check_province_data(data, wards)
     if not wards:
         raise RunError(f"Không có kế hoạch năm {params.year or p.year} nào trong {config.resolve(params.data_dir) / 'plan'}.")
     top = province_folder(params, p, wards)

@@ -160,7 +160,24 @@ def completeness_section(pctx: ProvinceContext) -> Section:
         Heading("V. Tình hình báo cáo của các xã, phường"),
         Paragraph(f"{complete}/{len(table)} xã, phường có mọi đơn vị gửi báo cáo đúng hạn và đủ các chỉ tiêu đến kỳ."),
         Table(["Xã, phường", "Đơn vị gửi đúng hạn", "Đơn vị gửi trễ hạn", "Đơn vị chưa gửi", "Chỉ tiêu đến kỳ đã báo cáo",
-               "Tỷ lệ"], rows, numeric=[1, 2, 3, 4, 5])])
+               "Tỷ lệ"], rows, numeric=[1, 2, 3, 4, 5]), *bundle_blocks(pctx)])
+
+
+def bundle_blocks(pctx: ProvinceContext) -> list:
+    """The table of ``kehoach province status``: each commune's bundle for the period, when, which revision, who is late."""
+    b = pctx.bundles
+    if b.empty:
+        return []
+    rows = []
+    for r in b.itertuples():
+        when = f"{r.received_at.astimezone(VN_TZ):%H:%M %d/%m/%Y}" if r.arrived else "—"
+        revision = f"{int(r.revision)}" + (" (--force)" if r.forced else "") if r.arrived else "—"
+        units = f"{int(r.units_complete)}/{int(r.units)}" if r.arrived else "—"
+        rows.append([r.commune_name, "Đã nhận" if r.arrived else "Chưa nhận", when, revision, units, r.state])
+    late = b.loc[b["late"], "commune_name"].tolist()
+    return [Paragraph(f"Gói số liệu các xã, phường gửi tỉnh (kehoach bundle): {int(b['arrived'].sum())}/{len(b)} xã, phường "
+                      f"đã gửi; trễ hạn: {', '.join(late) if late else 'không có'}."),
+            Table(["Xã, phường", "Gói số liệu", "Nhận lúc", "Lần gửi", "Đơn vị báo cáo đủ", "Tình trạng"], rows, numeric=[3, 4])]
 
 
 _LINKS = jinja2.Environment(autoescape=True).from_string(

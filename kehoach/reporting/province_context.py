@@ -19,10 +19,11 @@ import pandas as pd
 from kehoach.core import config
 from kehoach.core.errors import KehoachError
 from kehoach.core.parameters import PeriodParameters
-from kehoach.core.period import Period
+from kehoach.core.period import VN_TZ, Period
+from kehoach.data.bundle import STATUS_COLUMNS, bundle_deadline, is_province, province_status
 from kehoach.reporting.context import ReportContext, read_frames, write_frames
 
-FRAMES = ("frame", "communes", "completeness")
+FRAMES = ("frame", "communes", "completeness", "bundles")
 #: Commune table columns: identity, weight, and where its reports are relative to the province report.
 COMMUNE_COLUMNS = ["ward", "ward_name", "ward_kind", "population", "folder", "reports", "failed", "failed_names", "error"]
 
@@ -39,6 +40,9 @@ class ProvinceContext:
     communes: pd.DataFrame         # COMMUNE_COLUMNS
     completeness: pd.DataFrame     # every commune's units: due, submitted, timeliness
     illustrative: bool
+    #: Every commune of the province's list: its bundle for the period (:func:`kehoach.data.bundle.province_status`);
+    #: empty in a workspace that is not a province's (no ``data/province/province.yaml``).
+    bundles: pd.DataFrame
 
     @property
     def issuer(self) -> str:
@@ -75,7 +79,10 @@ def gather(period: Period, params: PeriodParameters, outcomes: list[CommuneOutco
     if not frames:
         raise KehoachError(f"Không có xã, phường nào có số liệu kỳ {period}; chưa lập được báo cáo của tỉnh.")
     province = pd.Series(provinces).mode().iloc[0]
-    return ProvinceContext(period=period, params=params, province=province, cutoff=cutoff,
+    data = config.resolve(params.data_dir)
+    bundles = (province_status(data, period, bundle_deadline(params), today=cutoff.astimezone(VN_TZ).date())
+               if is_province(data) else pd.DataFrame(columns=STATUS_COLUMNS))
+    return ProvinceContext(bundles=bundles, period=period, params=params, province=province, cutoff=cutoff,
                            frame=pd.concat(frames, ignore_index=True),
                            communes=pd.DataFrame(communes, columns=COMMUNE_COLUMNS),
                            completeness=pd.concat(completeness, ignore_index=True),

@@ -1,0 +1,319 @@
+"""A commune's quarter sent to the province (kehoach.data.bundle, `kehoach bundle`, `kehoach province import/status`).
+
+A commune workspace with the project's plan and a few imported CSV files makes bundles; a province
+workspace whose list holds that commune imports them. Hostile bundles (a changed or missing member,
+zip-slip names, a zip bomb, a truncated zip, a foreign commune, another year) are refused with
+nothing changed in the province's workspace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from kehoach.cli import main
+from kehoach.core.period import VN_TZ, Period
+from kehoach.data.bundle import (MANIFEST, BundleError, CommuneEntry, ProvinceList, import_bundle, province_status,
+                                 read_bundle, read_register, recover, write_province_list)
+from kehoach.data.plan import load_plan
+from kehoach.data.store import ProgressStore
+from kehoach.data.submission import import_file
+from kehoach.delivery.bundles import make_bundle
+from tests.conftest import PLAN_FILE, PROJECT
+
+WARD = "phan-dinh-phung"
+P = Period(2026, 3)
+
+
+def at(day: int, month: int = 10, hour: int = 9) -> dt.datetime:
+    return dt.datetime(2026, month, day, hour, 0, tzinfo=VN_TZ)
+
+
+def commune_workspace(root: Path) -> Path:
+    (root / "data" / "plan").mkdir(parents=True)
+    shutil.copy(PLAN_FILE, root / "data" / "plan" / PLAN_FILE.name)
+    shutil.copytree(PROJECT / "parameters", root / "parameters")
+    return root
+
+
+FIGURES = "ward,year,unit_code,indicator,period,value,is_estimate,note"
+
+
+def import_csv(ws: Path, name: str, body: str, when: dt.datetime, head: str = FIGURES) -> None:
+    path = ws.parent / name
+    if head == FIGURES:
+        body = f"{WARD},2026,{body}"
+    path.write_text(f"{head}\n{body}\n", encoding="utf-8")
+    import_file(path, load_plan(ws / "data" / "plan" / PLAN_FILE.name), ProgressStore(ws / "data" / "progress"),
+                today=when.date(), now=when)
+
+
+def province_workspace(root: Path, year: int = 2026) -> Path:
+    (root / "parameters").mkdir(parents=True)
+    (root / "parameters" / "2026-Q3.yaml").write_text('period: "2026-Q3"\nyear: 2026\nreport_date: "2026-10-10"\n'
+                                                      'deadline: "2026-10-05"\nbundle_deadline: "2026-10-08"\n', encoding="utf-8")
+    write_province_list(root / "data", ProvinceList(province="Thái Nguyên", year=year, communes=[
+        CommuneEntry(code=WARD, name="Phan Đình Phùng", kind="phường"), CommuneEntry(code="xa-tan-cuong", name="Tân Cương")]))
+    return root
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Path:
+    w = commune_workspace(tmp_path / "phuong")
+    import_csv(w, "kt-q2.csv", "KTHT,1,2026-Q2,500000,false,", at(3, 7))
+    import_csv(w, "kt-q3.csv", "KTHT,1,2026-Q3,700000,false,Thu ngân sách", at(3))
+    import_csv(w, "kt-q3-sua.csv", "KTHT,1,2026-Q3,710000,false,Điều chỉnh", at(4))  # a revision
+    import_csv(w, "nd.csv", "KTHT,2026-Q3,ket-qua-noi-bat,,Thu ngân sách vượt tiến độ.", at(4), head="unit,period,item,code,text")
+    import_csv(w, "kt-q4.csv", "KTHT,1,2026-Q4,900000,true,", at(4, 12))  # after the period: not in its bundle
+    return w
+
+
+@pytest.fixture
+def province(tmp_path: Path) -> Path:
+    return province_workspace(tmp_path / "tinh")
+
+
+def bundle(ws: Path, when: dt.datetime, name: str = "b.zip") -> Path:
+    out = ws.parent / "gui" / name
+    make_bundle(load_plan(ws / "data" / "plan" / PLAN_FILE.name), P, out, ws / "data", ws / "parameters", created_at=when)
+    return out
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def province_records(province: Path) -> pd.DataFrame:
+    return ProgressStore(province / "data" / "progress").read(WARD, 2026)
+
+
+# -- the bundle -------------------------------------------------------------------------------------
+def test_bundle_holds_the_plan_records_texts_and_completeness_up_to_the_period(ws):
+    path = bundle(ws, at(6, hour=15))
+    with zipfile.ZipFile(path) as zf:
+        assert sorted(zf.namelist()) == ["completeness.json", "manifest.json", "plan.yaml", "records.csv", "texts.csv"]
+        manifest = json.loads(zf.read(MANIFEST))
+        completeness = json.loads(zf.read("completeness.json"))
+        assert zf.read("plan.yaml") == PLAN_FILE.read_bytes()
+        for name, member in manifest["members"].items():
+            assert hashlib.sha256(zf.read(name)).hexdigest() == member["sha256"], name
+    assert manifest["schema_version"] == 1 and manifest["commune_code"] == WARD and manifest["commune_name"] == "Phan Đình Phùng"
+    assert (manifest["period"], manifest["year"], manifest["decision_number"]) == ("2026-Q3", 2026, "477/QĐ-UBND")
+    assert manifest["created_at"] == "2026-10-06T15:00:00+07:00" and manifest["software_version"] == "0.1.0"
+    assert (manifest["records"], manifest["texts"]) == (3, 1)  # Q2, Q3 and its revision; not Q4
+    kt = next(u for u in completeness["units"] if u["unit_code"] == "KTHT")
+    assert (kt["timeliness"], kt["texts"], kt["first_submitted_at"]) == ("on_time", 1, "2026-10-03T02:00:00+00:00")
+    b = read_bundle(path)
+    figures = b.records[b.records["record"] == "indicator"]
+    assert figures[["period", "revision", "value"]].values.tolist() == [["2026-Q2", 1, 500000.0], ["2026-Q3", 1, 700000.0],
+                                                                       ["2026-Q3", 2, 710000.0]]
+    texts = b.records[b.records["record"] == "text"]
+    assert texts[["item", "text", "revision"]].values.tolist() == [["ket-qua-noi-bat", "Thu ngân sách vượt tiến độ.", 1]]
+
+
+def test_the_same_contents_make_the_same_bundle(ws, tmp_path):
+    assert bundle(ws, at(6), "a.zip").read_bytes() == bundle(ws, at(6), "b.zip").read_bytes()
+
+
+# -- importing -------------------------------------------------------------------------------------
+def test_import_builds_the_communes_plan_and_store_from_the_bundle_only(ws, province):
+    path = bundle(ws, at(6, hour=15))
+    outcome = import_bundle(province / "data", path, now=at(6, hour=16))
+    assert (outcome.outcome, outcome.revision) == ("imported", 1)
+    assert (province / "data" / "plan" / PLAN_FILE.name).read_bytes() == PLAN_FILE.read_bytes()
+    mine = ProgressStore(ws / "data" / "progress").read(WARD, 2026)
+    mine = mine[mine["period"] <= "2026-Q3"].reset_index(drop=True)
+    pd.testing.assert_frame_equal(province_records(province).reset_index(drop=True), mine)  # revisions, times, sources kept
+    assert outcome.archived.read_bytes() == path.read_bytes()
+    assert outcome.archived.relative_to(province / "data" / "province").as_posix().startswith(f"bundles/{WARD}/2026-Q3/20261006T150000_")
+
+
+def test_same_bundle_twice_is_a_no_op_a_newer_one_a_revision_an_older_one_refused_unless_forced(ws, province):
+    first = bundle(ws, at(6, hour=15), "1.zip")
+    import_bundle(province / "data", first, now=at(6, hour=16))
+    before = digest(province)
+    again = import_bundle(province / "data", first, now=at(7))
+    assert (again.outcome, again.revision) == ("unchanged", 1) and digest(province) == before
+
+    import_csv(ws, "kt-q3-lan3.csv", "KTHT,1,2026-Q3,720000,false,", at(8))
+    newer = import_bundle(province / "data", bundle(ws, at(8, hour=15), "2.zip"), now=at(8, hour=16))
+    assert (newer.outcome, newer.revision) == ("imported", 2)
+    assert province_records(province).query("period == '2026-Q3' and record == 'indicator'")["value"].tolist() == [
+        700000.0, 710000.0, 720000.0]
+
+    import_csv(ws, "kt-q3-lan4.csv", "KTHT,1,2026-Q3,730000,false,", at(9))
+    older = bundle(ws, at(7, hour=15), "3.zip")  # made before the one in use
+    kept = province_records(province)
+    with pytest.raises(BundleError, match=r"cũ hơn .* \(lần 2, tạo lúc 15:00 08/10/2026\)\. Số liệu của tỉnh không đổi; "
+                                          r"bản gốc đã lưu tại .*\. Nếu đúng là muốn dùng gói này, nhập lại với --force\."):
+        import_bundle(province / "data", older, now=at(9, hour=16))
+    pd.testing.assert_frame_equal(province_records(province), kept)
+    register = read_register(province / "data")
+    assert [(b.revision, b.status) for b in register.bundles] == [(1, "superseded"), (2, "active"), (None, "refused")]
+    assert (province / "data" / "province" / register.bundles[2].archived_as).read_bytes() == older.read_bytes()
+
+    forced = import_bundle(province / "data", older, force=True, now=at(9, hour=17))
+    assert (forced.outcome, forced.revision) == ("imported", 3)
+    assert province_records(province).query("period == '2026-Q3' and record == 'indicator'")["value"].tolist()[-1] == 730000.0
+    register = read_register(province / "data")
+    assert [(b.revision, b.status, b.forced) for b in register.bundles] == [
+        (1, "superseded", False), (2, "superseded", False), (None, "refused", False), (3, "active", True)]
+
+
+def test_an_earlier_periods_bundle_is_kept_without_replacing_later_data(ws, province):
+    import_bundle(province / "data", bundle(ws, at(6, hour=15)), now=at(6, hour=16))
+    q2 = ws.parent / "q2.zip"
+    make_bundle(load_plan(ws / "data" / "plan" / PLAN_FILE.name), Period(2026, 2), q2, ws / "data", ws / "parameters",
+                created_at=at(7, hour=15))
+    kept = province_records(province)
+    outcome = import_bundle(province / "data", q2, now=at(7, hour=16))
+    assert (outcome.outcome, outcome.period, outcome.revision) == ("stored", "2026-Q2", 1)
+    pd.testing.assert_frame_equal(province_records(province), kept)
+
+
+def test_status_shows_every_commune_arrival_revision_completeness_and_who_is_late(ws, province):
+    import_bundle(province / "data", bundle(ws, at(6, hour=15), "1.zip"), now=at(9, hour=16))  # after 08/10
+    import_bundle(province / "data", bundle(ws, at(9, hour=17), "2.zip"), now=at(9, hour=18))
+    table = province_status(province / "data", P, dt.date(2026, 10, 8), today=dt.date(2026, 10, 20))
+    assert table[["commune", "arrived", "revision", "late", "state"]].values.tolist() == [
+        [WARD, True, 2, True, "Gửi trễ hạn"], ["xa-tan-cuong", False, pd.NA, True, "Chưa gửi, quá hạn"]]
+    assert table.loc[0, "received_at"] == pd.Timestamp("2026-10-09T18:00:00+07:00")
+    assert (table.loc[0, "units"], table.loc[0, "units_complete"], table.loc[0, "units_on_time"]) == (6, 0, 1)  # only KTHT sent, and not all its indicators
+
+
+def test_a_staging_folder_left_by_a_killed_import_is_removed(ws, province):
+    import_bundle(province / "data", bundle(ws, at(6)), now=at(6, hour=16))
+    leftover = province / "data" / "province" / ".staging-dead"
+    (leftover / "progress").mkdir(parents=True)
+    recover(province / "data")
+    assert not leftover.exists()
+
+
+# -- hostile bundles --------------------------------------------------------------------------------
+def rewrite(src: Path, dst: Path, change: dict[str, bytes | None], add: dict[str, bytes] | None = None,
+            compress: int = zipfile.ZIP_DEFLATED) -> Path:
+    """A copy of the bundle ``src`` with members replaced (or dropped, for None) and others added; the manifest kept."""
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", compression=compress) as zout:
+        for info in zin.infolist():
+            data = change.get(info.filename, zin.read(info))
+            if data is not None:
+                zout.writestr(info.filename, data)
+        for name, data in (add or {}).items():
+            zout.writestr(name, data)
+    return dst
+
+
+@pytest.fixture
+def good(ws, province) -> Path:
+    import_bundle(province / "data", bundle(ws, at(6), "cu.zip"), now=at(6, hour=16))  # the province already holds one
+    return bundle(ws, at(7), "moi.zip")
+
+
+def refused(province: Path, path: Path, message: str) -> None:
+    before = digest(province)
+    with pytest.raises(BundleError, match=message):
+        import_bundle(province / "data", path, now=at(8))
+    assert digest(province) == before  # nothing changed, not even the register or the archive
+
+
+def test_a_modified_member_is_refused(good, province):
+    with zipfile.ZipFile(good) as zf:
+        records = zf.read("records.csv").replace(b"710000", b"910000")
+    refused(province, rewrite(good, good.with_name("sua.zip"), {"records.csv": records}),
+            "tệp “records.csv” không khớp mã SHA-256 ghi trong manifest.json: gói đã bị sửa")
+
+
+def test_a_missing_member_is_refused(good, province):
+    refused(province, rewrite(good, good.with_name("thieu.zip"), {"texts.csv": None}),
+            "thiếu tệp “texts.csv” mà manifest.json liệt kê")
+
+
+@pytest.mark.parametrize("name, why", [
+    ("../../evil.txt", "có “..”"), ("/etc/cron.d/evil", "là đường dẫn tuyệt đối"), ("C:/Windows/evil.dll", "là đường dẫn tuyệt đối"),
+    ("a\\..\\..\\evil.txt", "có dấu gạch chéo ngược")])
+def test_zip_slip_names_are_refused(good, province, name, why):
+    refused(province, rewrite(good, good.with_name("slip.zip"), {}, add={name: b"x"}), f"tên tệp bên trong “.*” {why}")
+
+
+def test_a_symlink_member_is_refused(good, province):
+    path = rewrite(good, good.with_name("link.zip"), {})
+    with zipfile.ZipFile(path, "a") as zf:
+        info = zipfile.ZipInfo("lienket")
+        info.external_attr = 0o120777 << 16
+        zf.writestr(info, "/etc/passwd")
+    refused(province, path, "“lienket” là liên kết hoặc thư mục")
+
+
+def test_a_zip_bomb_is_refused_before_it_is_expanded(good, province):
+    bomb = rewrite(good, good.with_name("bom.zip"), {"records.csv": b"0" * (60 * 1024 * 1024)})
+    assert bomb.stat().st_size < 200_000
+    refused(province, bomb, r"“records.csv” nén [\d,]+ lần \(giới hạn 200 lần\): có thể là “bom zip”")
+
+
+def test_a_truncated_bundle_is_refused(good, province):
+    cut = good.with_name("cut.zip")
+    cut.write_bytes(good.read_bytes()[: good.stat().st_size // 2])
+    refused(province, cut, "không phải tệp zip hoặc đã bị cắt cụt")
+
+
+def test_a_bundle_from_a_commune_not_in_the_province_is_refused(good, tmp_path):
+    other = province_workspace(tmp_path / "tinh-khac")
+    write_province_list(other / "data", ProvinceList(province="Bắc Kạn", year=2026, communes=[
+        CommuneEntry(code="xa-khac", name="Khác")]))
+    refused(other, good, "xã, phường “phan-dinh-phung” \\(phường Phan Đình Phùng\\) không có trong danh sách của tỉnh Bắc Kạn")
+
+
+def test_a_bundle_for_another_year_is_refused(tmp_path, province):
+    ws = commune_workspace(tmp_path / "nam-truoc")
+    plan = ws / "data" / "plan" / PLAN_FILE.name
+    old = plan.with_name(f"{WARD}-2025.yaml")
+    old.write_text(plan.read_text(encoding="utf-8").replace("year: 2026", "year: 2025"), encoding="utf-8")
+    plan.unlink()
+    path = ws / "2025.zip"
+    make_bundle(load_plan(old), Period(2025, 4), path, ws / "data", ws / "parameters", created_at=at(6))
+    refused(province, path, "gói là số liệu năm kế hoạch 2025 \\(kỳ 2025-Q4\\), còn tỉnh đang tổng hợp năm 2026")
+
+
+def test_a_manifest_of_another_schema_is_refused(good, province):
+    with zipfile.ZipFile(good) as zf:
+        manifest = json.loads(zf.read(MANIFEST))
+    manifest["schema_version"] = 2
+    refused(province, rewrite(good, good.with_name("v2.zip"), {MANIFEST: json.dumps(manifest).encode()}),
+            "phiên bản định dạng 2, mới hơn phiên bản 1")
+
+
+# -- the command line -----------------------------------------------------------------------------------
+def test_cli_bundle_import_and_status(ws, province, tmp_path, capsys):
+    out = tmp_path / "out.zip"
+    assert main(["--root", str(ws), "bundle", "--period", "2026-Q3", "-o", str(out)]) == 0
+    assert "3 bản ghi chỉ tiêu, nhiệm vụ và 1 mục nội dung báo cáo" in capsys.readouterr().out
+    bad = rewrite(out, tmp_path / "bad.zip", {"plan.yaml": b"x: 1\n"})
+    assert main(["--root", str(province), "province", "import", str(out), str(bad)]) == 1
+    captured = capsys.readouterr()
+    assert f"✓ out.zip: {WARD} kỳ 2026-Q3 — đã nhập, lần 1" in captured.out
+    assert "✗ Gói bad.zip bị từ chối, không có gì được ghi vào kho của tỉnh: tệp “plan.yaml” không khớp" in captured.err
+    assert "Kết quả: 1 gói đã nhận, 1 gói bị từ chối" in captured.err and "Traceback" not in captured.err
+    assert main(["--root", str(province), "province", "status", "--period", "2026-Q3"]) == 0
+    text = capsys.readouterr().out
+    assert "của các xã, phường tỉnh Thái Nguyên (hạn gửi 08/10/2026):" in text
+    assert "  Xã Tân Cương: Chưa gửi" in text and "1/2 xã, phường đã gửi" in text
+    assert main(["--root", str(ws), "province", "status", "--period", "2026-Q3"]) == 1
+    assert "không có danh sách xã, phường của tỉnh" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--root", str(ws), "bundle", "--period", "2026-Q5"])
+
+
+def test_bundle_members_are_compressed(ws, tmp_path):
+    path = bundle(ws, at(6))
+    assert path.stat().st_size < 20_000
+    with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
+        assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in zf.infolist())
