@@ -176,7 +176,8 @@ RUN_POINTS = {
 @pytest.mark.slow  # kehoach run: kernels
 def test_killed_runs_never_leave_a_half_written_report_folder(tmp_path):
     """`kehoach run` killed at chosen steps: the period folder is either absent or a whole, earlier run;
-    the next run cleans the leftovers and publishes a complete folder."""
+    the next run cleans the leftovers and publishes a complete folder, and puts back the earlier
+    reports a run killed while publishing had moved aside."""
     import shutil
 
     root = tmp_path / "wb"
@@ -204,8 +205,13 @@ def test_killed_runs_never_leave_a_half_written_report_folder(tmp_path):
         assert not folder.exists(), point  # nothing was published
     assert not list(folder.parent.glob(".staging-*"))  # SIGTERM: the run removed its staging folder itself
     complete_run()  # and removed what the SIGKILL left
+    earlier = {p.name: p.read_bytes() for p in folder.glob("*.html")}
     proc = _stopped(script, RUN_POINTS["publishing: old reports moved aside, new ones not yet in place"], cli, root, session=True)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.communicate(timeout=60)
     assert not folder.exists() and list(folder.parent.glob(".old-*"))  # the earlier run, moved aside, not lost
-    complete_run()
+    proc = _stopped(script, RUN_POINTS["staging folder made"], cli, root, session=True)  # the next run, past its clean-up
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.communicate(timeout=60)
+    assert {p.name: p.read_bytes() for p in folder.glob("*.html")} == earlier  # put back whole, before any new work
+    assert not list(folder.parent.glob(".old-*"))

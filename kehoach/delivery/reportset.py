@@ -363,7 +363,7 @@ class ReportSet:
         (same checksums), only its failed jobs run, from its own inputs, and the others are kept; with
         nothing failed, None (nothing to do). Changed inputs run everything again.
         """
-        remove_leftovers(final)
+        recover_leftovers(final)
         run_id = uuid.uuid4().hex[:8]
         manifest = manifest.model_copy(update={"run_id": run_id})
         staging = final.parent / f".staging-{final.name}-{run_id}"
@@ -470,12 +470,20 @@ def _same_inputs(previous: Manifest, fresh: Manifest) -> bool:
     return previous.inputs_sha256 == fresh.inputs_sha256 and previous.records_sha256 == fresh.records_sha256
 
 
-def remove_leftovers(final: Path) -> None:
-    """Staging and old folders a killed run of ``final`` left behind (only while holding its lock)."""
-    for pattern in (f".staging-{final.name}-*", f".old-{final.name}-*"):
-        for folder in final.parent.glob(pattern):
-            log.info("removing %s, left by an interrupted run", folder)
-            shutil.rmtree(folder, ignore_errors=True)
+def recover_leftovers(final: Path) -> None:
+    """Clean up after a killed run of ``final`` (only while holding its lock).
+
+    A run killed while publishing, between moving the old reports aside and putting the new ones in
+    place, leaves no ``final`` and an ``.old-`` folder: those earlier reports are put back, so they
+    stay whatever the next run does. Staging folders and other old folders are removed.
+    """
+    olds = sorted(final.parent.glob(f".old-{final.name}-*"), key=lambda p: p.stat().st_mtime)
+    if olds and not final.exists():
+        log.warning("putting back %s, moved aside by a run killed while publishing", olds[-1])
+        olds.pop().rename(final)
+    for folder in [*final.parent.glob(f".staging-{final.name}-*"), *olds]:
+        log.info("removing %s, left by an interrupted run", folder)
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def swap(staging: Path, final: Path) -> None:
