@@ -31,7 +31,7 @@ def workbench(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return root
 
 
-PERIODS = ["2026-Q1", "2026-Q2", "2026-Q3"]
+PERIODS = ["2026-Q1", "2026-Q3"]  # a quarter and the 9 months: two batches serve every test
 SCRIPT_NOTE = "<script>alert('x')</script> & ghi chú"
 
 
@@ -50,13 +50,17 @@ SLOW_FIXTURES = {"runs"}
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """xdist groups (``--dist loadgroup``): the tests of the session's batches on one worker, which builds
     them once; any other test with the rest of its file, so a file's module fixtures (a synthetic
-    province, the sample data, a report's sections) are built once, not once per worker. A test using
-    the batches must be marked slow."""
+    province, the sample data, a report's sections) are built once, not once per worker, unless the
+    file sets ``SPREAD = True`` (independent tests, spread over the workers). A test using the
+    batches must be marked slow."""
     unmarked = [i.nodeid for i in items if SLOW_FIXTURES & set(i.fixturenames) and i.get_closest_marker("slow") is None]
     if unmarked:
         raise pytest.UsageError(f"tests using {', '.join(sorted(SLOW_FIXTURES))} must be marked slow: {', '.join(unmarked)}")
     for item in items:
-        item.add_marker(pytest.mark.xdist_group("runs" if "runs" in item.fixturenames else item.path.stem))
+        if "runs" in item.fixturenames:
+            item.add_marker(pytest.mark.xdist_group("runs"))
+        elif not getattr(item.module, "SPREAD", False):
+            item.add_marker(pytest.mark.xdist_group(item.path.stem))
 
 
 @pytest.fixture(scope="session")

@@ -119,8 +119,9 @@ def start_lab(notebooks: Path, workdir: Path) -> Server:
     return _start("jupyterlab", args, workdir, f"{base}/api/status?token={token}", base, token)
 
 
-def start_voila(notebook: Path, workdir: Path, token: str | None = None) -> Server:
-    """Voilà serving ``notebook`` on 127.0.0.1 exactly as ``kehoach explore`` does (kehoach.explore.service)."""
+def start_voila(notebook: Path, workdir: Path, token: str | None = None, settings: tuple[str, ...] = ()) -> Server:
+    """Voilà serving ``notebook`` on 127.0.0.1 as ``kehoach explore`` does (kehoach.explore.service), with any
+    ``settings`` (command-line options) on top."""
     from kehoach.data.plan import load_plan
     from kehoach.explore.script import ensure_bundle
     from kehoach.explore.service import voila_command
@@ -128,7 +129,7 @@ def start_voila(notebook: Path, workdir: Path, token: str | None = None) -> Serv
     port = free_port()
     launch = voila_command(load_plan(), notebook.parent, ensure_bundle(), "127.0.0.1", port, token, _env(workdir))
     base = f"http://127.0.0.1:{port}"
-    return _start("voila", launch.command, workdir, None, base, token or "", env=launch.env)
+    return _start("voila", [*launch.command, *settings], workdir, None, base, token or "", env=launch.env)
 
 
 def launch_chromium(playwright):

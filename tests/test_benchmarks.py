@@ -9,6 +9,7 @@ import pytest
 
 from tests.conftest import PROJECT
 
+SPREAD = True  # each script on its own: spread over the xdist workers (tests/conftest.py)
 SCRIPTS = sorted(p.name for p in (PROJECT / "benchmarks").glob("*.py"))
 #: Scripts that start kernels, a browser or a Dask cluster, or write Word drafts from drawn charts: slow.
 SLOW = {"quarterly_run.py", "province.py", "explore_latency.py", "profile_notebooks.py"}

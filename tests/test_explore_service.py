@@ -38,6 +38,7 @@ def test_elsewhere_a_token_is_required(plan, tmp_path):
 def test_the_apps_configuration():
     config = json.loads((service.CONFIG / "voila.json").read_text(encoding="utf-8"))
     assert config["VoilaConfiguration"]["preheat_kernel"] is True and config["VoilaConfiguration"]["default_pool_size"] == 1
+    assert config["VoilaConfiguration"]["multi_kernel_manager_class"] == "kehoach.explore.service.AppKernelManager"
     assert config["MappingKernelManager"] == {"cull_idle_timeout": 60, "cull_interval": 10, "cull_connected": False,
                                               "cull_busy": False}
     assert config["Voila"]["tornado_settings"]["allow_remote_access"] is False

@@ -1,4 +1,4 @@
-"""The quarterly run, end to end: every notebook of 2026-Q1..Q3 through papermill, the HTML, failures.
+"""The quarterly run, end to end: every notebook of 2026-Q1 and 2026-Q3 through papermill, the HTML, failures.
 
 The batches run once per test session in a temporary copy of the workbench (the session
 fixture ``runs``); the tests then read what landed. This is the expensive part of the suite.
@@ -118,11 +118,11 @@ def test_index_and_manifest(runs):
 
 def test_executed_notebooks_keep_their_parameters(runs):
     root, _ = runs
-    nb = nbformat.read(root / "reports" / "2026-Q2" / "notebooks" / "unit-KTHT.ipynb", as_version=4)
+    nb = nbformat.read(root / "reports" / "2026-Q1" / "notebooks" / "unit-KTHT.ipynb", as_version=4)
     injected = next(c for c in nb.cells if "injected-parameters" in c.metadata.get("tags", []))
-    assert 'period = "2026-Q2"' in injected.source and 'unit = "KTHT"' in injected.source
+    assert 'period = "2026-Q1"' in injected.source and 'unit = "KTHT"' in injected.source
     recorded = nb.metadata.papermill  # the repository's notebook and the period, not a worker's temporary paths
-    assert recorded["notebook"] == "notebooks/unit.ipynb" and recorded["period"] == "2026-Q2"
+    assert recorded["notebook"] == "notebooks/unit.ipynb" and recorded["period"] == "2026-Q1"
     assert "input_path" not in recorded and "output_path" not in recorded
 
 

@@ -4,10 +4,11 @@ The settings that do not depend on the ward live in ``share/config/voila.json`` 
 
 * **one pre-warmed kernel** (``preheat_kernel``, pool of 1): the notebook has already run when
   the first leader opens the page, which is interactive within seconds; the pool refills after;
-* **idle kernels culled**: a kernel whose page is gone (closed without its shutdown call getting
-  through: a crashed browser, a phone that went to sleep) is shut down after 60 s without
-  activity, checked every 10 s; a page that stays open keeps its kernel (``cull_connected``
-  false); the pre-warmed kernel is never culled (Voilà's pool);
+* **idle kernels culled, never a page's new kernel**: a kernel whose page is gone (closed
+  without its shutdown call getting through: a crashed browser, a phone that went to sleep) is
+  shut down after 60 s without activity, checked every 10 s; a page that stays open keeps its
+  kernel (``cull_connected`` false); the pre-warmed kernel is never culled (Voilà's pool), nor
+  is it culled in the moment it goes to a page (:class:`AppKernelManager`);
 * **the page's shutdown call works**: Voilà's page sends its kernel's shutdown on ``beforeunload``
   with the value of the ``_xsrf`` cookie, which Voilà never sets, so the call was refused (403)
   and every closed view kept its kernel. :class:`PageIdentity` gives the page that cookie;
@@ -33,7 +34,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from datetime import datetime, timezone
+
 from jupyter_core.utils import ensure_async
+from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
 from voila.handler import VoilaHandler
 from voila.voila_identity_provider import VoilaIdentityProvider
 
@@ -44,6 +48,30 @@ from kehoach.explore import script
 SHARE = Path(__file__).parent / "share"  # the `kehoach` Voilà template (JUPYTER_PATH)
 CONFIG = SHARE / "config"  # voila.json
 NOTEBOOK = "explore.ipynb"
+
+
+class AppKernelManager(AsyncMappingKernelManager):
+    """The server's kernel manager, whose idle time of a kernel starts when Voilà hands it to a page.
+
+    The culler measures idleness from a kernel's last activity. A pre-warmed kernel has none from
+    the moment it has run the notebook until its page connects, so a leader opening the app after
+    a quiet minute got a kernel culled in the second before the page reached it: a page that never
+    came alive. Voilà skips kernels still in its pool (its subclass of this class); a kernel is
+    first seen here once it has left the pool, and its idle time counts from then.
+    """
+
+    def __init__(self, **kwargs) -> None:  # noqa: ANN003 - traitlets' settings
+        super().__init__(**kwargs)
+        self._released: dict[str, datetime] = {}
+
+    async def cull_kernel_if_idle(self, kernel_id: str) -> None:
+        for gone in self._released.keys() - self._kernels.keys():
+            del self._released[gone]
+        released = self._released.setdefault(kernel_id, datetime.now(timezone.utc))
+        kernel = self._kernels[kernel_id]
+        if getattr(kernel, "last_activity", released) < released:
+            kernel.last_activity = released
+        await super().cull_kernel_if_idle(kernel_id)
 
 
 class PageIdentity(VoilaIdentityProvider):
