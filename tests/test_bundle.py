@@ -317,3 +317,76 @@ def test_bundle_members_are_compressed(ws, tmp_path):
     assert path.stat().st_size < 20_000
     with zipfile.ZipFile(io.BytesIO(path.read_bytes())) as zf:
         assert all(i.compress_type == zipfile.ZIP_DEFLATED for i in zf.infolist())
+
+
+def reseal(src: Path, dst: Path, change: dict[str, bytes]) -> Path:
+    """A copy of the bundle ``src`` with members replaced and the manifest's SHA-256s and sizes recomputed to match."""
+    with zipfile.ZipFile(src) as zin:
+        members = {i.filename: zin.read(i) for i in zin.infolist()}
+    members.update(change)
+    manifest = json.loads(members[MANIFEST])
+    for name in manifest["members"]:
+        manifest["members"][name] = {"sha256": hashlib.sha256(members[name]).hexdigest(), "size": len(members[name])}
+    members[MANIFEST] = json.dumps(manifest).encode()
+    with zipfile.ZipFile(dst, "w", compression=zipfile.ZIP_DEFLATED) as zout:
+        for name, data in members.items():
+            zout.writestr(name, data)
+    return dst
+
+
+# -- YAML that expands (“billion laughs”) ---------------------------------------------------------------
+LAUGHS = ('a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]\n'
+          + "".join(f"{chr(98 + i)}: &{chr(98 + i)} [{', '.join([f'*{chr(97 + i)}'] * 9)}]\n" for i in range(8)))
+
+
+def test_a_billion_laughs_plan_inside_a_bundle_is_refused_fast(good, province):
+    import time
+
+    started = time.monotonic()
+    refused(province, reseal(good, good.with_name("cuoi.zip"), {"plan.yaml": LAUGHS.encode()}),
+            "^Gói cuoi.zip bị từ chối, không có gì được ghi vào kho của tỉnh: kế hoạch trong gói không hợp lệ: "
+            "tệp cuoi.zip/plan.yaml dòng 2: YAML dùng bí danh \\(&/\\*\\), không được phép; viết đầy đủ giá trị rồi chạy lại.$")
+    assert time.monotonic() - started < 2
+
+
+def test_a_billion_laughs_plan_file_and_parameters_and_province_list_are_refused_fast(tmp_path, province):
+    import time
+
+    from kehoach.core.errors import KehoachError, PlanError
+    from kehoach.core.parameters import load_parameters
+    from kehoach.data.bundle import load_province_list
+
+    plan = tmp_path / "cuoi.yaml"
+    plan.write_text(LAUGHS, encoding="utf-8")
+    started = time.monotonic()
+    with pytest.raises(PlanError, match=f"^tệp {plan} dòng 2: YAML dùng bí danh \\(&/\\*\\), không được phép"):
+        load_plan(plan)
+    params = province / "parameters" / "2026-Q3.yaml"
+    params.write_text('period: "2026-Q3"\ndeadline: &d "2026-10-05"\nbundle_deadline: *d\n' + LAUGHS, encoding="utf-8")
+    with pytest.raises(KehoachError, match=f"^tệp {params} dòng 3: YAML dùng bí danh"):
+        load_parameters(P, province / "parameters")
+    listing = province / "data" / "province" / "province.yaml"
+    listing.write_text(listing.read_text(encoding="utf-8") + LAUGHS, encoding="utf-8")
+    before = digest(province)
+    with pytest.raises(BundleError, match=f"^tệp {listing} dòng \\d+: YAML dùng bí danh"):
+        load_province_list(province / "data")
+    assert time.monotonic() - started < 2 and digest(province) == before
+
+
+def test_yaml_larger_than_the_limit_is_refused_before_it_is_read(tmp_path):
+    from kehoach.core.errors import PlanError
+
+    plan = tmp_path / "lon.yaml"
+    plan.write_bytes(b"# " + b"x" * (2 * 1024 * 1024) + b"\n")
+    with pytest.raises(PlanError, match=f"^{plan}: tệp kế hoạch nặng 2.097.155 byte, quá giới hạn 2.097.152 byte"):
+        load_plan(plan)
+
+
+def test_a_python_tag_in_a_plan_is_refused_in_vietnamese(tmp_path):
+    from kehoach.core.errors import PlanError
+
+    plan = tmp_path / "the.yaml"
+    plan.write_text("document: !!python/object/apply:os.system ['echo']\n", encoding="utf-8")
+    with pytest.raises(PlanError, match=f"^{plan}: YAML sai ở dòng 1, cột 11: thẻ YAML "
+                                        "“tag:yaml.org,2002:python/object/apply:os.system” không được phép"):
+        load_plan(plan)

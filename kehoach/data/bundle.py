@@ -52,7 +52,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kehoach import __version__
 from kehoach.core.errors import KehoachError
-from kehoach.core.files import atomic_write, exclusive_lock, read_text, yaml_problem
+from kehoach.core.files import MAX_YAML_BYTES, atomic_write, exclusive_lock, load_yaml, read_text
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan, parse_plan
 from kehoach.data.store import ProgressStore, Snapshot, read_records_csv, records_csv
@@ -464,11 +464,9 @@ def load_province_list(data_dir: Path) -> ProvinceList:
     if not path.is_file():
         raise BundleError(f"{path}: không có danh sách xã, phường của tỉnh. Đây không phải không gian làm việc của tỉnh; "
                           "tạo tệp này (province, year, communes: code, name, kind) hoặc chọn --root của tỉnh.")
+    raw = load_yaml(read_text(path, "danh sách xã, phường", MAX_YAML_BYTES), str(path), BundleError)
     try:
-        raw = yaml.safe_load(read_text(path, "danh sách xã, phường"))
         return ProvinceList.model_validate(_nfc(raw))
-    except yaml.YAMLError as exc:
-        raise BundleError(f"{path}: {yaml_problem(exc)}. Sửa tệp rồi chạy lại.") from None
     except ValidationError as exc:
         first = exc.errors()[0]
         raise BundleError(f"{path}, trường “{'.'.join(str(x) for x in first['loc'])}”: {first['msg']}. Sửa tệp rồi chạy lại.") from None
