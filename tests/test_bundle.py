@@ -390,3 +390,50 @@ def test_a_python_tag_in_a_plan_is_refused_in_vietnamese(tmp_path):
     with pytest.raises(PlanError, match=f"^{plan}: YAML sai ở dòng 1, cột 11: thẻ YAML "
                                         "“tag:yaml.org,2002:python/object/apply:os.system” không được phép"):
         load_plan(plan)
+
+
+# -- an import killed midway ------------------------------------------------------------------------------
+def killed_import(ws: Path, province: Path) -> None:
+    """Revision 1 imported; revision 2 journalled, then killed after the old store was moved aside (as `_apply` does)."""
+    from kehoach.data.bundle import _stage
+
+    data = province / "data"
+    import_bundle(data, bundle(ws, at(6, hour=15), "1.zip"), now=at(6, hour=16))
+    import_csv(ws, "kt-q3-lan3.csv", "KTHT,1,2026-Q3,720000,false,", at(8))
+    journal, outcome = _stage(data, read_bundle(bundle(ws, at(8, hour=15), "2.zip")), False, at(8, hour=16))
+    assert outcome.revision == 2 and journal["replace"]
+    store = ProgressStore(data / "progress").folder(WARD, 2026)
+    store.rename(data / "province" / journal["staging"] / "replaced")
+    assert (data / "province" / "pending.json").exists() and not store.exists()
+    assert read_register(data).active(WARD, "2026-Q3").revision == 1
+
+
+def test_status_finishes_an_import_killed_midway_first(ws, province):
+    killed_import(ws, province)
+    table = province_status(province / "data", P, dt.date(2026, 10, 8), today=dt.date(2026, 10, 9))
+    assert table[["commune", "revision", "state"]].values.tolist() == [[WARD, 2, "Đúng hạn"], ["xa-tan-cuong", pd.NA, "Chưa gửi, quá hạn"]]
+    assert not (province / "data" / "province" / "pending.json").exists()
+    assert list((province / "data" / "province").glob(".staging-*")) == []
+    assert province_records(province).query("period == '2026-Q3' and record == 'indicator'")["value"].tolist() == [
+        700000.0, 710000.0, 720000.0]
+
+
+def test_the_province_run_finishes_an_import_killed_midway_before_choosing_communes(ws, province):
+    from kehoach.delivery.province import province_wards
+
+    killed_import(ws, province)
+    assert province_wards(province / "data", 2026) == [WARD]
+    assert read_register(province / "data").active(WARD, "2026-Q3").revision == 2
+    assert province_records(province).query("period == '2026-Q3' and record == 'indicator'")["value"].tolist() == [
+        700000.0, 710000.0, 720000.0]
+
+
+def test_a_first_import_killed_before_any_move_is_finished_by_the_province_run(ws, province):
+    from kehoach.data.bundle import _stage
+    from kehoach.delivery.province import province_wards
+
+    data = province / "data"
+    journal, _ = _stage(data, read_bundle(bundle(ws, at(6, hour=15))), False, at(6, hour=16))
+    assert not (data / "plan" / PLAN_FILE.name).exists()
+    assert province_wards(data, 2026) == [WARD]
+    assert (data / "plan" / PLAN_FILE.name).read_bytes() == PLAN_FILE.read_bytes()

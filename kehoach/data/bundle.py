@@ -23,8 +23,9 @@ checksums, then the commune, year, period and contents), and is then all or noth
 
 A new import stages the plan, the store and the register in ``data/province/.staging-<id>/``,
 writes a journal (``pending.json``) and then moves them into place; a command killed midway is
-completed by the next one (the journal is the commit point), and a staging folder without a
-journal is removed. Everything happens under one OS lock (``data/province/.import.lock``).
+completed by the next import, ``province status`` or province run (the journal is the commit
+point), and a staging folder without a journal is removed by the next import. Everything happens
+under one OS lock (``data/province/.import.lock``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import unicodedata
 import uuid
 import zipfile
 import zlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -535,21 +537,44 @@ def import_bundle(data_dir: Path, path: Path, force: bool = False, now: dt.datet
         raise _refuse(path, f"gói là số liệu năm kế hoạch {m.year} (kỳ {m.period}), còn tỉnh đang tổng hợp năm {plist.year}. "
                             "Đề nghị xã, phường gửi gói của năm đúng.")
     now = (now or dt.datetime.now(VN_TZ)).replace(microsecond=0)
+    with _import_lock(data_dir):
+        recover(data_dir)
+        journal, outcome = _stage(data_dir, bundle, force, now)
+        if journal is not None:
+            _apply(data_dir, journal)
+            log.info("imported bundle %s: %s %s revision %d", bundle.path, outcome.commune, outcome.period, outcome.revision)
+        return outcome
+
+
+def _import_lock(data_dir: Path) -> AbstractContextManager[None]:
     folder = province_dir(data_dir)
     busy = BundleError(f"Một lệnh khác đang nhập gói vào {folder}. Chờ lệnh đó xong rồi chạy lại.")
-    with exclusive_lock(folder / ".import.lock", busy):
+    return exclusive_lock(folder / ".import.lock", busy)
+
+
+def finish_pending_import(data_dir: Path) -> bool:
+    """Finish an import killed after its journal was written (under the import lock); whether there was one.
+
+    ``province status`` and the province run call it first, so that they never see a commune's
+    store moved aside or an import half done. A staging folder without a journal was never
+    committed: the data in place is the data, and the next import removes the folder.
+    """
+    if not (province_dir(data_dir) / JOURNAL).exists():
+        return False
+    with _import_lock(data_dir):
         recover(data_dir)
-        return _store(data_dir, bundle, force, now)
+    return True
 
 
-def _store(data_dir: Path, bundle: Bundle, force: bool, now: dt.datetime) -> ImportOutcome:
+def _stage(data_dir: Path, bundle: Bundle, force: bool, now: dt.datetime) -> tuple[dict | None, ImportOutcome]:
+    """Everything of an import up to its commit point (the journal written); the journal to apply (None: nothing to move)."""
     m = bundle.manifest
     folder = province_dir(data_dir)
     register = read_register(data_dir)
     known = register.by_sha(bundle.sha256)
     archived = folder / "bundles" / m.commune_code / m.period / f"{m.created_at.astimezone(VN_TZ):%Y%m%dT%H%M%S}_{bundle.sha256[:16]}.zip"
     if known is not None:
-        return ImportOutcome(bundle.path, m.commune_code, m.period, "unchanged", known.revision or 0, archived)
+        return None, ImportOutcome(bundle.path, m.commune_code, m.period, "unchanged", known.revision or 0, archived)
     archived.parent.mkdir(parents=True, exist_ok=True)
     if not archived.exists():
         atomic_write(archived, bundle.data)
@@ -586,9 +611,8 @@ def _store(data_dir: Path, bundle: Bundle, force: bool, now: dt.datetime) -> Imp
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _apply(data_dir, journal)
-    log.info("imported bundle %s: %s %s revision %d", bundle.path, m.commune_code, m.period, revision)
-    return ImportOutcome(bundle.path, m.commune_code, m.period, "imported" if replace else "stored", revision, archived)
+    return journal, ImportOutcome(bundle.path, m.commune_code, m.period, "imported" if replace else "stored", revision,
+                                  archived)
 
 
 def _when(moment: dt.datetime) -> str:
@@ -656,8 +680,12 @@ def bundle_deadline(params: object) -> dt.date:
 
 def province_status(data_dir: Path, period: Period, deadline: dt.date, today: dt.date | None = None) -> pd.DataFrame:
     """For every commune of the province: whether a bundle for ``period`` arrived, when, which revision, its units'
-    completeness, and whether the commune is late (none by the end of ``deadline``, or the first one after it)."""
+    completeness, and whether the commune is late (none by the end of ``deadline``, or the first one after it).
+
+    An import killed midway is finished first (:func:`finish_pending_import`).
+    """
     plist = load_province_list(data_dir)
+    finish_pending_import(data_dir)
     register = read_register(data_dir)
     today = today or dt.datetime.now(VN_TZ).date()
     end = dt.datetime.combine(deadline, dt.time.max, VN_TZ)
@@ -686,7 +714,9 @@ def check_province_data(data_dir: Path, wards: list[str]) -> list[str]:
     """In a province workspace, the communes whose data a bundle brought (others are said, then left out).
 
     A plan file that is not the one the commune's bundle brought is refused: the province reads only bundles.
+    An import killed midway is finished first (:func:`finish_pending_import`).
     """
+    finish_pending_import(data_dir)
     register = read_register(data_dir)
     kept = []
     for ward in wards:
