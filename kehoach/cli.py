@@ -353,15 +353,26 @@ def _bundle(args: argparse.Namespace) -> int:
 def _province_import(args: argparse.Namespace) -> int:
     """``province import ZIP…``: each bundle checked whole and stored all or nothing, reported on its own line."""
     from kehoach.core import config
-    from kehoach.data.bundle import import_bundles
+    from kehoach.core.errors import KehoachError
+    from kehoach.data.bundle import import_bundle, load_province_list
 
-    done, refused = import_bundles(config.data_dir(), args.files, force=args.force)
-    for outcome in done:
+    load_province_list(config.data_dir())  # not a province: said once
+    taken, unchanged, refused = 0, 0, 0
+    for path in args.files:  # each on its own, in the order given, said as soon as it is done
+        try:
+            outcome = import_bundle(config.data_dir(), path, force=args.force)
+        except KehoachError as exc:
+            refused += 1
+            say(f"✗ {exc}", err=True)
+            continue
         say(f"✓ {outcome.summary()}")
-    for path, exc in refused:
-        say(f"✗ {exc}", err=True)
+        if outcome.outcome == "unchanged":
+            unchanged += 1
+        else:
+            taken += 1
     if len(args.files) > 1 or refused:
-        say(f"Kết quả: {len(done)} gói đã nhận, {len(refused)} gói bị từ chối (gói bị từ chối không làm thay đổi số liệu "
+        again = f", {unchanged} gói đã nhập trước đây (không đổi gì)" if unchanged else ""
+        say(f"Kết quả: {taken} gói đã nhận{again}, {refused} gói bị từ chối (gói bị từ chối không làm thay đổi số liệu "
             "của tỉnh).", err=bool(refused))
     return 1 if refused else 0
 

@@ -168,6 +168,22 @@ def test_same_bundle_twice_is_a_no_op_a_newer_one_a_revision_an_older_one_refuse
     assert [(b.revision, b.status, b.forced) for b in register.bundles] == [
         (1, "superseded", False), (2, "superseded", False), (None, "refused", False), (3, "active", True)]
 
+    # the newer bundle (revision 2) again: it becomes the one in use, as revision 4; again, nothing to do
+    again = import_bundle(province / "data", ws.parent / "gui" / "2.zip", now=at(10))
+    assert (again.outcome, again.revision, again.reused) == ("imported", 4, 2)
+    assert again.summary() == f"2.zip: phường Phan Đình Phùng ({WARD}) kỳ 2026-Q3 — đã nhập, lần 4 (gói này đã nhận trước đây là lần 2, nay dùng lại)"
+    assert province_records(province).query("period == '2026-Q3' and record == 'indicator'")["value"].tolist() == [
+        700000.0, 710000.0, 720000.0]
+    register = read_register(province / "data")
+    assert [(b.revision, b.status) for b in register.bundles] == [
+        (1, "superseded"), (2, "superseded"), (None, "refused"), (3, "superseded"), (4, "active")]
+    assert register.data_from[WARD] == register.bundles[4].sha256 == register.bundles[1].sha256
+    before = digest(province)
+    assert import_bundle(province / "data", ws.parent / "gui" / "2.zip", now=at(11)).outcome == "unchanged"
+    assert digest(province) == before
+    with pytest.raises(BundleError, match=r"cũ hơn .* \(lần 4, tạo lúc 15:00 08/10/2026\)"):  # the first: older, needs --force
+        import_bundle(province / "data", first, now=at(11))
+
 
 def test_an_earlier_periods_bundle_is_kept_without_replacing_later_data(ws, province):
     import_bundle(province / "data", bundle(ws, at(6, hour=15)), now=at(6, hour=16))
@@ -256,7 +272,7 @@ def test_a_symlink_member_is_refused(good, province):
 def test_a_zip_bomb_is_refused_before_it_is_expanded(good, province):
     bomb = rewrite(good, good.with_name("bom.zip"), {"records.csv": b"0" * (60 * 1024 * 1024)})
     assert bomb.stat().st_size < 200_000
-    refused(province, bomb, r"“records.csv” nén [\d,]+ lần \(giới hạn 200 lần\): có thể là “bom zip”")
+    refused(province, bomb, r"“records.csv” nén [\d.]+ lần \(giới hạn 200 lần\): có thể là “bom zip”")
 
 
 def test_a_truncated_bundle_is_refused(good, province):
@@ -299,7 +315,7 @@ def test_cli_bundle_import_and_status(ws, province, tmp_path, capsys):
     bad = rewrite(out, tmp_path / "bad.zip", {"plan.yaml": b"x: 1\n"})
     assert main(["--root", str(province), "province", "import", str(out), str(bad)]) == 1
     captured = capsys.readouterr()
-    assert f"✓ out.zip: {WARD} kỳ 2026-Q3 — đã nhập, lần 1" in captured.out
+    assert f"✓ out.zip: phường Phan Đình Phùng ({WARD}) kỳ 2026-Q3 — đã nhập, lần 1\n" in captured.out
     assert "✗ Gói bad.zip bị từ chối, không có gì được ghi vào kho của tỉnh: tệp “plan.yaml” không khớp" in captured.err
     assert "Kết quả: 1 gói đã nhận, 1 gói bị từ chối" in captured.err and "Traceback" not in captured.err
     assert main(["--root", str(province), "province", "status", "--period", "2026-Q3"]) == 0
@@ -437,3 +453,90 @@ def test_a_first_import_killed_before_any_move_is_finished_by_the_province_run(w
     assert not (data / "plan" / PLAN_FILE.name).exists()
     assert province_wards(data, 2026) == [WARD]
     assert (data / "plan" / PLAN_FILE.name).read_bytes() == PLAN_FILE.read_bytes()
+
+
+# -- several bundles at once; contents that contradict the bundle's own plan ------------------------------
+def test_cli_import_takes_each_argument_on_its_own(ws, province, tmp_path, capsys):
+    first, newer = bundle(ws, at(6), "dau.zip"), bundle(ws, at(7), "sau.zip")
+    folder = tmp_path / "thu-muc"
+    folder.mkdir()
+    text = tmp_path / "ghi-chu.txt"
+    text.write_text("không phải zip", encoding="utf-8")
+    missing = tmp_path / "khong-co.zip"
+    assert main(["--root", str(province), "province", "import", str(first), str(folder), str(missing), str(text),
+                 str(newer), str(first)]) == 1
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"✓ dau.zip: phường Phan Đình Phùng ({WARD}) kỳ 2026-Q3 — đã nhập, lần 1",
+        f"✓ sau.zip: phường Phan Đình Phùng ({WARD}) kỳ 2026-Q3 — đã nhập, lần 2"]
+    assert err.splitlines() == [
+        f"✗ Gói thu-muc bị từ chối, không có gì được ghi vào kho của tỉnh: {folder} là một thư mục, không phải tệp gói .zip; "
+        f"chỉ rõ từng tệp gói (ví dụ {folder}/*.zip).",
+        f"✗ Gói khong-co.zip bị từ chối, không có gì được ghi vào kho của tỉnh: không có tệp {missing}; kiểm tra đường dẫn "
+        "và tên tệp.",
+        "✗ Gói ghi-chu.txt bị từ chối, không có gì được ghi vào kho của tỉnh: không phải tệp zip hoặc đã bị cắt cụt (tải về "
+        "chưa hết?). Tải lại hoặc đề nghị xã, phường gửi lại gói.",
+        "✗ Gói dau.zip bị từ chối: gói tạo lúc 09:00 06/10/2026, cũ hơn (hoặc cùng lúc với) gói đang dùng của "
+        f"{WARD} kỳ 2026-Q3 (lần 2, tạo lúc 09:00 07/10/2026). Số liệu của tỉnh không đổi; bản gốc đã lưu tại "
+        f"{province / 'data' / 'province' / read_register(province / 'data').bundles[0].archived_as}. Nếu đúng là muốn dùng "
+        "gói này, nhập lại với --force.",
+        "Kết quả: 2 gói đã nhận, 4 gói bị từ chối (gói bị từ chối không làm thay đổi số liệu của tỉnh)."]
+
+
+def test_cli_import_of_the_same_bundle_twice_says_the_second_changed_nothing(ws, province, capsys):
+    path = bundle(ws, at(6))
+    assert main(["--root", str(province), "province", "import", str(path), str(path)]) == 0
+    assert capsys.readouterr().out.splitlines() == [
+        f"✓ b.zip: phường Phan Đình Phùng ({WARD}) kỳ 2026-Q3 — đã nhập, lần 1",
+        f"✓ b.zip: phường Phan Đình Phùng ({WARD}) kỳ 2026-Q3 — đã nhập trước đây và đang được dùng (lần 1), không thay đổi gì",
+        "Kết quả: 1 gói đã nhận, 1 gói đã nhập trước đây (không đổi gì), 0 gói bị từ chối (gói bị từ chối không làm thay "
+        "đổi số liệu của tỉnh)."]
+
+
+def test_duplicate_records_are_refused_as_an_invalid_bundle_leaving_nothing(good, province):
+    with zipfile.ZipFile(good) as zf:
+        lines = zf.read("records.csv").decode("utf-8").splitlines()
+    records = "\n".join([*lines, lines[2]]) + "\n"  # row 3 again, as row 5
+    refused(province, reseal(good, good.with_name("trung.zip"), {"records.csv": records.encode()}),
+            "^Gói trung.zip bị từ chối, không có gì được ghi vào kho của tỉnh: records.csv dòng 5: trùng dòng 3 \\(cùng bản "
+            "ghi, cùng kỳ 2026-Q3 và lần sửa 1\\); kho chỉ giữ một bản ghi cho mỗi lần sửa; đề nghị xã, phường lập lại gói "
+            "bằng `kehoach bundle`.$")
+    assert sorted(p.name for p in (province / "data" / "province" / "bundles" / WARD / "2026-Q3").iterdir()) == [
+        read_register(province / "data").bundles[0].archived_as.rsplit("/", 1)[1]]
+
+
+def edit_completeness(good: Path, field: str, value: object) -> bytes:
+    with zipfile.ZipFile(good) as zf:
+        completeness = json.loads(zf.read("completeness.json"))
+    completeness["units"][1][field] = value
+    return json.dumps(completeness, ensure_ascii=False).encode()
+
+
+@pytest.mark.parametrize("member, old, new, message", [
+    ("records.csv", b'"indicator",1,,"2026-Q3",1,700000', b'"indicator",999,,"2026-Q3",1,700000',
+     "records.csv dòng 3, trường “indicator” \\(“999”\\): chỉ tiêu không có trong kế hoạch 477/QĐ-UBND của gói"),
+    ("records.csv", b'700000,false,,"KTHT"', b'700000,false,,"XYZ"',
+     "records.csv dòng 3, trường “unit_code” \\(“XYZ”\\): đơn vị không có trong kế hoạch 477/QĐ-UBND của gói"),
+    ("records.csv", b'"2026-Q2"', b'"2024-Q2"',
+     "records.csv dòng 2, trường “period” \\(“2024-Q2”\\): kỳ nằm ngoài năm kế hoạch 2026 \\(và năm 2025 để so sánh\\)"),
+    ("records.csv", b'"2026-Q2"', b'"2026-Q4"', "records.csv dòng 2, trường “period” \\(“2026-Q4”\\): kỳ sau kỳ 2026-Q3 của gói"),
+    ("texts.csv", b'"KTHT"', b'"ABC"',
+     "texts.csv dòng 2, trường “unit_code” \\(“ABC”\\): đơn vị không có trong kế hoạch 477/QĐ-UBND của gói"),
+    ("completeness.json", "unit_code", "ABC",
+     "completeness.json mục 2, trường “unit_code” \\(“ABC”\\): đơn vị không có trong kế hoạch 477/QĐ-UBND của gói"),
+    ("completeness.json", "due", -8,
+     "completeness.json mục 2 \\(đơn vị VHXH\\), trường “due” \\(“-8”\\): phải là số nguyên không âm"),
+    ("completeness.json", "submitted", -1,
+     "completeness.json mục 2 \\(đơn vị VHXH\\), trường “submitted” \\(“-1”\\): phải là số nguyên không âm"),
+])
+def test_contents_that_contradict_the_bundles_own_plan_are_refused(good, province, member, old, new, message):
+    with zipfile.ZipFile(good) as zf:
+        data = zf.read(member)
+    if member == "completeness.json":
+        changed = edit_completeness(good, old, new)
+    else:
+        assert data.count(old) >= 1
+        changed = data.replace(old, new, 1)
+    refused(province, reseal(good, good.with_name("sua-lai.zip"), {member: changed}),
+            f"^Gói sua-lai.zip bị từ chối, không có gì được ghi vào kho của tỉnh: {message}; đề nghị xã, phường lập lại "
+            "gói bằng `kehoach bundle`.$")
