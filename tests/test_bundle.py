@@ -311,7 +311,9 @@ def test_a_manifest_of_another_schema_is_refused(good, province):
 def test_cli_bundle_import_and_status(ws, province, tmp_path, capsys):
     out = tmp_path / "out.zip"
     assert main(["--root", str(ws), "bundle", "--period", "2026-Q3", "-o", str(out)]) == 0
-    assert "3 bản ghi chỉ tiêu, nhiệm vụ và 1 mục nội dung báo cáo" in capsys.readouterr().out
+    said = capsys.readouterr().out.splitlines()
+    assert said[0] == f"Đóng gói số liệu của phường Phan Đình Phùng (mã {WARD}, thư mục làm việc {ws.resolve()})."
+    assert "3 bản ghi chỉ tiêu, nhiệm vụ và 1 mục nội dung báo cáo" in said[1]
     bad = rewrite(out, tmp_path / "bad.zip", {"plan.yaml": b"x: 1\n"})
     assert main(["--root", str(province), "province", "import", str(out), str(bad)]) == 1
     captured = capsys.readouterr()
@@ -320,7 +322,9 @@ def test_cli_bundle_import_and_status(ws, province, tmp_path, capsys):
     assert "Kết quả: 1 gói đã nhận, 1 gói bị từ chối" in captured.err and "Traceback" not in captured.err
     assert main(["--root", str(province), "province", "status", "--period", "2026-Q3"]) == 0
     text = capsys.readouterr().out
-    assert "của các xã, phường tỉnh Thái Nguyên (hạn gửi 08/10/2026):" in text
+    assert "của các xã, phường tỉnh Thái Nguyên (hạn gửi 08/10/2026):\n" in text
+    assert (f"\n  (Hạn gửi 08/10/2026 lấy từ bundle_deadline trong {province.resolve() / 'parameters' / '2026-Q3.yaml'}.)\n"
+            in text)
     assert "  Xã Tân Cương: Chưa gửi" in text and "1/2 xã, phường đã gửi" in text
     assert main(["--root", str(ws), "province", "status", "--period", "2026-Q3"]) == 1
     assert "không có danh sách xã, phường của tỉnh" in capsys.readouterr().err
@@ -540,3 +544,28 @@ def test_contents_that_contradict_the_bundles_own_plan_are_refused(good, provinc
     refused(province, reseal(good, good.with_name("sua-lai.zip"), {member: changed}),
             f"^Gói sua-lai.zip bị từ chối, không có gì được ghi vào kho của tỉnh: {message}; đề nghị xã, phường lập lại "
             "gói bằng `kehoach bundle`.$")
+
+
+def test_status_says_where_its_deadline_comes_from(province, capsys):
+    params = province / "parameters" / "2026-Q3.yaml"
+    params.write_text('period: "2026-Q3"\ndeadline: "2026-10-06"\n', encoding="utf-8")
+    assert main(["--root", str(province), "province", "status", "--period", "2026-Q3"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        f"  (Hạn gửi 06/10/2026 lấy từ deadline (tệp không có bundle_deadline) trong {params.resolve()}.)")
+    params.unlink()
+    assert main(["--root", str(province), "province", "status", "--period", "2026-Q3"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].endswith("(hạn gửi 05/10/2026):")
+    assert lines[1] == (f"  (Chưa có tệp {params.resolve()}, nên dùng hạn mặc định 05/10/2026 (5 ngày sau khi hết quý). "
+                        "Tạo tệp đó (period, deadline, bundle_deadline) để đặt hạn gửi gói của tỉnh.)")
+
+
+def test_bundle_without_root_in_another_workspace_says_what_it_bundles(ws, tmp_path, monkeypatch, capsys):
+    monkeypatch.delenv("KEHOACH_ROOT", raising=False)
+    monkeypatch.chdir(ws)
+    main(["bundle", "--period", "2026-Q3", "-o", str(tmp_path / "du-an.zip")])
+    out, err = capsys.readouterr()
+    assert out.splitlines()[0] == f"Đóng gói số liệu của phường Phan Đình Phùng (mã {WARD}, thư mục làm việc {PROJECT})."
+    assert err.splitlines()[0] == (
+        f"Lưu ý: thư mục hiện tại {ws.resolve()} có vẻ là không gian làm việc của một xã, phường khác, nhưng lệnh không có "
+        f"--root nên đóng gói {PROJECT}. Nếu cần gói của thư mục hiện tại: kehoach --root {ws.resolve()} bundle --period 2026-Q3")

@@ -780,6 +780,26 @@ def bundle_deadline(params: object) -> dt.date:
         raise BundleError(f"Tham số bundle_deadline “{value}” của kỳ {params.period} không phải ngày (viết 2026-10-08).") from None
 
 
+def status_deadline(period: Period, parameters_dir: Path) -> tuple[dt.date, str]:
+    """The bundle deadline of ``period`` and where it comes from, said in Vietnamese (for ``province status``).
+
+    From ``parameters/<period>.yaml``: its ``bundle_deadline``, else its ``deadline``; without that file, the
+    default deadline (5 days after the quarter), and that the file is missing.
+    """
+    from kehoach.core.parameters import default_parameters, load_parameters
+
+    path = Path(parameters_dir) / f"{period}.yaml"
+    if not path.exists():
+        deadline = default_parameters(period).deadline
+        return deadline, (f"chưa có tệp {path}, nên dùng hạn mặc định {deadline:%d/%m/%Y} (5 ngày sau khi hết quý). Tạo tệp "
+                          "đó (period, deadline, bundle_deadline) để đặt hạn gửi gói của tỉnh")
+    params = load_parameters(period, Path(parameters_dir))
+    given = getattr(params, "bundle_deadline", None) or (params.model_extra or {}).get("bundle_deadline")
+    deadline = bundle_deadline(params)
+    field = "bundle_deadline" if given not in (None, "") else "deadline (tệp không có bundle_deadline)"
+    return deadline, f"hạn gửi {deadline:%d/%m/%Y} lấy từ {field} trong {path}"
+
+
 def province_status(data_dir: Path, period: Period, deadline: dt.date, today: dt.date | None = None) -> pd.DataFrame:
     """For every commune of the province: whether a bundle for ``period`` arrived, when, which revision, its units'
     completeness, and whether the commune is late (none by the end of ``deadline``, or the first one after it).
