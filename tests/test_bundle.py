@@ -569,3 +569,35 @@ def test_bundle_without_root_in_another_workspace_says_what_it_bundles(ws, tmp_p
     assert err.splitlines()[0] == (
         f"Lưu ý: thư mục hiện tại {ws.resolve()} có vẻ là không gian làm việc của một xã, phường khác, nhưng lệnh không có "
         f"--root nên đóng gói {PROJECT}. Nếu cần gói của thư mục hiện tại: kehoach --root {ws.resolve()} bundle --period 2026-Q3")
+
+
+# -- what libraries say reaches the province in Vietnamese ------------------------------------------------
+@pytest.mark.parametrize("member, old, new, message", [
+    ("records.csv", b',1,700000,false,', b',1,bay-tram,false,',
+     "loi.zip/records.csv: số liệu không đọc được theo định dạng lưu trữ: dòng 3, trường “value”: giá trị “bay-tram” không "
+     "phải số\\. Đề nghị xã, phường lập lại gói bằng `kehoach bundle`\\."),
+    ("records.csv", b'"2026-Q3",1,700000', b'"2026-Q3",mot,700000',
+     "loi.zip/records.csv: số liệu không đọc được theo định dạng lưu trữ: dòng 3, trường “revision”: giá trị “mot” không "
+     "phải số nguyên\\. Đề nghị xã, phường lập lại gói bằng `kehoach bundle`\\."),
+    ("texts.csv", b'"ket-qua-noi-bat"', b'"ket-qua\xff"',
+     "loi.zip/texts.csv: số liệu không đọc được theo định dạng lưu trữ: trường “item”: có chữ không phải văn bản UTF-8\\. "
+     "Đề nghị xã, phường lập lại gói bằng `kehoach bundle`\\."),
+    ("completeness.json", b'{', b'\xff{', "completeness.json không phải văn bản UTF-8; đề nghị xã, phường lập lại gói\\."),
+    ("completeness.json", b'"units"', b'"don-vi"', "completeness.json thiếu trường “units”; đề nghị xã, phường lập lại gói\\."),
+    ("plan.yaml", b'# K', b'\xff# K', "plan.yaml không phải văn bản UTF-8 \\(byte lỗi ở vị trí 0\\)\\. Đề nghị xã, "
+     "phường tạo lại gói\\."),
+    ("manifest.json", b'"period": "2026-Q3"', b'"period": "Q3"',
+     "manifest.json, trường “period”: không đúng dạng quy định \\(1 lỗi\\)\\. Đề nghị xã, phường tạo lại gói bằng `kehoach "
+     "bundle`\\."),
+])
+def test_library_errors_in_a_bundle_are_said_in_vietnamese(good, province, member, old, new, message):
+    with zipfile.ZipFile(good) as zf:
+        data = zf.read(member)
+    assert old in data
+    changed = data.replace(old, new, 1)
+    path = good.with_name("loi.zip")
+    if member == "manifest.json":
+        rewrite(good, path, {member: changed})
+    else:
+        reseal(good, path, {member: changed})
+    refused(province, path, f"^Gói loi.zip bị từ chối, không có gì được ghi vào kho của tỉnh: {message}$")

@@ -56,6 +56,7 @@ from kehoach import __version__
 from kehoach.core.errors import KehoachError, StoreError
 from kehoach.core.formatting import fmt_number
 from kehoach.core.files import MAX_YAML_BYTES, atomic_write, exclusive_lock, load_yaml, read_text
+from kehoach.core.parameters import reason, validation_summary
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan, parse_plan
 from kehoach.data.store import ProgressStore, Snapshot, read_records_csv, records_csv
@@ -259,8 +260,9 @@ def _read_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> byte
     try:
         with zf.open(info) as handle:
             data = handle.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-        raise _refuse(path, f"tệp “{info.filename}” bên trong bị hỏng ({exc}); gói bị cắt cụt hoặc bị sửa. "
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError):
+        raise _refuse(path, f"tệp “{info.filename}” bên trong bị hỏng (không giải nén được, hoặc sai mã kiểm tra CRC); "
+                            "gói bị cắt cụt hoặc bị sửa. "
                             "Đề nghị xã, phường gửi lại gói.") from None
     if len(data) != info.file_size:
         raise _refuse(path, f"tệp “{info.filename}” dài khác với khai báo trong gói; gói bị sửa. Đề nghị xã, phường gửi lại gói.")
@@ -270,8 +272,12 @@ def _read_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> byte
 def _manifest(path: Path, data: bytes) -> BundleManifest:
     try:
         raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _refuse(path, f"{MANIFEST} không phải JSON hợp lệ ({exc}). Đề nghị xã, phường tạo lại gói.") from None
+    except UnicodeDecodeError as exc:
+        raise _refuse(path, f"{MANIFEST} không phải văn bản UTF-8 (byte lỗi ở vị trí {exc.start}). Đề nghị xã, phường tạo "
+                            "lại gói.") from None
+    except json.JSONDecodeError as exc:
+        raise _refuse(path, f"{MANIFEST} không phải JSON hợp lệ (dòng {exc.lineno}, cột {exc.colno}). Đề nghị xã, phường "
+                            "tạo lại gói.") from None
     if not isinstance(raw, dict):
         raise _refuse(path, f"{MANIFEST} phải là một bảng JSON. Đề nghị xã, phường tạo lại gói.")
     version = raw.get("schema_version")
@@ -283,7 +289,7 @@ def _manifest(path: Path, data: bytes) -> BundleManifest:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "(gốc)"
-        raise _refuse(path, f"{MANIFEST}, trường “{where}”: {first['msg']} ({len(exc.errors())} lỗi). "
+        raise _refuse(path, f"{MANIFEST}, trường “{where}”: {reason(first)} ({len(exc.errors())} lỗi). "
                             "Đề nghị xã, phường tạo lại gói bằng `kehoach bundle`.") from None
 
 
@@ -359,8 +365,9 @@ def _contents(path: Path, sha: str, data: bytes, m: BundleManifest, members: dic
     try:
         text = unicodedata.normalize("NFC", members[PLAN].decode("utf-8-sig"))
         plan = parse_plan(text, f"{path.name}/{PLAN}")
-    except UnicodeDecodeError:
-        raise _refuse(path, f"{PLAN} không phải văn bản UTF-8.") from None
+    except UnicodeDecodeError as exc:
+        raise _refuse(path, f"{PLAN} không phải văn bản UTF-8 (byte lỗi ở vị trí {exc.start}). Đề nghị xã, phường tạo lại "
+                            "gói.") from None
     except KehoachError as exc:
         raise _refuse(path, f"kế hoạch trong gói không hợp lệ: {exc}") from None
     if (plan.ward, plan.year, plan.document.decision_number) != (m.commune_code, m.year, m.decision_number):
@@ -371,7 +378,7 @@ def _contents(path: Path, sha: str, data: bytes, m: BundleManifest, members: dic
         try:
             frame = read_records_csv(members[name], f"{path.name}/{name}")
         except KehoachError as exc:
-            raise _refuse(path, str(exc)) from None
+            raise _refuse(path, f"{exc} Đề nghị xã, phường lập lại gói bằng `kehoach bundle`.") from None
         bad = _bad_records(frame, m, plan, kinds)
         if bad:
             raise _refuse(path, f"{name} {bad}; đề nghị xã, phường lập lại gói bằng `kehoach bundle`.")
@@ -380,9 +387,13 @@ def _contents(path: Path, sha: str, data: bytes, m: BundleManifest, members: dic
         frames.append(frame)
     try:
         completeness = json.loads(members[COMPLETENESS].decode("utf-8"))
+        if not isinstance(completeness, dict):
+            raise ValueError("phải là một bảng JSON có các trường period và units")
         units = completeness["units"]
-        if completeness["period"] != m.period or not isinstance(units, list):
-            raise ValueError(f"kỳ {completeness['period']} khác kỳ của gói {m.period}")
+        if not isinstance(units, list):
+            raise ValueError("trường “units” phải là một danh sách")
+        if completeness["period"] != m.period:
+            raise ValueError(f"trường “period”: kỳ {completeness['period']} khác kỳ của gói {m.period}")
     except UnicodeDecodeError:
         raise _refuse(path, f"{COMPLETENESS} không phải văn bản UTF-8; đề nghị xã, phường lập lại gói.") from None
     except json.JSONDecodeError as exc:
@@ -390,8 +401,8 @@ def _contents(path: Path, sha: str, data: bytes, m: BundleManifest, members: dic
                             "phường lập lại gói.") from None
     except KeyError as exc:
         raise _refuse(path, f"{COMPLETENESS} thiếu trường “{exc.args[0]}”; đề nghị xã, phường lập lại gói.") from None
-    except (ValueError, TypeError) as exc:
-        raise _refuse(path, f"{COMPLETENESS} không đọc được ({exc}); đề nghị xã, phường lập lại gói.") from None
+    except ValueError as exc:  # the messages raised just above
+        raise _refuse(path, f"{COMPLETENESS}: {exc}; đề nghị xã, phường lập lại gói.") from None
     bad = _bad_completeness(units, plan)
     if bad:
         raise _refuse(path, f"{COMPLETENESS} {bad}; đề nghị xã, phường lập lại gói bằng `kehoach bundle`.")
@@ -552,7 +563,7 @@ def load_province_list(data_dir: Path) -> ProvinceList:
         return ProvinceList.model_validate(_nfc(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise BundleError(f"{path}, trường “{'.'.join(str(x) for x in first['loc'])}”: {first['msg']}. Sửa tệp rồi chạy lại.") from None
+        raise BundleError(f"{path}, trường “{'.'.join(str(x) for x in first['loc'])}”: {reason(first)}. Sửa tệp rồi chạy lại.") from None
 
 
 def write_province_list(data_dir: Path, plist: ProvinceList) -> Path:
@@ -570,7 +581,7 @@ def read_register(data_dir: Path) -> Register:
     try:
         return Register.model_validate_json(path.read_bytes())
     except ValidationError as exc:
-        raise BundleError(f"{path}: sổ nhận gói không đọc được ({exc.errors()[0]['msg']}). Khôi phục tệp từ bản sao lưu.") from None
+        raise BundleError(f"{path}: sổ nhận gói không đọc được ({validation_summary(exc)}). Khôi phục tệp từ bản sao lưu.") from None
 
 
 # -- importing ---------------------------------------------------------------------------------------
