@@ -340,28 +340,47 @@ def _bundle(args: argparse.Namespace) -> int:
     from kehoach.delivery.bundles import make_bundle
 
     period = args.period
+    root = config.project_root()
     plan = _plan(args, str(period))
+    say(f"Đóng gói số liệu của {plan.title_place} (mã {plan.ward}, thư mục làm việc {root}).")
+    here = Path.cwd().resolve()
+    if not args.root and not os.environ.get("KEHOACH_ROOT") and here != root and (here / "data" / "plan").is_dir():
+        say(f"Lưu ý: thư mục hiện tại {here} có vẻ là không gian làm việc của một xã, phường khác, nhưng lệnh không có "
+            f"--root nên đóng gói {root}. Nếu cần gói của thư mục hiện tại: kehoach --root {here} bundle --period {period}",
+            err=True)
     out = args.output or Path.cwd() / bundle_name(plan.ward, period)
     check_output(out, args.force, config.progress_dir(), "gói số liệu")
     manifest = make_bundle(plan, period, out)
     say(f"Đã đóng gói số liệu {period.label()} của {plan.title_place} (kế hoạch {manifest.decision_number}): "
         f"{manifest.records} bản ghi chỉ tiêu, nhiệm vụ và {manifest.texts} mục nội dung báo cáo (mọi lần sửa) → {out}")
-    say("Gửi tệp này cho tỉnh; tỉnh nhập bằng `kehoach province import` (tệp đã sửa sau khi tạo sẽ bị từ chối).")
+    say("Gửi tệp này cho tỉnh; tỉnh nhập bằng `kehoach --root THƯ_MỤC_TỈNH province import` (gói hỏng khi truyền, hoặc có "
+        "nội dung trái với kế hoạch trong gói, sẽ bị từ chối).")
     return 0
 
 
 def _province_import(args: argparse.Namespace) -> int:
     """``province import ZIP…``: each bundle checked whole and stored all or nothing, reported on its own line."""
     from kehoach.core import config
-    from kehoach.data.bundle import import_bundles
+    from kehoach.core.errors import KehoachError
+    from kehoach.data.bundle import import_bundle, load_province_list
 
-    done, refused = import_bundles(config.data_dir(), args.files, force=args.force)
-    for outcome in done:
+    load_province_list(config.data_dir())  # not a province: said once
+    taken, unchanged, refused = 0, 0, 0
+    for path in args.files:  # each on its own, in the order given, said as soon as it is done
+        try:
+            outcome = import_bundle(config.data_dir(), path, force=args.force)
+        except KehoachError as exc:
+            refused += 1
+            say(f"✗ {exc}", err=True)
+            continue
         say(f"✓ {outcome.summary()}")
-    for path, exc in refused:
-        say(f"✗ {exc}", err=True)
+        if outcome.outcome == "unchanged":
+            unchanged += 1
+        else:
+            taken += 1
     if len(args.files) > 1 or refused:
-        say(f"Kết quả: {len(done)} gói đã nhận, {len(refused)} gói bị từ chối (gói bị từ chối không làm thay đổi số liệu "
+        again = f", {unchanged} gói đã nhập trước đây (không đổi gì)" if unchanged else ""
+        say(f"Kết quả: {taken} gói đã nhận{again}, {refused} gói bị từ chối (gói bị từ chối không làm thay đổi số liệu "
             "của tỉnh).", err=bool(refused))
     return 1 if refused else 0
 
@@ -369,15 +388,15 @@ def _province_import(args: argparse.Namespace) -> int:
 def _province_status(args: argparse.Namespace) -> int:
     """``province status --period P``: every commune of the province, whether its bundle arrived, and who is late."""
     from kehoach.core import config
-    from kehoach.core.parameters import load_parameters
     from kehoach.core.period import VN_TZ
-    from kehoach.data.bundle import bundle_deadline, load_province_list, province_status
+    from kehoach.data.bundle import load_province_list, province_status, status_deadline
 
     period = args.period
     plist = load_province_list(config.data_dir())
-    deadline = bundle_deadline(load_parameters(period))
+    deadline, source = status_deadline(period, config.parameters_dir())
     table = province_status(config.data_dir(), period, deadline)
     say(f"Tình hình nhận gói số liệu {period.label()} của các xã, phường tỉnh {plist.province} (hạn gửi {deadline:%d/%m/%Y}):")
+    say(f"  ({source[0].upper()}{source[1:]}.)")
     for r in table.itertuples():
         if r.arrived:
             forced = ", nhập với --force" if r.forced else ""

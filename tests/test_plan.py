@@ -74,7 +74,7 @@ def test_bad_plan_names_file_indicator_and_field(tmp_path, mutate, expected):
 def test_malformed_yaml_gives_line(tmp_path):
     path = tmp_path / "broken.yaml"
     path.write_text("document:\n  ward: [unclosed\nindicators: x\n", encoding="utf-8")
-    with pytest.raises(PlanError, match=r"broken.yaml: YAML sai cú pháp ở dòng \d+, cột \d+"):
+    with pytest.raises(PlanError, match=r"broken.yaml: YAML sai ở dòng \d+, cột \d+"):
         load_plan(path)
 
 

@@ -45,6 +45,18 @@ def test_each_commune_has_its_own_plan_sharing_about_twenty_codes(province):
     assert "Số liệu minh họa" in plans[0].document.title and "Đã tạo 6 xã, phường minh họa" in messages[0]
 
 
+def test_the_closing_hints_are_the_readmes_commands(province):
+    root, messages = province
+    first = communes(6)[0].code
+    assert messages[1:] == [f"Gói của một xã, phường: kehoach --root {root / 'communes' / first} bundle --period 2026-Q3",
+                            f"Xem tình hình nhận gói: kehoach --root {root} province status --period 2026-Q3",
+                            f"Lập báo cáo: kehoach --root {root} run --period 2026-Q3 --ward all"]
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8")
+    for hint in messages[1:]:
+        command = hint.split(": ", 1)[1].replace(str(root), "~/tinh-minh-hoa").replace(first, "<commune>")
+        assert f".venv/bin/{command}" in readme, command
+
+
 def test_quarters_come_through_the_import_path_with_late_missing_and_revised(province):
     root, _ = province
     store = ProgressStore(root / "data" / "progress")

@@ -7,6 +7,9 @@
   while holding the lock that every writer of the folder takes.
 * :func:`read_text` reads a configuration or plan file saved as UTF-8 (with or without BOM)
   or UTF-16 (with BOM), and names the file when it is neither.
+* :func:`load_yaml` reads YAML a user wrote (plans, parameters, the province's list): safe types
+  only, bounded in size, and without aliases (``&a``/``*a``), so that a few kilobytes cannot
+  expand to gigabytes ("billion laughs").
 """
 
 from __future__ import annotations
@@ -20,8 +23,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import filelock
+import yaml
 
 from kehoach.core.errors import KehoachError
+from kehoach.core.formatting import fmt_number
 
 log = logging.getLogger(__name__)
 
@@ -114,12 +119,16 @@ def check_output(path: Path, force: bool, protected: Path, what: str = "tệp") 
 _BOMS = [(codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")]
 
 
-def read_text(path: Path, what: str = "tệp") -> str:
+def read_text(path: Path, what: str = "tệp", max_bytes: int | None = None) -> str:
     """The text of ``path``, saved as UTF-8 (BOM or not) or UTF-16 with a BOM (Notepad's "Unicode").
 
-    Raises :class:`KehoachError` naming the file if it cannot be read or is in another encoding.
+    Raises :class:`KehoachError` naming the file if it cannot be read, is in another encoding or
+    is larger than ``max_bytes`` (checked before reading).
     """
     try:
+        if max_bytes is not None and path.stat().st_size > max_bytes:
+            raise KehoachError(f"{path}: {what} nặng {fmt_number(path.stat().st_size)} byte, quá giới hạn {fmt_number(max_bytes)} "
+                               f"byte; đây không phải {what} bình thường. Kiểm tra lại tệp.")
         data = path.read_bytes()
     except OSError as exc:
         raise KehoachError(f"{path}: không đọc được {what} ({exc.strerror}). Kiểm tra đường dẫn và quyền đọc tệp.") from None
@@ -164,8 +173,79 @@ def decode_legacy(data: bytes) -> tuple[str, str]:
                        "(Excel: Lưu thành → CSV UTF-8)")
 
 
+#: PyYAML's problems (English) in Vietnamese, by how they begin.
+_YAML_PROBLEMS = [
+    ("could not determine a constructor for the tag", "thẻ YAML “{tag}” không được phép; xóa thẻ (phần bắt đầu bằng !)"),
+    ("mapping values are not allowed", "dấu “:” không đúng chỗ (giá trị có dấu hai chấm cần đặt trong dấu nháy)"),
+    ("found character", "có ký tự không được phép ở đây (thụt lề bằng dấu tab? dùng dấu cách)"),
+    ("could not find expected ':'", "thiếu dấu “:” sau tên trường"),
+    ("expected <block end>", "thụt lề không đều"),
+    ("did not find expected ',' or ']'", "thiếu dấu “]” đóng danh sách"),
+    ("did not find expected ',' or '}'", "thiếu dấu “}” đóng bảng"),
+    ("expected ',' or ']'", "thiếu dấu “]” đóng danh sách"),
+    ("expected ',' or '}'", "thiếu dấu “}” đóng bảng"),
+    ("did not find expected '-' indicator", "thụt lề không đều (danh sách và bảng lẫn nhau)"),
+    ("did not find expected key", "thụt lề không đều"),
+    ("found unexpected end of stream", "tệp kết thúc giữa chừng (thiếu dấu nháy đóng?)"),
+    ("while scanning a quoted scalar", "thiếu dấu nháy đóng"),
+    ("found duplicate anchor", "bí danh (&) bị đặt hai lần"),
+    ("found undefined alias", "dùng bí danh (*) chưa được đặt"),
+    ("exceeded maximum nesting depth", "lồng nhau quá sâu"),
+    ("control characters are not allowed", "có ký tự điều khiển"),
+]
+
+
 def yaml_problem(exc: Exception) -> str:
-    """A YAML syntax error in Vietnamese, with its line and column."""
+    """A YAML error in Vietnamese, with its line and column (PyYAML's own messages are English)."""
     mark = getattr(exc, "problem_mark", None)
     at = f" ở dòng {mark.line + 1}, cột {mark.column + 1}" if mark else ""
-    return f"YAML sai cú pháp{at} ({getattr(exc, 'problem', None) or exc})"
+    problem = str(getattr(exc, "problem", None) or "")
+    tag = problem.rsplit("tag ", 1)[-1].strip().strip("'")
+    what = next((text for start, text in _YAML_PROBLEMS if problem.startswith(start)), None)
+    if what is None and isinstance(exc, yaml.constructor.ConstructorError):
+        what = "giá trị không đọc được"
+    return f"YAML sai{at}: {(what or 'sai cú pháp').format(tag=tag)}"
+
+
+#: The largest YAML text read from a user (a plan is about 20 KB).
+MAX_YAML_BYTES = 2 * 1024 * 1024
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when built with it
+
+
+def check_yaml(text: str, name: str, error: type[KehoachError] = KehoachError) -> None:
+    """Refuse YAML ``text`` (of the file ``name``) that is too large or uses aliases, before anything is built from it.
+
+    Aliases are found in the parser's events, before any node is composed: nothing is expanded.
+    """
+    size = len(text.encode("utf-8", "surrogatepass"))
+    if size > MAX_YAML_BYTES:
+        raise error(f"tệp {name}: nội dung YAML dài {fmt_number(size)} byte, quá giới hạn {fmt_number(MAX_YAML_BYTES)} byte; "
+                    "kiểm tra lại tệp.")
+    try:
+        for event in yaml.parse(text, Loader=_YAML_LOADER):
+            if isinstance(event, yaml.AliasEvent):
+                raise error(f"tệp {name} dòng {event.start_mark.line + 1}: YAML dùng bí danh (&/*), không được phép; "
+                            "viết đầy đủ giá trị rồi chạy lại.")
+    except yaml.YAMLError as exc:
+        raise error(f"{name}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
+    except RecursionError:
+        raise error(f"{name}: YAML lồng nhau quá sâu; sửa tệp rồi chạy lại.") from None
+
+
+def load_yaml(text: str, name: str, error: type[KehoachError] = KehoachError) -> object:
+    """The data of YAML ``text`` written by a user (safe types only); see :func:`check_yaml`.
+
+    Raises ``error`` naming the file ``name`` and the line.
+    """
+    check_yaml(text, name, error)
+    try:
+        return yaml.load(text, Loader=_YAML_LOADER)
+    except yaml.YAMLError as exc:
+        raise error(f"{name}: {yaml_problem(exc)}. Sửa tệp rồi chạy lại.") from None
+    except RecursionError:
+        raise error(f"{name}: YAML lồng nhau quá sâu; sửa tệp rồi chạy lại.") from None
+
+
+def compose_yaml(text: str) -> yaml.Node | None:
+    """The node tree of YAML ``text`` already passed by :func:`check_yaml` (for line numbers)."""
+    return yaml.compose(text, Loader=_YAML_LOADER)

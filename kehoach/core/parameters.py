@@ -5,12 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from kehoach.core import config
 from kehoach.core.errors import KehoachError
-from kehoach.core.files import read_text, yaml_problem
+from kehoach.core.files import MAX_YAML_BYTES, load_yaml, read_text
 from kehoach.core.period import Period
 
 
@@ -72,10 +71,7 @@ def load_parameters(period: str | Period, directory: Path | None = None, require
         if required:
             raise KehoachError(f"{path}: chưa có tham số cho kỳ {p}. Sao chép tệp của một kỳ khác rồi sửa các ngày.")
         return default_parameters(p)
-    try:
-        raw = yaml.safe_load(read_text(path, "tệp tham số")) or {}
-    except yaml.YAMLError as exc:
-        raise KehoachError(f"{path}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
+    raw = load_yaml(read_text(path, "tệp tham số", MAX_YAML_BYTES), str(path)) or {}
     if not isinstance(raw, dict):
         raise KehoachError(f"{path}: tệp tham số phải là một bảng YAML (period, report_date, deadline, ...).")
     try:

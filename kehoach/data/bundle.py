@@ -23,8 +23,9 @@ checksums, then the commune, year, period and contents), and is then all or noth
 
 A new import stages the plan, the store and the register in ``data/province/.staging-<id>/``,
 writes a journal (``pending.json``) and then moves them into place; a command killed midway is
-completed by the next one (the journal is the commit point), and a staging folder without a
-journal is removed. Everything happens under one OS lock (``data/province/.import.lock``).
+completed by the next import, ``province status`` or province run (the journal is the commit
+point), and a staging folder without a journal is removed by the next import. Everything happens
+under one OS lock (``data/province/.import.lock``).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ import unicodedata
 import uuid
 import zipfile
 import zlib
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -51,8 +53,10 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kehoach import __version__
-from kehoach.core.errors import KehoachError
-from kehoach.core.files import atomic_write, exclusive_lock, read_text, yaml_problem
+from kehoach.core.errors import KehoachError, StoreError
+from kehoach.core.formatting import fmt_number
+from kehoach.core.files import MAX_YAML_BYTES, atomic_write, exclusive_lock, load_yaml, read_text
+from kehoach.core.parameters import reason, validation_summary
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan, parse_plan
 from kehoach.data.store import ProgressStore, Snapshot, read_records_csv, records_csv
@@ -239,11 +243,11 @@ def _check_directory(path: Path, zf: zipfile.ZipFile) -> dict[str, zipfile.ZipIn
             raise _refuse(path, f"“{info.filename}” được mã hóa bằng mật khẩu; gói của kehoach không đặt mật khẩu.")
         total += info.file_size
         if info.file_size > MAX_MEMBER_BYTES or total > MAX_TOTAL_BYTES:
-            raise _refuse(path, f"nội dung giải nén quá lớn (“{info.filename}”: {info.file_size:,} byte; giới hạn "
-                                f"{MAX_MEMBER_BYTES:,} byte mỗi tệp, {MAX_TOTAL_BYTES:,} byte cả gói). Có thể là “bom zip”; "
+            raise _refuse(path, f"nội dung giải nén quá lớn (“{info.filename}”: {fmt_number(info.file_size)} byte; giới hạn "
+                                f"{fmt_number(MAX_MEMBER_BYTES)} byte mỗi tệp, {fmt_number(MAX_TOTAL_BYTES)} byte cả gói). Có thể là “bom zip”; "
                                 "không mở gói này.")
         if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
-            raise _refuse(path, f"“{info.filename}” nén {info.file_size / max(info.compress_size, 1):,.0f} lần (giới hạn "
+            raise _refuse(path, f"“{info.filename}” nén {fmt_number(round(info.file_size / max(info.compress_size, 1)))} lần (giới hạn "
                                 f"{MAX_RATIO} lần): có thể là “bom zip”; không mở gói này.")
     names = [i.filename for i in infos]
     duplicated = sorted({n for n in names if names.count(n) > 1})
@@ -256,8 +260,9 @@ def _read_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> byte
     try:
         with zf.open(info) as handle:
             data = handle.read(info.file_size + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, zlib.error) as exc:
-        raise _refuse(path, f"tệp “{info.filename}” bên trong bị hỏng ({exc}); gói bị cắt cụt hoặc bị sửa. "
+    except (zipfile.BadZipFile, OSError, EOFError, zlib.error, NotImplementedError):
+        raise _refuse(path, f"tệp “{info.filename}” bên trong bị hỏng (không giải nén được, hoặc sai mã kiểm tra CRC); "
+                            "gói bị cắt cụt hoặc bị sửa. "
                             "Đề nghị xã, phường gửi lại gói.") from None
     if len(data) != info.file_size:
         raise _refuse(path, f"tệp “{info.filename}” dài khác với khai báo trong gói; gói bị sửa. Đề nghị xã, phường gửi lại gói.")
@@ -267,8 +272,12 @@ def _read_member(path: Path, zf: zipfile.ZipFile, info: zipfile.ZipInfo) -> byte
 def _manifest(path: Path, data: bytes) -> BundleManifest:
     try:
         raw = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _refuse(path, f"{MANIFEST} không phải JSON hợp lệ ({exc}). Đề nghị xã, phường tạo lại gói.") from None
+    except UnicodeDecodeError as exc:
+        raise _refuse(path, f"{MANIFEST} không phải văn bản UTF-8 (byte lỗi ở vị trí {exc.start}). Đề nghị xã, phường tạo "
+                            "lại gói.") from None
+    except json.JSONDecodeError as exc:
+        raise _refuse(path, f"{MANIFEST} không phải JSON hợp lệ (dòng {exc.lineno}, cột {exc.colno}). Đề nghị xã, phường "
+                            "tạo lại gói.") from None
     if not isinstance(raw, dict):
         raise _refuse(path, f"{MANIFEST} phải là một bảng JSON. Đề nghị xã, phường tạo lại gói.")
     version = raw.get("schema_version")
@@ -280,7 +289,7 @@ def _manifest(path: Path, data: bytes) -> BundleManifest:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "(gốc)"
-        raise _refuse(path, f"{MANIFEST}, trường “{where}”: {first['msg']} ({len(exc.errors())} lỗi). "
+        raise _refuse(path, f"{MANIFEST}, trường “{where}”: {reason(first)} ({len(exc.errors())} lỗi). "
                             "Đề nghị xã, phường tạo lại gói bằng `kehoach bundle`.") from None
 
 
@@ -301,12 +310,19 @@ def read_bundle(path: Path) -> Bundle:
     """
     path = Path(path)
     try:
+        if path.is_dir():
+            raise _refuse(path, f"{path} là một thư mục, không phải tệp gói .zip; chỉ rõ từng tệp gói (ví dụ {path}/*.zip).")
         size = path.stat().st_size
+        if size > MAX_BUNDLE_BYTES:
+            raise _refuse(path, f"tệp nặng {fmt_number(size)} byte, quá giới hạn {fmt_number(MAX_BUNDLE_BYTES)} byte của "
+                                "một gói.")
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise _refuse(path, f"không có tệp {path}; kiểm tra đường dẫn và tên tệp.") from None
+    except PermissionError:
+        raise _refuse(path, f"không có quyền đọc tệp {path}; kiểm tra quyền của tệp.") from None
     except OSError as exc:
-        raise BundleError(f"Không đọc được gói {path} ({exc.strerror}); kiểm tra đường dẫn.") from None
-    if size > MAX_BUNDLE_BYTES:
-        raise _refuse(path, f"tệp nặng {size:,} byte, quá giới hạn {MAX_BUNDLE_BYTES:,} byte của một gói.")
-    data = path.read_bytes()
+        raise _refuse(path, f"không đọc được tệp {path} (lỗi hệ thống số {exc.errno}); kiểm tra đường dẫn, ổ đĩa.") from None
     sha = hashlib.sha256(data).hexdigest()
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
@@ -318,7 +334,8 @@ def read_bundle(path: Path) -> Bundle:
         if MANIFEST not in infos:
             raise _refuse(path, f"thiếu {MANIFEST}; đây không phải gói do `kehoach bundle` tạo.")
         if infos[MANIFEST].file_size > MAX_MANIFEST_BYTES:
-            raise _refuse(path, f"{MANIFEST} quá lớn ({infos[MANIFEST].file_size:,} byte).")
+            raise _refuse(path, f"{MANIFEST} quá lớn ({fmt_number(infos[MANIFEST].file_size)} byte, giới hạn "
+                                f"{fmt_number(MAX_MANIFEST_BYTES)} byte). Đề nghị xã, phường tạo lại gói.")
         manifest = _manifest(path, _read_member(path, zf, infos[MANIFEST]))
         listed, present = set(manifest.members), set(infos) - {MANIFEST}
         for name in CONTENT:
@@ -348,8 +365,9 @@ def _contents(path: Path, sha: str, data: bytes, m: BundleManifest, members: dic
     try:
         text = unicodedata.normalize("NFC", members[PLAN].decode("utf-8-sig"))
         plan = parse_plan(text, f"{path.name}/{PLAN}")
-    except UnicodeDecodeError:
-        raise _refuse(path, f"{PLAN} không phải văn bản UTF-8.") from None
+    except UnicodeDecodeError as exc:
+        raise _refuse(path, f"{PLAN} không phải văn bản UTF-8 (byte lỗi ở vị trí {exc.start}). Đề nghị xã, phường tạo lại "
+                            "gói.") from None
     except KehoachError as exc:
         raise _refuse(path, f"kế hoạch trong gói không hợp lệ: {exc}") from None
     if (plan.ward, plan.year, plan.document.decision_number) != (m.commune_code, m.year, m.decision_number):
@@ -360,37 +378,113 @@ def _contents(path: Path, sha: str, data: bytes, m: BundleManifest, members: dic
         try:
             frame = read_records_csv(members[name], f"{path.name}/{name}")
         except KehoachError as exc:
-            raise _refuse(path, str(exc)) from None
-        bad = _bad_records(frame, m, kinds)
+            raise _refuse(path, f"{exc} Đề nghị xã, phường lập lại gói bằng `kehoach bundle`.") from None
+        bad = _bad_records(frame, m, plan, kinds)
         if bad:
-            raise _refuse(path, f"{name}: {bad}.")
+            raise _refuse(path, f"{name} {bad}; đề nghị xã, phường lập lại gói bằng `kehoach bundle`.")
         if len(frame) != count:
             raise _refuse(path, f"{name} có {len(frame)} bản ghi, {MANIFEST} ghi {count}.")
         frames.append(frame)
     try:
         completeness = json.loads(members[COMPLETENESS].decode("utf-8"))
+        if not isinstance(completeness, dict):
+            raise ValueError("phải là một bảng JSON có các trường period và units")
         units = completeness["units"]
-        if completeness["period"] != m.period or not isinstance(units, list):
-            raise ValueError(f"kỳ {completeness['period']} khác kỳ của gói {m.period}")
-    except (UnicodeDecodeError, ValueError, KeyError, TypeError) as exc:
-        raise _refuse(path, f"{COMPLETENESS} không đọc được ({exc}).") from None
+        if not isinstance(units, list):
+            raise ValueError("trường “units” phải là một danh sách")
+        if completeness["period"] != m.period:
+            raise ValueError(f"trường “period”: kỳ {completeness['period']} khác kỳ của gói {m.period}")
+    except UnicodeDecodeError:
+        raise _refuse(path, f"{COMPLETENESS} không phải văn bản UTF-8; đề nghị xã, phường lập lại gói.") from None
+    except json.JSONDecodeError as exc:
+        raise _refuse(path, f"{COMPLETENESS} không phải JSON hợp lệ (dòng {exc.lineno}, cột {exc.colno}); đề nghị xã, "
+                            "phường lập lại gói.") from None
+    except KeyError as exc:
+        raise _refuse(path, f"{COMPLETENESS} thiếu trường “{exc.args[0]}”; đề nghị xã, phường lập lại gói.") from None
+    except ValueError as exc:  # the messages raised just above
+        raise _refuse(path, f"{COMPLETENESS}: {exc}; đề nghị xã, phường lập lại gói.") from None
+    bad = _bad_completeness(units, plan)
+    if bad:
+        raise _refuse(path, f"{COMPLETENESS} {bad}; đề nghị xã, phường lập lại gói bằng `kehoach bundle`.")
     return Bundle(path, sha, data, m, plan, members[PLAN], pd.concat(frames, ignore_index=True), _nfc(units))
 
 
-def _bad_records(frame: pd.DataFrame, m: BundleManifest, kinds: set[str]) -> str | None:
+def _bad_completeness(units: list, plan: Plan) -> str | None:
+    """The first completeness entry (``mục N, trường “…”: …``) that is not a unit of the plan with sane counts, or None."""
+    codes = {u.code for u in plan.units}
+    for n, entry in enumerate(units, start=1):
+        if not isinstance(entry, dict):
+            return f"mục {n}: phải là một bảng JSON"
+        code = entry.get("unit_code")
+        if code not in codes:
+            return f"mục {n}, trường “unit_code” (“{code}”): đơn vị không có trong kế hoạch {plan.document.decision_number} của gói"
+        for field in ("due", "submitted", "texts"):
+            value = entry.get(field)
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                return f"mục {n} (đơn vị {code}), trường “{field}” (“{value}”): phải là số nguyên không âm"
+        if entry["submitted"] > entry["due"]:
+            return (f"mục {n} (đơn vị {code}), trường “submitted” ({entry['submitted']}): nhiều hơn số chỉ tiêu, nhiệm vụ "
+                    f"phải báo cáo (“due”: {entry['due']})")
+        missing = entry.get("missing")
+        if not isinstance(missing, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in missing):
+            return f"mục {n} (đơn vị {code}), trường “missing”: phải là danh sách số thứ tự chỉ tiêu"
+        if not isinstance(entry.get("complete"), bool):
+            return f"mục {n} (đơn vị {code}), trường “complete” (“{entry.get('complete')}”): phải là true hoặc false"
+    return None
+
+
+#: The columns that make a record one revision of one key (the store's unique index).
+_RECORD_KEY = ["ward", "year", "record", "indicator", "task", "unit_code", "item", "period", "revision"]
+
+
+def _bad_records(frame: pd.DataFrame, m: BundleManifest, plan: Plan, kinds: set[str]) -> str | None:
+    """The first record (``dòng N, trường “…”: …``) that contradicts the manifest or the bundle's own plan, or None.
+
+    Checksums only show a member was not damaged; these show its contents can be what the plan allows.
+    """
     if frame.empty:
         return None
+    numbers = {i.number for i in plan.indicator_list}
+    tasks = {t.id for t in plan.tasks}
+    units = {u.code for u in plan.units}
+    period = frame["period"].astype("string")
+    valid = period.str.fullmatch(_PERIOD[1:-1]).fillna(False).astype(bool)
+    year = pd.to_numeric(period.str[:4], errors="coerce")
+    is_text = frame["record"] == "text"
+    key = frame[_RECORD_KEY].copy()
+    key.loc[~is_text.fillna(False).astype(bool), "unit_code"] = pd.NA  # the store keys texts by unit, figures not
+    duplicated = key.astype("string").fillna("").duplicated(keep="first")
     checks = [
-        (frame["ward"] != m.commune_code, f"có bản ghi của địa bàn khác {m.commune_code}"),
-        (frame["year"] != m.year, f"có bản ghi của năm kế hoạch khác {m.year}"),
-        (~frame["record"].isin(list(kinds)), f"có bản ghi loại khác {', '.join(sorted(kinds))}"),
-        (frame["period"] > m.period, f"có bản ghi của kỳ sau kỳ {m.period}"),
-        (frame["revision"].isna() | frame["submitted_at"].isna(), "có bản ghi thiếu lần sửa hoặc thời điểm gửi"),
+        (frame["ward"] != m.commune_code, "ward", f"bản ghi của địa bàn khác {m.commune_code}"),
+        (frame["year"] != m.year, "year", f"bản ghi của năm kế hoạch khác {m.year}"),
+        (~frame["record"].isin(list(kinds)), "record", f"loại bản ghi không phải {', '.join(sorted(kinds))}"),
+        (~valid, "period", "kỳ không đúng dạng NĂM-Qn"),
+        (valid & ~year.isin([m.year, m.year - 1]), "period",
+         f"kỳ nằm ngoài năm kế hoạch {m.year} (và năm {m.year - 1} để so sánh)"),
+        (valid & (period > m.period), "period", f"kỳ sau kỳ {m.period} của gói"),
+        ((frame["record"] == "indicator") & ~frame["indicator"].isin(list(numbers)), "indicator",
+         f"chỉ tiêu không có trong kế hoạch {plan.document.decision_number} của gói"),
+        ((frame["record"] == "task") & ~frame["task"].isin(list(tasks)), "task",
+         f"nhiệm vụ không có trong kế hoạch {plan.document.decision_number} của gói"),
+        (frame["unit_code"].notna() & ~frame["unit_code"].isin(list(units)), "unit_code",
+         f"đơn vị không có trong kế hoạch {plan.document.decision_number} của gói"),
+        (is_text & frame["unit_code"].isna(), "unit_code", "nội dung báo cáo thiếu mã đơn vị"),
+        (frame["revision"].isna() | (frame["revision"] < 1), "revision", "thiếu lần sửa hoặc lần sửa nhỏ hơn 1"),
+        (frame["submitted_at"].isna(), "submitted_at", "thiếu thời điểm gửi"),
+        (pd.Series(duplicated, index=frame.index), "revision", "trùng"),
     ]
-    for mask, message in checks:
-        mask = mask.fillna(True).astype(bool)
+    for mask, column, message in checks:
+        mask = pd.Series(mask, index=frame.index).fillna(True).astype(bool)
         if mask.any():
-            return f"{message} (dòng {int(mask.to_numpy().argmax()) + 2})"
+            row = int(mask.to_numpy().argmax())
+            value = frame[column].iloc[row]
+            shown = "trống" if pd.isna(value) else f"“{value}”"
+            if message == "trùng":
+                first = int((key.astype("string").fillna("") == key.astype("string").fillna("").iloc[row]).all(axis=1)
+                            .to_numpy().argmax())
+                return (f"dòng {row + 2}: trùng dòng {first + 2} (cùng bản ghi, cùng kỳ {period.iloc[row]} và lần sửa "
+                        f"{value}); kho chỉ giữ một bản ghi cho mỗi lần sửa")
+            return f"dòng {row + 2}, trường “{column}” ({shown}): {message}"
     return None
 
 
@@ -464,14 +558,12 @@ def load_province_list(data_dir: Path) -> ProvinceList:
     if not path.is_file():
         raise BundleError(f"{path}: không có danh sách xã, phường của tỉnh. Đây không phải không gian làm việc của tỉnh; "
                           "tạo tệp này (province, year, communes: code, name, kind) hoặc chọn --root của tỉnh.")
+    raw = load_yaml(read_text(path, "danh sách xã, phường", MAX_YAML_BYTES), str(path), BundleError)
     try:
-        raw = yaml.safe_load(read_text(path, "danh sách xã, phường"))
         return ProvinceList.model_validate(_nfc(raw))
-    except yaml.YAMLError as exc:
-        raise BundleError(f"{path}: {yaml_problem(exc)}. Sửa tệp rồi chạy lại.") from None
     except ValidationError as exc:
         first = exc.errors()[0]
-        raise BundleError(f"{path}, trường “{'.'.join(str(x) for x in first['loc'])}”: {first['msg']}. Sửa tệp rồi chạy lại.") from None
+        raise BundleError(f"{path}, trường “{'.'.join(str(x) for x in first['loc'])}”: {reason(first)}. Sửa tệp rồi chạy lại.") from None
 
 
 def write_province_list(data_dir: Path, plist: ProvinceList) -> Path:
@@ -489,7 +581,7 @@ def read_register(data_dir: Path) -> Register:
     try:
         return Register.model_validate_json(path.read_bytes())
     except ValidationError as exc:
-        raise BundleError(f"{path}: sổ nhận gói không đọc được ({exc.errors()[0]['msg']}). Khôi phục tệp từ bản sao lưu.") from None
+        raise BundleError(f"{path}: sổ nhận gói không đọc được ({validation_summary(exc)}). Khôi phục tệp từ bản sao lưu.") from None
 
 
 # -- importing ---------------------------------------------------------------------------------------
@@ -503,22 +595,31 @@ class ImportOutcome:
     outcome: Literal["imported", "unchanged", "stored"]   # stored: archived, data of a later period kept
     revision: int
     archived: Path
+    commune_name: str = ""          # "phường Phan Đình Phùng"
+    reused: int | None = None       # the revision this same bundle had before, when it is made active again
 
     def summary(self) -> str:
-        what = {"imported": f"đã nhập, lần {self.revision}",
-                "unchanged": f"đã nhập trước đây (lần {self.revision}), không thay đổi gì",
-                "stored": f"đã lưu (lần {self.revision}); số liệu của kỳ sau đã nhận được giữ nguyên"}[self.outcome]
-        return f"{self.path.name}: {self.commune} kỳ {self.period} — {what}"
+        again = f" (gói này đã nhận trước đây là lần {self.reused}, nay dùng lại)" if self.reused else ""
+        what = {"imported": f"đã nhập, lần {self.revision}{again}",
+                "unchanged": f"đã nhập trước đây và đang được dùng (lần {self.revision}), không thay đổi gì",
+                "stored": f"đã lưu (lần {self.revision}{again}); số liệu của kỳ sau đã nhận được giữ nguyên"}[self.outcome]
+        who = f"{self.commune_name} ({self.commune})" if self.commune_name else self.commune
+        return f"{self.path.name}: {who} kỳ {self.period} — {what}"
 
 
 def import_bundles(data_dir: Path, paths: list[Path], force: bool = False,
-                   now: dt.datetime | None = None) -> tuple[list[ImportOutcome], list[tuple[Path, BundleError]]]:
-    """Import each bundle on its own, all or nothing; returns the outcomes and the bundles refused (with why)."""
+                   now: dt.datetime | None = None) -> tuple[list[ImportOutcome], list[tuple[Path, KehoachError]]]:
+    """Import each bundle on its own, all or nothing; returns the outcomes and the bundles refused (with why).
+
+    The province's list is read first (a workspace without one is said once, raised); then every path is
+    tried, whatever happened to the others.
+    """
+    load_province_list(data_dir)
     done, refused = [], []
     for path in paths:
         try:
             done.append(import_bundle(data_dir, Path(path), force=force, now=now))
-        except BundleError as exc:
+        except KehoachError as exc:
             refused.append((Path(path), exc))
     return done, refused
 
@@ -537,30 +638,54 @@ def import_bundle(data_dir: Path, path: Path, force: bool = False, now: dt.datet
         raise _refuse(path, f"gói là số liệu năm kế hoạch {m.year} (kỳ {m.period}), còn tỉnh đang tổng hợp năm {plist.year}. "
                             "Đề nghị xã, phường gửi gói của năm đúng.")
     now = (now or dt.datetime.now(VN_TZ)).replace(microsecond=0)
+    with _import_lock(data_dir):
+        recover(data_dir)
+        journal, outcome = _stage(data_dir, bundle, force, now)
+        if journal is not None:
+            _apply(data_dir, journal)
+            log.info("imported bundle %s: %s %s revision %d", bundle.path, outcome.commune, outcome.period, outcome.revision)
+        return outcome
+
+
+def _import_lock(data_dir: Path) -> AbstractContextManager[None]:
     folder = province_dir(data_dir)
     busy = BundleError(f"Một lệnh khác đang nhập gói vào {folder}. Chờ lệnh đó xong rồi chạy lại.")
-    with exclusive_lock(folder / ".import.lock", busy):
+    return exclusive_lock(folder / ".import.lock", busy)
+
+
+def finish_pending_import(data_dir: Path) -> bool:
+    """Finish an import killed after its journal was written (under the import lock); whether there was one.
+
+    ``province status`` and the province run call it first, so that they never see a commune's
+    store moved aside or an import half done. A staging folder without a journal was never
+    committed: the data in place is the data, and the next import removes the folder.
+    """
+    if not (province_dir(data_dir) / JOURNAL).exists():
+        return False
+    with _import_lock(data_dir):
         recover(data_dir)
-        return _store(data_dir, bundle, force, now)
+    return True
 
 
-def _store(data_dir: Path, bundle: Bundle, force: bool, now: dt.datetime) -> ImportOutcome:
+def _stage(data_dir: Path, bundle: Bundle, force: bool, now: dt.datetime) -> tuple[dict | None, ImportOutcome]:
+    """Everything of an import up to its commit point (the journal written); the journal to apply (None: nothing to move)."""
     m = bundle.manifest
     folder = province_dir(data_dir)
     register = read_register(data_dir)
-    known = register.by_sha(bundle.sha256)
+    name = f"{m.commune_kind} {m.commune_name}"
     archived = folder / "bundles" / m.commune_code / m.period / f"{m.created_at.astimezone(VN_TZ):%Y%m%dT%H%M%S}_{bundle.sha256[:16]}.zip"
-    if known is not None:
-        return ImportOutcome(bundle.path, m.commune_code, m.period, "unchanged", known.revision or 0, archived)
-    archived.parent.mkdir(parents=True, exist_ok=True)
-    if not archived.exists():
-        atomic_write(archived, bundle.data)
+    in_use = next((b for b in register.bundles if b.sha256 == bundle.sha256 and b.status == "active"), None)
+    if in_use is not None:  # the bundle in use, again: nothing to do
+        return None, ImportOutcome(bundle.path, m.commune_code, m.period, "unchanged", in_use.revision or 0, archived, name)
+    # a bundle accepted before and since superseded is taken like a new one (newer than the active one, or --force)
+    before = register.by_sha(bundle.sha256)
     entry = dict(commune=m.commune_code, period=m.period, year=m.year, sha256=bundle.sha256,
                  plan_sha256=m.members[PLAN].sha256, decision_number=m.decision_number, created_at=m.created_at,
                  received_at=now, archived_as=str(archived.relative_to(folder)), software_version=m.software_version,
                  records=m.records, texts=m.texts, completeness=bundle.completeness)
     current = register.active(m.commune_code, m.period)
     if current is not None and m.created_at <= current.created_at and not force:
+        _archive(archived, bundle.data)
         refused = Received(status="refused", **entry)
         _write_register(data_dir, register.model_copy(update={"bundles": [*register.bundles, refused]}))
         raise BundleError(
@@ -581,16 +706,26 @@ def _store(data_dir: Path, bundle: Bundle, force: bool, now: dt.datetime) -> Imp
         if replace:
             atomic_write(staging / PLAN, bundle.plan_bytes)
             store = ProgressStore(staging / "progress")
-            store.load_records(m.commune_code, m.year, bundle.records, f"gói {archived.name}")
+            try:
+                store.load_records(m.commune_code, m.year, bundle.records, f"gói {archived.name}")
+            except StoreError as exc:  # read_bundle checks what the store refuses; this is the last guard
+                raise _refuse(bundle.path, f"số liệu trong gói không dựng được kho của {m.commune_code}: "
+                                           f"{str(exc).replace(str(staging), '')}. Đề nghị xã, phường lập lại gói.") from None
+        _archive(archived, bundle.data)  # unregistered until the journal: an import killed now leaves it, harmless
         atomic_write(staging / REGISTER, new_register.model_dump_json(indent=1))
         journal = {"staging": staging.name, "commune": m.commune_code, "year": m.year, "replace": replace}
         atomic_write(folder / JOURNAL, json.dumps(journal))  # the commit point
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
-    _apply(data_dir, journal)
-    log.info("imported bundle %s: %s %s revision %d", bundle.path, m.commune_code, m.period, revision)
-    return ImportOutcome(bundle.path, m.commune_code, m.period, "imported" if replace else "stored", revision, archived)
+    return journal, ImportOutcome(bundle.path, m.commune_code, m.period, "imported" if replace else "stored", revision,
+                                  archived, name, before.revision if before is not None else None)
+
+
+def _archive(archived: Path, data: bytes) -> None:
+    archived.parent.mkdir(parents=True, exist_ok=True)
+    if not archived.exists():
+        atomic_write(archived, data)
 
 
 def _when(moment: dt.datetime) -> str:
@@ -656,10 +791,34 @@ def bundle_deadline(params: object) -> dt.date:
         raise BundleError(f"Tham số bundle_deadline “{value}” của kỳ {params.period} không phải ngày (viết 2026-10-08).") from None
 
 
+def status_deadline(period: Period, parameters_dir: Path) -> tuple[dt.date, str]:
+    """The bundle deadline of ``period`` and where it comes from, said in Vietnamese (for ``province status``).
+
+    From ``parameters/<period>.yaml``: its ``bundle_deadline``, else its ``deadline``; without that file, the
+    default deadline (5 days after the quarter), and that the file is missing.
+    """
+    from kehoach.core.parameters import default_parameters, load_parameters
+
+    path = Path(parameters_dir) / f"{period}.yaml"
+    if not path.exists():
+        deadline = default_parameters(period).deadline
+        return deadline, (f"chưa có tệp {path}, nên dùng hạn mặc định {deadline:%d/%m/%Y} (5 ngày sau khi hết quý). Tạo tệp "
+                          "đó (period, deadline, bundle_deadline) để đặt hạn gửi gói của tỉnh")
+    params = load_parameters(period, Path(parameters_dir))
+    given = getattr(params, "bundle_deadline", None) or (params.model_extra or {}).get("bundle_deadline")
+    deadline = bundle_deadline(params)
+    field = "bundle_deadline" if given not in (None, "") else "deadline (tệp không có bundle_deadline)"
+    return deadline, f"hạn gửi {deadline:%d/%m/%Y} lấy từ {field} trong {path}"
+
+
 def province_status(data_dir: Path, period: Period, deadline: dt.date, today: dt.date | None = None) -> pd.DataFrame:
     """For every commune of the province: whether a bundle for ``period`` arrived, when, which revision, its units'
-    completeness, and whether the commune is late (none by the end of ``deadline``, or the first one after it)."""
+    completeness, and whether the commune is late (none by the end of ``deadline``, or the first one after it).
+
+    An import killed midway is finished first (:func:`finish_pending_import`).
+    """
     plist = load_province_list(data_dir)
+    finish_pending_import(data_dir)
     register = read_register(data_dir)
     today = today or dt.datetime.now(VN_TZ).date()
     end = dt.datetime.combine(deadline, dt.time.max, VN_TZ)
@@ -688,7 +847,9 @@ def check_province_data(data_dir: Path, wards: list[str]) -> list[str]:
     """In a province workspace, the communes whose data a bundle brought (others are said, then left out).
 
     A plan file that is not the one the commune's bundle brought is refused: the province reads only bundles.
+    An import killed midway is finished first (:func:`finish_pending_import`).
     """
+    finish_pending_import(data_dir)
     register = read_register(data_dir)
     kept = []
     for ward in wards:

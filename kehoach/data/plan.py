@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from kehoach.core import config
 from kehoach.core.errors import KehoachError, PlanError, PlanChoiceError
-from kehoach.core.files import read_text, yaml_problem
+from kehoach.core.files import MAX_YAML_BYTES, compose_yaml, load_yaml, read_text
 from kehoach.core.formatting import fmt_value, nfc
 
 log = logging.getLogger(__name__)
@@ -433,17 +433,14 @@ def _line_of(root: object, loc: list) -> int | None:
 
 def parse_plan(text: str, name: str) -> Plan:
     """Validate a plan's YAML ``text``; errors name ``name`` (the file), the line, the indicator and the field."""
-    try:
-        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))  # libyaml when built with it
-    except yaml.YAMLError as exc:
-        raise PlanError(f"{name}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
+    raw = load_yaml(text, name, PlanError)  # safe types, no aliases, bounded size
     if not isinstance(raw, dict):
         raise PlanError(f"{name}: tệp kế hoạch phải là một bảng YAML có các mục document, groups, units, indicators.")
     raw = _nfc_tree(raw)
     try:
         return Plan.model_validate(raw)
     except ValidationError as exc:
-        root = yaml.compose(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
+        root = compose_yaml(text)
         problems = "; ".join(_describe(e, raw, root) for e in exc.errors())
         raise PlanError(f"{name}: {problems}. Sửa tệp kế hoạch rồi chạy lại.") from None
 
@@ -457,7 +454,7 @@ def load_plan(path: str | Path | None = None) -> Plan:
         return find_plan()
     path = Path(path)
     try:
-        text = read_text(path, "tệp kế hoạch")  # UTF-8 or UTF-16 with BOM
+        text = read_text(path, "tệp kế hoạch", MAX_YAML_BYTES)  # UTF-8 or UTF-16 with BOM
     except KehoachError as exc:
         raise PlanError(str(exc)) from None
     plan = parse_plan(text, str(path))

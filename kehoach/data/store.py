@@ -637,12 +637,52 @@ def read_records_csv(data: bytes, name: str) -> pd.DataFrame:
             ),
         )
     except (pa.ArrowInvalid, KeyError) as exc:
-        raise StoreError(f"{name}: số liệu không đọc được theo định dạng lưu trữ ({exc}).") from None
+        raise StoreError(f"{name}: số liệu không đọc được theo định dạng lưu trữ: {csv_problem(data, exc)}.") from None
     frame = _to_frame(table)
     for column in ("ward", "record", "task", "period", "status", "unit_code", "source_file", "note", "item", "text"):
         frame[column] = frame[column].map(lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v,
                                           na_action="ignore").astype("string")
     return frame
+
+
+_ARROW_KINDS = {"double": "số", "int64": "số nguyên", "bool": "true hoặc false", "timestamp": "thời điểm (dạng 2026-10-03 "
+                "02:00:00.000000Z)", "string": "văn bản UTF-8"}
+
+
+def csv_problem(data: bytes, exc: Exception) -> str:
+    """What pyarrow (English) found wrong in the records CSV ``data``, in Vietnamese: the row, the field, the value."""
+    import csv
+    import re
+
+    text = str(exc)
+    if isinstance(exc, KeyError):
+        return f"thiếu cột “{exc.args[0] if exc.args else ''}”"
+    header = next(csv.reader([data.split(b"\n", 1)[0].decode("utf-8", "replace")]), [])
+    conversion = re.search(r"column #(\d+): CSV conversion error to (\w+)[^:]*: (?:invalid value '(.*)'|invalid UTF8)", text, re.S)
+    if conversion:
+        index, kind, value = int(conversion.group(1)), conversion.group(2), conversion.group(3)
+        column = header[index] if index < len(header) else f"thứ {index + 1}"
+        row = _row_of(data, column, value) if value is not None else None
+        where = f"dòng {row}, " if row else ""
+        if value is None:
+            return f"{where}trường “{column}”: có chữ không phải văn bản UTF-8"
+        return f"{where}trường “{column}”: giá trị “{value}” không phải {_ARROW_KINDS.get(kind, kind)}"
+    columns = re.search(r"Expected (\d+) columns, got (\d+)", text)
+    if columns:
+        return f"có dòng {columns.group(2)} cột, trong khi dòng tiêu đề có {columns.group(1)} cột"
+    return "tệp CSV sai định dạng (dấu ngoặc kép, dấu phẩy hoặc xuống dòng không đúng chỗ)"
+
+
+def _row_of(data: bytes, column: str, value: str) -> int | None:
+    """The line (header = 1) of the first record whose ``column`` is ``value``, read as text."""
+    try:
+        table = pacsv.read_csv(io.BytesIO(data), parse_options=pacsv.ParseOptions(newlines_in_values=True),
+                               convert_options=pacsv.ConvertOptions(include_columns=[column],
+                                                                    column_types={column: pa.string()}))
+    except (pa.ArrowInvalid, KeyError):
+        return None
+    values = table.column(column).to_pylist()
+    return values.index(value) + 2 if value in values else None
 
 
 def _pandas_type(arrow_type: pa.DataType):

@@ -109,5 +109,6 @@ def build_province(count: int, root: Path, base: Plan, force: bool = False) -> l
     return [f"Đã tạo {len(chosen)} xã, phường minh họa ({ILLUSTRATIVE}) trong {root}: mỗi xã, phường một không gian làm việc "
             f"ở {root / COMMUNES_DIR} ({forms} biểu báo cáo đã nhập qua kehoach import), mỗi nơi gửi gói kỳ {SENT} "
             f"(kehoach bundle) và tỉnh đã nhập {len(chosen)} gói (kehoach province import).",
+            f"Gói của một xã, phường: kehoach --root {root / COMMUNES_DIR / chosen[0].code} bundle --period {SENT}",
             f"Xem tình hình nhận gói: kehoach --root {root} province status --period {SENT}",
-            f"Lập báo cáo: KEHOACH_ROOT={root} kehoach run --period {SENT} --ward all"]
+            f"Lập báo cáo: kehoach --root {root} run --period {SENT} --ward all"]

@@ -46,13 +46,12 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kehoach.core import config
 from kehoach.core.errors import MailError
 from kehoach.core.errors import KehoachError, UsageError
-from kehoach.core.files import atomic_write, exclusive_lock, read_text, yaml_problem
+from kehoach.core.files import MAX_YAML_BYTES, atomic_write, exclusive_lock, load_yaml, read_text
 from kehoach.core.labels import ILLUSTRATIVE_BANNER
 from kehoach.core.parameters import validation_summary
 from kehoach.core.formatting import fmt_number
@@ -169,11 +168,9 @@ def load_settings(path: Path | None = None) -> MailSettings:
     """Read and check ``recipients.yaml`` (UTF-8 or UTF-16). No message ever repeats a value from the file."""
     path = path or config.parameters_dir() / "recipients.yaml"
     try:
-        raw = yaml.safe_load(read_text(path, "tệp người nhận"))
+        raw = load_yaml(read_text(path, "tệp người nhận", MAX_YAML_BYTES), str(path), MailError)
     except KehoachError as exc:
         raise MailError(str(exc)) from None
-    except yaml.YAMLError as exc:
-        raise MailError(f"{path}: {yaml_problem(exc)}. Sửa cú pháp rồi chạy lại.") from None
     secret = _secret_key(raw)
     if secret:
         raise MailError(f"{path}: không được ghi mật khẩu trong tệp người nhận (khóa “{secret}”). Xóa dòng đó và đặt "

@@ -31,7 +31,7 @@ from kehoach.core.errors import KehoachError, RunError
 from kehoach.core.files import atomic_write
 from kehoach.core.parameters import PeriodParameters, load_parameters
 from kehoach.core.period import Period
-from kehoach.data.bundle import check_province_data, is_province
+from kehoach.data.bundle import check_province_data, finish_pending_import, is_province
 from kehoach.delivery import batch, reportset
 from kehoach.delivery.reportset import Job, JobResult, Manifest, ReportSet
 from kehoach.reporting import context, province_context
@@ -76,6 +76,17 @@ def province_folder(params: PeriodParameters, p: Period, wards: list[str]) -> Pa
     return batch.output_folder(params, p, PROVINCE_FOLDER)
 
 
+def province_wards(data: Path, year: int) -> list[str]:
+    """The communes of the workspace with a plan for ``year``; in a province, those a bundle brought, after finishing an
+    import killed midway (so that a commune whose store was moved aside is not left out)."""
+    if is_province(data):
+        finish_pending_import(data)
+    wards = batch.wards_of_year(year, data)
+    if is_province(data):  # a province reads only what bundles brought
+        wards = check_province_data(data, wards)
+    return wards
+
+
 def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any = None,
                   scheduler: str | None = None, only_failed: bool = False, show_progress: bool = False,
                   as_of: str | dt.date | None = None, notebooks_dir: Path | None = None,
@@ -88,9 +99,7 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any =
     book = batch.read_notebooks(notebooks_dir, [PROVINCE_NOTEBOOK])[PROVINCE_NOTEBOOK]
     params = load_parameters(p, required=True)
     data = config.resolve(params.data_dir)
-    wards = batch.wards_of_year(params.year or p.year, data)
-    if is_province(data):  # a province reads only what bundles brought
-        wards = check_province_data(data, wards)
+    wards = province_wards(data, params.year or p.year)
     if not wards:
         raise RunError(f"Không có kế hoạch năm {params.year or p.year} nào trong {config.resolve(params.data_dir) / 'plan'}.")
     top = province_folder(params, p, wards)
