@@ -21,11 +21,13 @@ import signal
 import sys
 import tempfile
 import traceback
+from contextlib import ExitStack
 from pathlib import Path
 
 import pandas as pd
 
 from kehoach import __version__
+from kehoach.core import config
 from kehoach.core.errors import KehoachError, SubmissionError, UsageError
 from kehoach.data.plan import Plan, find_plan, load_plan
 
@@ -108,7 +110,6 @@ def _plan_show(args: argparse.Namespace) -> int:
 
 
 def _template(args: argparse.Namespace) -> int:
-    from kehoach.core import config
     from kehoach.core.files import check_output
     from kehoach.data.forms import write_template
     from kehoach.core.period import Period
@@ -319,7 +320,6 @@ def _sample(args: argparse.Namespace) -> int:
 
 def _sample_province(args: argparse.Namespace) -> int:
     """``sample-data --province N``: a synthetic province in the workspace given by --root or KEHOACH_ROOT."""
-    from kehoach.core import config
     from kehoach.core.errors import StoreError
     from kehoach.delivery.bundles import build_province
 
@@ -334,7 +334,6 @@ def _sample_province(args: argparse.Namespace) -> int:
 
 def _bundle(args: argparse.Namespace) -> int:
     """``bundle --period P``: the commune's quarter as ``<commune>_<period>.zip``, to send to the province."""
-    from kehoach.core import config
     from kehoach.core.files import check_output
     from kehoach.data.bundle import bundle_name
     from kehoach.delivery.bundles import make_bundle
@@ -360,7 +359,6 @@ def _bundle(args: argparse.Namespace) -> int:
 
 def _province_import(args: argparse.Namespace) -> int:
     """``province import ZIP…``: each bundle checked whole and stored all or nothing, reported on its own line."""
-    from kehoach.core import config
     from kehoach.core.errors import KehoachError
     from kehoach.data.bundle import import_bundle, load_province_list
 
@@ -387,7 +385,6 @@ def _province_import(args: argparse.Namespace) -> int:
 
 def _province_status(args: argparse.Namespace) -> int:
     """``province status --period P``: every commune of the province, whether its bundle arrived, and who is late."""
-    from kehoach.core import config
     from kehoach.core.period import VN_TZ
     from kehoach.data.bundle import load_province_list, province_status, status_deadline
 
@@ -434,7 +431,6 @@ def _store_rebuild(args: argparse.Namespace) -> int:
 
 def _export(args: argparse.Namespace) -> int:
     """``export``: every stored revision of a plan's ward and year as a CSV for the analyst (formula-safe)."""
-    from kehoach.core import config
     from kehoach.core.files import check_output
     from kehoach.core.sheets import write_csv
     from kehoach.data.store import ProgressStore
@@ -545,7 +541,6 @@ def _send(args: argparse.Namespace) -> int:
 
 def _inside_workspace(path: Path | None, option: str) -> Path | None:
     """A path option that names part of the workspace: refused when it resolves outside it."""
-    from kehoach.core import config
 
     if path is None:
         return None
@@ -583,12 +578,11 @@ def _report(args: argparse.Namespace) -> int:
 
 def _explore(args: argparse.Namespace) -> int:
     """Serve the explorer with Voilà (this process becomes Voilà; Ctrl+C stops it)."""
-    from kehoach.core import config
     from kehoach.explore.script import ensure_bundle
     from kehoach.explore.service import voila_command
 
-    launch = voila_command(_plan(args), config.notebooks_dir(), ensure_bundle(), args.ip, args.port, args.token,
-                           dict(os.environ))
+    env = os.environ | {"KEHOACH_ROOT": str(config.project_root())}  # Voilà's kernels work in this workspace
+    launch = voila_command(_plan(args), config.notebooks_dir(), ensure_bundle(), args.ip, args.port, args.token, env)
     say(f"Ứng dụng theo dõi kế hoạch: {launch.url}")
     say("Gửi địa chỉ trên (kèm mã truy cập) cho lãnh đạo; bấm Ctrl+C để dừng." if args.token or "token=" in launch.url
         else "Chỉ mở được trên máy này; bấm Ctrl+C để dừng.")
@@ -744,13 +738,6 @@ def _plan_options_everywhere(sub: argparse._SubParsersAction) -> None:
                     target.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
 
 
-def _restore_root(value: str | None) -> None:
-    if value is None:
-        os.environ.pop("KEHOACH_ROOT", None)
-    else:
-        os.environ["KEHOACH_ROOT"] = value
-
-
 class Terminated(KeyboardInterrupt):
     """SIGTERM, raised like Ctrl-C so that every ``finally`` runs (temporary files removed, locks released)."""
 
@@ -768,7 +755,6 @@ class _Parser(argparse.ArgumentParser):
 
 def error_log_path() -> Path:
     """Where tracebacks of unexpected errors go: ``logs/kehoach-errors.log`` in the workbench, else the temp folder."""
-    from kehoach.core import config
 
     override = os.environ.get("KEHOACH_ERROR_LOG")
     if override:
@@ -817,9 +803,14 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command; every error ends in a short Vietnamese message and an exit status, never a traceback."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    root_before = os.environ.get("KEHOACH_ROOT")
-    if args.root:  # every path of the package derives from the root (kehoach.core.config), also in the processes it starts
-        os.environ["KEHOACH_ROOT"] = str(args.root.expanduser().resolve())
+    with ExitStack() as stack:
+        if args.root:  # every path of the package derives from the root (kehoach.core.config)
+            stack.enter_context(config.using_root(args.root))
+        return _dispatch(args, argv)
+
+
+def _dispatch(args: argparse.Namespace, argv: list[str] | None) -> int:
+    """``args.func`` with every error turned into a short Vietnamese message and an exit status."""
     _configure_logging(args.verbose)
     previous = signal.signal(signal.SIGTERM, _on_sigterm) if _main_thread() else None
     try:
@@ -849,8 +840,6 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
-        if args.root:  # the command's root ends with it (main() may be called again in one process)
-            _restore_root(root_before)
 
 
 def _quiet_stdout() -> None:

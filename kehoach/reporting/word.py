@@ -111,13 +111,13 @@ def _section(data: str | dict[str, Any], cell: int) -> Section:
                            "Chạy lại kỳ báo cáo bằng kehoach run rồi lập lại bản Word.") from None
 
 
-def notebook_to_docx(nb: nbformat.NotebookNode, title: str) -> bytes:
-    """The Word draft of an executed report notebook."""
+def notebook_to_docx(nb: nbformat.NotebookNode, title: str, chart_cache: Path | None = None) -> bytes:
+    """The Word draft of an executed report notebook; its charts' drawings come from ``chart_cache`` (the workbench's by default)."""
     sections = sections_of(nb)
     if not sections:
         raise KehoachError(f"Sổ tay của báo cáo \"{title}\" không có phần báo cáo nào (sổ tay chưa được chạy, hoặc "
                            "chạy lỗi): không lập được bản Word. Chạy lại kỳ báo cáo bằng kehoach run.")
-    return render_docx(sections, title)
+    return render_docx(sections, title, chart_cache)
 
 
 def export_docx(notebook_path: Path, docx_path: Path, title: str) -> Path:
@@ -131,14 +131,14 @@ def export_docx(notebook_path: Path, docx_path: Path, title: str) -> Path:
 
 
 # -- the document ---------------------------------------------------------------------------
-def render_docx(sections: list[Section], title: str) -> bytes:
+def render_docx(sections: list[Section], title: str, chart_cache: Path | None = None) -> bytes:
     """The .docx of ``sections``: A4, Nghị định 30 margins and fonts, the header and signature tables."""
     doc = Document()
     _setup_styles(doc)
     blocks = [b for s in sections for b in s.blocks]
     _setup_page(doc, any(getattr(b, "banner", "") for b in blocks if isinstance(b, DocumentHeader)))
     _set_properties(doc, title, blocks)
-    writer = _Writer(doc)
+    writer = _Writer(doc, chart_cache)
     appendix = _Appendix.of(sections)
     for block, following in zip(blocks, [*blocks[1:], None]):
         appendix.before(doc, block)
@@ -275,6 +275,7 @@ class _Writer:
     """Appends blocks to a document; keeps what came last on the page of the signature."""
 
     doc: DocxDocument
+    chart_cache: Path | None = None                          # where charts' drawings are (the workbench's by default)
     tail: list[DocxParagraph] = field(default_factory=list)
     lead_in: bool = False                                    # in the paragraphs right under a heading
 
@@ -302,7 +303,7 @@ class _Writer:
             self.tail = _table(self.doc, block)
             return
         elif isinstance(block, Chart):                       # not kept with its table: less white space
-            last = _chart(self.doc, block, isinstance(following, Closing))
+            last = _chart(self.doc, block, isinstance(following, Closing), self.chart_cache)
         else:
             last = _unknown(self.doc, block)
         self.tail = [last] if last is not None else []
@@ -573,9 +574,9 @@ def _section_text_width(doc: DocxDocument) -> int:
 
 
 # -- charts -------------------------------------------------------------------------------------
-def _chart(doc: DocxDocument, block: Chart, keep: bool) -> DocxParagraph:
+def _chart(doc: DocxDocument, block: Chart, keep: bool, cache: Path | None) -> DocxParagraph:
     """The chart as a PNG at the text width (at most CHART_MAX_HEIGHT high), with its title as alternative text."""
-    png = _png(block)
+    png = _png(block, cache)
     width, height = _png_size(png)
     shown_width, shown_height = int(TEXT_WIDTH), int(TEXT_WIDTH) * height // width
     if shown_height > CHART_MAX_HEIGHT:
@@ -589,7 +590,7 @@ def _chart(doc: DocxDocument, block: Chart, keep: bool) -> DocxParagraph:
     return paragraph
 
 
-def _png(block: Chart) -> bytes:
+def _png(block: Chart, cache: Path | None) -> bytes:
     """The PNG of the very drawing the HTML shows: the block's SVG, or the spec's drawing from the drawing cache.
 
     A section's JSON in an executed notebook carries the spec only; :func:`kehoach.analysis.charts.draw_svg`
@@ -600,7 +601,7 @@ def _png(block: Chart) -> bytes:
     import vl_convert as vlc
 
     try:
-        return vlc.svg_to_png(block.svg or charts.draw_svg(block.spec), scale=PNG_SCALE)
+        return vlc.svg_to_png(block.svg or charts.draw_svg(block.spec, cache), scale=PNG_SCALE)
     except (ValueError, RuntimeError) as exc:
         raise KehoachError(f"Không vẽ được biểu đồ \"{_nfc(block.title)}\" cho bản Word ({exc}). "
                            "Kiểm tra lại số liệu của biểu đồ rồi lập lại báo cáo.") from None
