@@ -627,15 +627,7 @@ def records_csv(records: pd.DataFrame) -> bytes:
 def read_records_csv(data: bytes, name: str) -> pd.DataFrame:
     """Records written by :func:`records_csv`, with the stored types; text NFC-normalized. ``name`` is said on error."""
     try:
-        table = pacsv.read_csv(
-            io.BytesIO(data),
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=_ARROW_TYPES, include_columns=COLUMNS, include_missing_columns=False,
-                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False,
-                true_values=["true"], false_values=["false"],
-            ),
-        )
+        table = _arrow_csv(io.BytesIO(data), include_missing=False)
     except (pa.ArrowInvalid, KeyError) as exc:
         raise StoreError(f"{name}: số liệu không đọc được theo định dạng lưu trữ: {csv_problem(data, exc)}.") from None
     frame = _to_frame(table)
@@ -729,17 +721,22 @@ def _read_frame(path: Path) -> pd.DataFrame:
     return _to_frame(_read_csv(path))
 
 
+def _arrow_csv(source: Path | io.BytesIO, include_missing: bool) -> pa.Table:
+    """Records in the store's CSV format, with the stored types (``include_missing``: absent columns as nulls)."""
+    return pacsv.read_csv(
+        source,
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types=_ARROW_TYPES, include_columns=COLUMNS, include_missing_columns=include_missing,
+            strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False,
+            true_values=["true"], false_values=["false"],
+        ),
+    )
+
+
 def _read_csv(path: Path) -> pa.Table:
     try:
-        table = pacsv.read_csv(
-            path,
-            parse_options=pacsv.ParseOptions(newlines_in_values=True),
-            convert_options=pacsv.ConvertOptions(
-                column_types=_ARROW_TYPES, include_columns=COLUMNS, include_missing_columns=True,
-                strings_can_be_null=True, null_values=[""], quoted_strings_can_be_null=False,
-                true_values=["true"], false_values=["false"],
-            ),
-        )
+        table = _arrow_csv(path, include_missing=True)
     except (pa.ArrowInvalid, KeyError) as exc:
         raise StoreError(f"{path}: tệp số liệu không đọc được ({exc}). Khôi phục tệp từ bản sao lưu.") from exc
     return _with_defaults(table, path)
