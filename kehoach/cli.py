@@ -12,6 +12,7 @@ workbench, else the temporary folder) and, with ``-v``, to the screen.
 from __future__ import annotations
 
 import argparse
+import ast
 import datetime as dt
 import errno
 import logging
@@ -598,144 +599,190 @@ def _plan_summary(plan) -> None:
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The ``kehoach`` parser: every help text, heading and usage error in Vietnamese (see :class:`_Parser`)."""
     parser = _Parser(
         prog="kehoach",
-        description="Track the ward's yearly socio-economic plan: import unit reports, evaluate, build quarterly reports.",
+        description="Theo dõi kế hoạch phát triển kinh tế - xã hội hằng năm của phường: nhập báo cáo của các đơn vị, "
+                    "đánh giá chỉ tiêu, lập báo cáo quý.",
     )
-    parser.add_argument("--version", action="version", version=f"kehoach {__version__}")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    parser.add_argument("--plan", type=Path, default=None, help="plan YAML file (default: the one fitting --ward/--year in data/plan/)")
-    parser.add_argument("--ward", type=_ward_arg, default=None, help="ward code, e.g. phan-dinh-phung (needed when data/plan/ holds several wards)")
-    parser.add_argument("--year", type=int, default=None, help="plan year (needed when a ward has several years' plans)")
-    parser.add_argument("--root", type=Path, default=None,
-                        help="the workspace (data/, parameters/, reports/); default $KEHOACH_ROOT or the project folder")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"kehoach {__version__}", help="in số phiên bản rồi thoát")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="in thêm chi tiết khi chạy (khi có lỗi: cả chi tiết kỹ thuật)")
+    parser.add_argument("--plan", type=Path, default=None, metavar="TỆP",
+                        help="tệp kế hoạch YAML (mặc định: tệp phù hợp với --ward/--year trong data/plan/)")
+    parser.add_argument("--ward", type=_ward_arg, default=None, metavar="MÃ_ĐỊA_BÀN",
+                        help="mã địa bàn, ví dụ phan-dinh-phung (cần khi data/plan/ có kế hoạch của nhiều địa bàn)")
+    parser.add_argument("--year", type=int, default=None, metavar="NĂM",
+                        help="năm kế hoạch (cần khi một địa bàn có kế hoạch của nhiều năm)")
+    parser.add_argument("--root", type=Path, default=None, metavar="THƯ_MỤC",
+                        help="thư mục làm việc (chứa data/, parameters/, reports/); mặc định: $KEHOACH_ROOT "
+                             "hoặc thư mục dự án")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="LỆNH", title="Lệnh",
+                                description="xem hướng dẫn của từng lệnh: kehoach LỆNH --help")
 
-    plan_cmd = sub.add_parser("plan", help="show the plan")
-    plan_sub = plan_cmd.add_subparsers(dest="plan_command", required=True, metavar="ACTION")
-    plan_sub.add_parser("show", help="print the indicators by group, with targets and responsible units").set_defaults(func=_plan_show)
-    plan_sub.add_parser("list", help="list the plans in data/plan/ (ward, year, indicators, decision)").set_defaults(func=_plan_list)
-    plan_import = plan_sub.add_parser("import", help="read a plan decision (.docx, .txt, .pdf) into a draft plan YAML to review")
-    plan_import.add_argument("file", type=Path, help="the plan decision: .docx, .txt or a .pdf with a text layer (or, with --review, a draft .yaml)")
-    plan_import.add_argument("-o", "--output", type=Path, help="draft YAML to write (default: WARD-YEAR.yaml next to the file)")
-    plan_import.add_argument("--force", action="store_true", help="overwrite an existing draft")
+    plan_cmd = _command(sub, "plan", "kế hoạch: xem, liệt kê, nhập từ quyết định, so sánh hai năm")
+    plan_sub = plan_cmd.add_subparsers(dest="plan_command", required=True, metavar="THAO_TÁC", title="Thao tác")
+    _command(plan_sub, "show", "in các chỉ tiêu theo nhóm, kèm mục tiêu và đơn vị chủ trì").set_defaults(func=_plan_show)
+    _command(plan_sub, "list", "liệt kê các kế hoạch trong data/plan/ (địa bàn, năm, số chỉ tiêu, quyết định)"
+             ).set_defaults(func=_plan_list)
+    plan_import = _command(plan_sub, "import", "đọc quyết định giao kế hoạch (.docx, .txt, .pdf) thành bản nháp "
+                                               "kế hoạch YAML để rà soát")
+    plan_import.add_argument("file", type=Path, metavar="TỆP",
+                             help="quyết định giao kế hoạch: .docx, .txt hoặc .pdf có lớp chữ (với --review: "
+                                  "có thể là bản nháp .yaml)")
+    plan_import.add_argument("-o", "--output", type=Path, metavar="TỆP",
+                             help="bản nháp YAML sẽ ghi (mặc định: ĐỊA_BÀN-NĂM.yaml cạnh tệp quyết định)")
+    plan_import.add_argument("--force", action="store_true", help="ghi đè bản nháp đã có")
     plan_import.add_argument("--review", action="store_true",
-                             help="list every field to check (# KIỂM TRA) with its line; given a draft .yaml, only list them")
+                             help="liệt kê mọi chỗ cần kiểm tra (# KIỂM TRA) kèm số dòng; nếu TỆP là bản nháp .yaml "
+                                  "thì chỉ liệt kê")
     plan_import.add_argument("--no-reference", action="store_true",
-                             help="do not take codes from the ward's earlier plan in data/plan/")
+                             help="không lấy mã chỉ tiêu từ kế hoạch trước của địa bàn trong data/plan/")
     plan_import.set_defaults(func=_plan_import)
-    plan_diff = plan_sub.add_parser("diff", help="indicators added, dropped, renamed and re-targeted between two years")
-    plan_diff.add_argument("old_year", type=int)
-    plan_diff.add_argument("new_year", type=int)
+    plan_diff = _command(plan_sub, "diff", "so sánh kế hoạch hai năm: chỉ tiêu thêm mới, bỏ, đổi tên, đổi mục tiêu")
+    plan_diff.add_argument("old_year", type=int, metavar="NĂM_CŨ", help="năm kế hoạch cũ, ví dụ 2026")
+    plan_diff.add_argument("new_year", type=int, metavar="NĂM_MỚI", help="năm kế hoạch mới, ví dụ 2027")
     plan_diff.set_defaults(func=_plan_diff)
 
-    template = sub.add_parser("template", help="write the Excel reporting form of one unit for a period")
-    template.add_argument("--unit", required=True, help="unit code, e.g. KTHT (see `kehoach plan show`)")
-    template.add_argument("--period", required=True, help="period, e.g. 2026-Q3")
-    template.add_argument("-o", "--output", type=Path, help="output .xlsx (default: bieu-bao-cao_UNIT_PERIOD.xlsx here)")
-    template.add_argument("--force", action="store_true", help="overwrite an existing file (never one in the store, nor a device)")
+    period = "kỳ báo cáo, ví dụ 2026-Q3"
+    no_store = "ghi đè tệp đã có (không bao giờ ghi đè tệp trong kho số liệu hay một thiết bị)"
+    template = _command(sub, "template", "tạo biểu mẫu Excel báo cáo của một đơn vị cho một kỳ")
+    template.add_argument("--unit", required=True, metavar="MÃ_ĐƠN_VỊ", help="mã đơn vị, ví dụ KTHT (xem `kehoach plan show`)")
+    template.add_argument("--period", required=True, metavar="KỲ", help=period)
+    template.add_argument("-o", "--output", type=Path, metavar="TỆP",
+                          help="tệp .xlsx sẽ ghi (mặc định: bieu-bao-cao_ĐƠN_VỊ_KỲ.xlsx ở thư mục hiện tại)")
+    template.add_argument("--force", action="store_true", help=no_store)
     template.set_defaults(func=_template)
 
-    imp = sub.add_parser("import", help="import filled forms or CSV files; each file all or nothing, reported one by one")
-    imp.add_argument("files", nargs="+", type=Path)
-    imp.add_argument("--submitted-at", type=_date_arg, default=None, metavar="DATE",
-                     help="back-fill the date the unit sent the files (03/10/2026); default: now. Kept as set by hand")
+    imp = _command(sub, "import", "nhập biểu mẫu đã điền hoặc tệp CSV; mỗi tệp nhập trọn vẹn hoặc không nhập gì, "
+                                  "báo kết quả từng tệp")
+    imp.add_argument("files", nargs="+", type=Path, metavar="TỆP", help="biểu mẫu .xlsx hoặc tệp .csv của các đơn vị")
+    imp.add_argument("--submitted-at", type=_date_arg, default=None, metavar="NGÀY",
+                     help="nhập bù ngày đơn vị gửi tệp (ví dụ 03/10/2026); mặc định: lúc nhập. Ngày này được ghi là "
+                          "ngày nhập tay")
     imp.add_argument("--accept-outliers", action="store_true",
-                     help="store values over 100x (or under 1/100 of) the last reported one, after checking them")
+                     help="vẫn lưu số liệu lớn hơn 100 lần (hoặc nhỏ hơn 1/100) số liệu báo cáo lần trước, "
+                          "sau khi đã kiểm tra lại")
     imp.set_defaults(func=_import)
 
-    hist = sub.add_parser("history", help="every stored revision of one indicator")
-    hist.add_argument("--indicator", type=int, required=True, help="indicator number, 1-36")
+    hist = _command(sub, "history", "mọi lần báo cáo (kể cả các lần sửa) của một chỉ tiêu")
+    hist.add_argument("--indicator", type=int, required=True, metavar="SỐ",
+                      help="số thứ tự chỉ tiêu, ví dụ 1 (xem `kehoach plan show`)")
     hist.set_defaults(func=_history)
 
-    status = sub.add_parser("status", help="who has reported for a period, on time or late, and what is missing")
-    status.add_argument("--period", required=True)
+    status = _command(sub, "status", "tình hình gửi báo cáo của một kỳ: đơn vị nào đã gửi, đúng hạn hay trễ hạn, "
+                                     "còn thiếu gì")
+    status.add_argument("--period", required=True, metavar="KỲ", help=period)
     status.set_defaults(func=_status)
 
-    sample = sub.add_parser("sample-data", help="build the illustrative dataset (Số liệu minh họa) through the import path")
-    sample.add_argument("--force", action="store_true", help="rebuild an existing illustrative store")
+    sample = _command(sub, "sample-data", "tạo bộ số liệu minh họa (Số liệu minh họa) qua đúng đường nhập số liệu")
+    sample.add_argument("--force", action="store_true", help="tạo lại kho số liệu minh họa đã có")
     sample.add_argument("--province", type=_positive_int, default=None, metavar="N",
-                        help="build a synthetic province of N communes, each with its own plan, in the workspace of --root")
+                        help="tạo một tỉnh minh họa gồm N xã, phường, mỗi nơi một kế hoạch, trong thư mục của --root")
     sample.set_defaults(func=_sample)
 
-    bundle = sub.add_parser("bundle", help="pack the commune's quarter (plan, records, texts, completeness) as a zip for the province")
-    bundle.add_argument("--period", required=True, type=_period_arg, help="period, e.g. 2026-Q3 (records up to it go in)")
-    bundle.add_argument("-o", "--output", type=Path, help="output .zip (default: COMMUNE_PERIOD.zip here)")
-    bundle.add_argument("--force", action="store_true", help="overwrite an existing file (never one in the store, nor a device)")
+    bundle = _command(sub, "bundle", "đóng gói số liệu quý của xã, phường (kế hoạch, số liệu, nội dung báo cáo, "
+                                     "tình hình gửi) thành tệp .zip gửi tỉnh")
+    bundle.add_argument("--period", required=True, type=_period_arg, metavar="KỲ",
+                        help="kỳ báo cáo, ví dụ 2026-Q3 (gồm số liệu đến hết kỳ này)")
+    bundle.add_argument("-o", "--output", type=Path, metavar="TỆP",
+                        help="tệp .zip sẽ ghi (mặc định: MÃ_XÃ_KỲ.zip ở thư mục hiện tại)")
+    bundle.add_argument("--force", action="store_true", help=no_store)
     bundle.set_defaults(func=_bundle)
 
-    province_cmd = sub.add_parser("province", help="the province workspace: import the communes' bundles, see who has sent")
-    province_sub = province_cmd.add_subparsers(dest="province_command", required=True, metavar="ACTION")
-    p_import = province_sub.add_parser("import", help="check and import communes' bundles; each all or nothing")
-    p_import.add_argument("files", nargs="+", type=Path)
+    province_cmd = _command(sub, "province", "không gian làm việc của tỉnh: nhập gói số liệu của các xã, phường, "
+                                             "xem nơi nào đã gửi")
+    province_sub = province_cmd.add_subparsers(dest="province_command", required=True, metavar="THAO_TÁC", title="Thao tác")
+    p_import = _command(province_sub, "import", "kiểm tra và nhập gói số liệu của các xã, phường; mỗi gói nhập trọn vẹn "
+                                                "hoặc không nhập gì")
+    p_import.add_argument("files", nargs="+", type=Path, metavar="TỆP", help="các gói .zip của xã, phường")
     p_import.add_argument("--force", action="store_true",
-                          help="use a bundle older than the one already received for its commune and period")
+                          help="nhận cả gói cũ hơn gói đã nhận của cùng xã, phường và kỳ")
     p_import.set_defaults(func=_province_import)
-    p_status = province_sub.add_parser("status", help="for every commune: bundle received, when, revision, completeness, late")
-    p_status.add_argument("--period", required=True, type=_period_arg)
+    p_status = _command(province_sub, "status", "với từng xã, phường: đã nhận gói chưa, nhận lúc nào, lần thứ mấy, "
+                                                "báo cáo đủ chưa, có trễ hạn không")
+    p_status.add_argument("--period", required=True, type=_period_arg, metavar="KỲ", help=period)
     p_status.set_defaults(func=_province_status)
 
-    store_cmd = sub.add_parser("store", help="the progress store: rebuild its database from the archive")
-    store_sub = store_cmd.add_subparsers(dest="store_command", required=True, metavar="ACTION")
-    store_sub.add_parser("rebuild", help="build each ward and year's records.sqlite again from its archive alone "
-                         "(every store, or those of --ward/--year)").set_defaults(func=_store_rebuild)
+    store_cmd = _command(sub, "store", "kho số liệu: dựng lại cơ sở dữ liệu từ kho lưu trữ")
+    store_sub = store_cmd.add_subparsers(dest="store_command", required=True, metavar="THAO_TÁC", title="Thao tác")
+    _command(store_sub, "rebuild", "dựng lại records.sqlite của từng địa bàn, từng năm chỉ từ kho lưu trữ "
+                                   "(mọi kho, hoặc các kho của --ward/--year)").set_defaults(func=_store_rebuild)
 
-    export = sub.add_parser("export", help="write every stored revision of the plan's ward and year as CSV for the analyst")
-    export.add_argument("-o", "--output", type=Path, help="output .csv (default: so-lieu_WARD_YEAR.csv here)")
-    export.add_argument("--force", action="store_true", help="overwrite an existing file (never one in the store, nor a device)")
+    export = _command(sub, "export", "ghi mọi lần báo cáo (kể cả các lần sửa) của địa bàn và năm kế hoạch ra tệp CSV "
+                                     "cho cán bộ phân tích")
+    export.add_argument("-o", "--output", type=Path, metavar="TỆP",
+                        help="tệp .csv sẽ ghi (mặc định: so-lieu_ĐỊA_BÀN_NĂM.csv ở thư mục hiện tại)")
+    export.add_argument("--force", action="store_true", help=no_store)
     export.set_defaults(func=_export)
 
-    periods = "2026-Q3, 'latest' (the last quarter ended by today, for cron) or 'data-latest' (the last quarter with data)"
-    run = sub.add_parser("run", help="execute and export every report notebook of a period into reports/PERIOD/")
-    run.add_argument("--period", required=True, help=periods)
-    run.add_argument("--jobs", type=int, default=None, help="notebooks run in parallel (default: number of cores)")
-    run.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                     help="run the notebooks on a Dask cluster: tcp://HOST:PORT, or 'local' for a LocalCluster of --jobs workers")
+    periods = ("kỳ báo cáo: ví dụ 2026-Q3; latest (quý gần nhất đã kết thúc tính đến hôm nay, dùng cho cron) "
+               "hoặc data-latest (quý gần nhất có số liệu)")
+    jobs = "số sổ tính (notebook) chạy song song (mặc định: số lõi CPU)"
+    run = _command(sub, "run", "chạy và xuất mọi sổ tính (notebook) báo cáo của một kỳ vào reports/KỲ/")
+    run.add_argument("--period", required=True, metavar="KỲ", help=periods)
+    run.add_argument("--jobs", type=int, default=None, metavar="SỐ", help=jobs)
+    run.add_argument("--scheduler", default=None, metavar="ĐỊA_CHỈ",
+                     help="chạy sổ tính trên cụm Dask: tcp://MÁY:CỔNG, hoặc local để dùng một LocalCluster "
+                          "gồm --jobs tiến trình")
     run.add_argument("--only-failed", action="store_true",
-                     help="re-run only the reports that failed in the previous run (all of them when the data changed since)")
-    run.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
-    run.add_argument("--as-of", type=_date_arg, default=None, metavar="DATE",
-                     help="rebuild the period as it stood at the end of DATE (YYYY-MM-DD); default: now")
+                     help="chỉ chạy lại các báo cáo bị lỗi ở lần chạy trước (chạy lại tất cả nếu số liệu đã thay đổi)")
+    run.add_argument("-q", "--quiet", action="store_true", help="không hiện thanh tiến độ")
+    run.add_argument("--as-of", type=_date_arg, default=None, metavar="NGÀY",
+                     help="lập lại báo cáo của kỳ theo số liệu đến hết NGÀY (ví dụ 2026-10-15); mặc định: hiện tại")
     run.set_defaults(func=_run)
 
-    send = sub.add_parser("send", help="email the period's reports to the recipients in parameters/recipients.yaml")
-    send.add_argument("--period", required=True)
-    send.add_argument("--dry-run", action="store_true", help="write each message as .eml to reports/PERIOD/outbox/; send nothing")
-    send.add_argument("--zip", action="store_true", help="attach the reports as one .zip (some mail systems block .html)")
-    send.add_argument("--resend", action="store_true", help="send again messages already in the send log")
-    send.add_argument("--recipients", type=Path, default=None, help="recipients file (default: parameters/recipients.yaml)")
+    send = _command(sub, "send", "gửi thư điện tử kèm báo cáo của kỳ tới những người nhận trong "
+                                 "parameters/recipients.yaml")
+    send.add_argument("--period", required=True, metavar="KỲ", help=period)
+    send.add_argument("--dry-run", action="store_true",
+                      help="không gửi thư nào; ghi từng thư thành tệp .eml vào reports/KỲ/outbox/")
+    send.add_argument("--zip", action="store_true",
+                      help="đính kèm các báo cáo thành một tệp .zip (một số hệ thống thư chặn tệp .html)")
+    send.add_argument("--resend", action="store_true", help="gửi lại cả những thư đã có trong nhật ký gửi")
+    send.add_argument("--recipients", type=Path, default=None, metavar="TỆP",
+                      help="tệp danh sách người nhận (mặc định: parameters/recipients.yaml)")
     send.add_argument("--unknown", choices=["sent", "retry"], default=None,
-                      help="settle messages a stopped send left with an unknown fate: 'sent' records them as delivered, "
-                           "'retry' sends them again")
+                      help="xử lý các thư chưa rõ đã tới hay chưa do lần gửi trước bị dừng giữa chừng: "
+                           "sent là ghi nhận đã gửi, retry là gửi lại")
     send.set_defaults(func=_send)
 
-    report = sub.add_parser("report", help="the main job: build the illustrative data if needed and run the quarterly reports")
-    report.add_argument("--period", default="data-latest", help=periods)
-    report.add_argument("--jobs", type=int, default=None)
-    report.add_argument("--as-of", type=_date_arg, default=None, metavar="DATE", help="data cut-off date (YYYY-MM-DD); default: now")
+    report = _command(sub, "report", "việc chính: tạo số liệu minh họa nếu chưa có, rồi lập các báo cáo quý")
+    report.add_argument("--period", default="data-latest", metavar="KỲ", help=f"{periods}; mặc định: data-latest")
+    report.add_argument("--jobs", type=int, default=None, metavar="SỐ", help=jobs)
+    report.add_argument("--as-of", type=_date_arg, default=None, metavar="NGÀY",
+                        help="ngày chốt số liệu (ví dụ 2026-10-15); mặc định: hiện tại")
     report.set_defaults(func=_report)
 
-    explore = sub.add_parser("explore", help="serve the explorer to leaders as a web app (Voilà), on this machine by default")
-    explore.add_argument("--ip", default="127.0.0.1",
-                         help="address to listen on (default 127.0.0.1, this machine only); any other needs a token")
-    explore.add_argument("--port", type=int, default=8866)
-    explore.add_argument("--token", default=None,
-                         help="access token (required off this machine; made and printed when not given)")
+    explore = _command(sub, "explore", "mở ứng dụng tra cứu cho lãnh đạo dưới dạng trang web (Voilà); mặc định "
+                                       "chỉ mở trên máy này")
+    explore.add_argument("--ip", default="127.0.0.1", metavar="ĐỊA_CHỈ",
+                         help="địa chỉ nhận kết nối (mặc định: 127.0.0.1, chỉ máy này); địa chỉ khác cần mã truy cập")
+    explore.add_argument("--port", type=int, default=8866, metavar="CỔNG", help="cổng (mặc định: 8866)")
+    explore.add_argument("--token", default=None, metavar="MÃ",
+                         help="mã truy cập (bắt buộc khi mở cho máy khác; nếu không ghi thì tự tạo và in ra)")
     explore.set_defaults(func=_explore)
 
     _plan_options_everywhere(sub)
     return parser
 
 
-def _plan_options_everywhere(sub: argparse._SubParsersAction) -> None:
+def _command(sub: argparse.Action, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose one-line ``text`` is both its line in the parent's list and the lead of its own --help."""
+    return sub.add_parser(name, help=text, description=f"{text[:1].upper()}{text[1:]}.")
+
+
+def _plan_options_everywhere(sub: argparse.Action) -> None:
     """Let --ward/--year also follow the command (`kehoach status --period 2027-Q1 --ward x`)."""
     for command in sub.choices.values():
-        nested = [a for a in command._actions if isinstance(a, argparse._SubParsersAction)]
-        targets = [command] + [p for action in nested for p in action.choices.values()]
+        nested = getattr(command, "subcommands", None)
+        targets = [command] + (list(nested.choices.values()) if nested is not None else [])
         for target in targets:
             for flag, kind in (("--ward", _ward_arg), ("--year", int)):
-                if flag not in target._option_string_actions:
+                try:
                     target.add_argument(flag, type=kind, default=argparse.SUPPRESS, help=argparse.SUPPRESS)
+                except argparse.ArgumentError:  # the command has its own (a conflicting option string)
+                    pass
 
 
 class Terminated(KeyboardInterrupt):
@@ -746,11 +793,109 @@ def _on_sigterm(signum, frame) -> None:
     raise Terminated()
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """Help with a Vietnamese usage lead ("Cách dùng: " instead of argparse's "usage: ")."""
+
+    def add_usage(self, usage, actions, groups, prefix=None):
+        super().add_usage(usage, actions, groups, "Cách dùng: " if prefix is None else prefix)
+
+
 class _Parser(argparse.ArgumentParser):
-    def error(self, message: str):  # argparse's own wording, with a Vietnamese lead
+    """The parser of ``kehoach`` and of each of its subcommands (the subparsers' ``parser_class``), in Vietnamese.
+
+    Its own ``-h/--help`` replaces argparse's (``add_help=False``); arguments go into argument groups with
+    Vietnamese titles ("Tham số", "Tùy chọn") instead of argparse's default ones, which stay empty and so are not
+    shown; :meth:`error` says argparse's standard messages in Vietnamese (:func:`_argparse_message`).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs["add_help"] = False
+        kwargs.setdefault("formatter_class", _HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self.subcommands: argparse.Action | None = None
+        self.positionals_group = self.add_argument_group("Tham số")
+        self.options_group = self.add_argument_group("Tùy chọn")
+        self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="xem hướng dẫn này rồi thoát")
+
+    def add_argument(self, *name_or_flags, **kwargs):
+        """Into "Tham số" (a positional, as argparse tells them apart) or "Tùy chọn" (an option)."""
+        positional = not name_or_flags or (len(name_or_flags) == 1 and name_or_flags[0][:1] not in self.prefix_chars)
+        return (self.positionals_group if positional else self.options_group).add_argument(*name_or_flags, **kwargs)
+
+    def add_subparsers(self, **kwargs):
+        """Subcommands are parsers of this class too; the action is kept as ``subcommands``."""
+        kwargs.setdefault("parser_class", _Parser)
+        self.subcommands = super().add_subparsers(**kwargs)
+        return self.subcommands
+
+    def error(self, message: str):
+        """Usage and the Vietnamese message on stderr, exit status 2 (as argparse's own ``error``)."""
         self.print_usage(sys.stderr)
-        say(f"Lỗi cú pháp lệnh: {message}. Xem `{self.prog} --help`.", err=True)
+        say(f"Lỗi cú pháp lệnh: {_argparse_message(message).rstrip('.')}. Xem `{self.prog} --help`.", err=True)
         raise SystemExit(2)
+
+
+def _literal(text: str) -> str:
+    """A value argparse shows with ``repr`` ('abc'), as the user typed it (abc)."""
+    try:
+        value = ast.literal_eval(text)
+    except (ValueError, SyntaxError):
+        return text
+    return value if isinstance(value, str) else text
+
+
+def _choices(text: str) -> str:
+    """argparse's ``'sent', 'retry'`` as ``sent, retry``."""
+    values = re.findall(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"", text)
+    return ", ".join(_literal(v) for v in values) if values else text
+
+
+_TYPE_NAMES = {"int": "số nguyên", "float": "số"}
+
+#: argparse's standard messages (Python 3.11's English templates) and what the user reads instead.
+_ARGPARSE_MESSAGES: list[tuple[re.Pattern, object]] = [
+    (re.compile(r"the following arguments are required: (?P<names>.+)", re.S),
+     lambda m: f"thiếu tham số bắt buộc: {m['names']}"),
+    (re.compile(r"unrecognized arguments: (?P<args>.*)", re.S),
+     lambda m: f"lệnh không có tham số này: {m['args']}"),
+    (re.compile(r"one of the arguments (?P<names>.+) is required", re.S),
+     lambda m: f"cần một trong các tham số: {m['names']}"),
+    (re.compile(r"ambiguous option: (?P<option>.+?) could match (?P<matches>.+)", re.S),
+     lambda m: f"tùy chọn {m['option']} chưa rõ là tùy chọn nào ({m['matches']}); viết đầy đủ tên tùy chọn"),
+    (re.compile(r"unexpected option string: (?P<option>.+)", re.S),
+     lambda m: f"không dùng được tùy chọn {m['option']} ở đây"),
+    (re.compile(r"invalid choice: (?P<value>.+) \(choose from (?P<choices>.*)\)", re.S),
+     lambda m: f"giá trị “{_literal(m['value'])}” không hợp lệ; chọn một trong: {_choices(m['choices'])}"),
+    (re.compile(r"invalid (?P<type>\S+) value: (?P<value>.+)", re.S),
+     lambda m: f"“{_literal(m['value'])}” không phải {_TYPE_NAMES.get(m['type'], 'giá trị ' + m['type'])}"),
+    (re.compile(r"expected one argument"), lambda m: "cần một giá trị đi kèm"),
+    (re.compile(r"expected at most one argument"), lambda m: "chỉ nhận nhiều nhất một giá trị"),
+    (re.compile(r"expected at least one argument"), lambda m: "cần ít nhất một giá trị"),
+    (re.compile(r"expected (?P<n>\d+) arguments?"), lambda m: f"cần {m['n']} giá trị"),
+    (re.compile(r"not allowed with argument (?P<other>.+)", re.S), lambda m: f"không dùng được cùng với {m['other']}"),
+    (re.compile(r"ignored explicit argument (?P<value>.+)", re.S),
+     lambda m: f"không nhận giá trị (đã viết “{_literal(m['value'])}”)"),
+    (re.compile(r"unknown parser (?P<value>.+?) \(choices: (?P<choices>.*)\)", re.S),
+     lambda m: f"không có lệnh “{_literal(m['value'])}”; chọn một trong: {m['choices']}"),
+    (re.compile(r"can't open '(?P<file>.*)': (?P<error>.*)", re.S),
+     lambda m: f"không mở được tệp {m['file']} ({m['error']})"),
+]
+
+
+def _argparse_message(message: str) -> str:
+    """One of argparse's standard error messages in Vietnamese; an unknown one kept, with the original quoted."""
+    argument = re.fullmatch(r"argument (?P<name>.+?): (?P<message>.*)", message, re.S)
+    if argument:
+        name, inner = argument["name"], argument["message"]
+        kind = "tùy chọn" if name.startswith("-") else "tham số"
+        if any(pattern.fullmatch(inner) for pattern, _ in _ARGPARSE_MESSAGES) or inner.isascii():
+            inner = _argparse_message(inner)
+        return f"{kind} {name}: {inner}"  # else a message of kehoach's own (ArgumentTypeError), already Vietnamese
+    for pattern, say_it in _ARGPARSE_MESSAGES:
+        match = pattern.fullmatch(message)
+        if match:
+            return say_it(match)
+    return f"lệnh viết chưa đúng (thông báo gốc bằng tiếng Anh: {message})"
 
 
 def error_log_path() -> Path:

@@ -7,7 +7,7 @@ import shutil
 
 import pytest
 
-from kehoach.cli import main
+from kehoach.cli import build_parser, main
 from kehoach.data.forms import ACTUAL, ESTIMATE, fill_form
 from tests.conftest import PROJECT
 
@@ -25,6 +25,76 @@ def test_help(capsys):
     out = capsys.readouterr().out
     for command in ("plan", "template", "import", "history", "status", "report"):
         assert command in out
+
+
+def _parsers(parser, path=()):
+    """Every parser of the command line, with its command path: the main one and each (nested) subcommand."""
+    yield path, parser
+    if parser.subcommands is not None:
+        for name, sub in parser.subcommands.choices.items():
+            yield from _parsers(sub, path + (name,))
+
+
+#: argparse's own English headings and texts, and common English words, none of which a help line may show.
+ENGLISH = ("usage:", "positional arguments", "optional arguments", "options:", "subcommands", "show this help",
+           "message and exit", "program's version", " the ", " and ", " or ", " of ", " to ", " for ", " with ",
+           "show ", "write ", "every ", "default:", "(default", "COMMAND", "ACTION", "DATE", "ADDRESS", "PERIOD",
+           "OUTPUT", "UNIT", "FILES", "INDICATOR", "WARD", "YEAR", "JOBS", "TOKEN")
+
+
+def test_every_help_is_vietnamese(capsys):
+    parsers = list(_parsers(build_parser()))
+    assert {path for path, _ in parsers} >= {(), ("plan",), ("plan", "import"), ("province", "status"), ("store", "rebuild"),
+                                              ("send",), ("explore",)}
+    for path, parser in parsers:
+        with pytest.raises(SystemExit) as exit_:
+            main([*path, "--help"])
+        assert exit_.value.code == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"Cách dùng: {' '.join(('kehoach',) + path)} [-h]"), path
+        assert "Tùy chọn:\n  -h, --help" in out and "xem hướng dẫn này rồi thoát" in out, path
+        names = set(parser.subcommands.choices) if parser.subcommands is not None else set()
+        text = "\n".join(line.lstrip().removeprefix(line.split()[0]) if line.split() and line.split()[0] in names else line
+                         for line in out.replace(parser.prog, "kehoach").splitlines())  # names (`plan show`) are not prose
+        found = [word for word in ENGLISH if word in text]
+        assert not found, (path, found)
+    main_help = build_parser().format_help()
+    assert "\nLệnh:\n" in main_help and "--version          in số phiên bản rồi thoát" in main_help
+    diff_help = dict(parsers)[("plan", "diff")].format_help()
+    assert "\nTham số:\n  NĂM_CŨ      năm kế hoạch cũ, ví dụ 2026\n  NĂM_MỚI     năm kế hoạch mới, ví dụ 2027\n" in diff_help
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["template", "--unit", "KTHT"], "thiếu tham số bắt buộc: --period. Xem `kehoach template --help`."),
+    (["plan"], "thiếu tham số bắt buộc: THAO_TÁC. Xem `kehoach plan --help`."),
+    (["status", "--period", "2026-Q3", "--foo", "x"], "lệnh không có tham số này: --foo x. Xem `kehoach --help`."),
+    (["send", "--period", "2026-Q3", "--unknown", "maybe"],
+     "tùy chọn --unknown: giá trị “maybe” không hợp lệ; chọn một trong: sent, retry. Xem `kehoach send --help`."),
+    (["xyz"], "tham số LỆNH: giá trị “xyz” không hợp lệ; chọn một trong: plan, template, import, history, status, "
+              "sample-data, bundle, province, store, export, run, send, report, explore. Xem `kehoach --help`."),
+    (["history", "--indicator", "abc"], "tùy chọn --indicator: “abc” không phải số nguyên. Xem `kehoach history --help`."),
+    (["status", "--period"], "tùy chọn --period: cần một giá trị đi kèm. Xem `kehoach status --help`."),
+    (["template", "--force=yes"], "tùy chọn --force: không nhận giá trị (đã viết “yes”). Xem `kehoach template --help`."),
+])
+def test_usage_errors_are_vietnamese(capsys, argv, message):
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    prog = message.rsplit("Xem `", 1)[1].removesuffix(" --help`.")
+    assert captured.err.startswith(f"Cách dùng: {prog} [-h]")  # the usage of the parser that refused, then the message
+    assert captured.err.endswith(f"\nLỗi cú pháp lệnh: {message}\n")
+    assert "usage:" not in captured.err and "error:" not in captured.err and "Traceback" not in captured.err
+
+
+def test_an_unknown_argparse_message_keeps_the_original_in_a_vietnamese_sentence():
+    from kehoach.cli import _argparse_message
+
+    assert _argparse_message("something new: x") == "lệnh viết chưa đúng (thông báo gốc bằng tiếng Anh: something new: x)"
+    assert _argparse_message("argument --x: something new") == (
+        "tùy chọn --x: lệnh viết chưa đúng (thông báo gốc bằng tiếng Anh: something new)")
+    assert _argparse_message("argument --x: “y” không phải ngày") == "tùy chọn --x: “y” không phải ngày"
 
 
 def test_plan_show(workbench, capsys):

@@ -36,7 +36,7 @@ def test_with_head_it_prints_the_first_line_only(tmp_path):
     ("9999-12-31", "Lỗi: Mốc chốt số liệu --as-of 9999-12-31 không hợp lệ cho kỳ 2026-Q3: phải từ ngày đầu kỳ (2026-07-01) "
                    "đến hết năm 2027."),
     ("2020-01-01", "Lỗi: Mốc chốt số liệu --as-of 2020-01-01 không hợp lệ cho kỳ 2026-Q3"),
-    ("2026-13-01", "Lỗi cú pháp lệnh: argument --as-of: “2026-13-01” không phải ngày"),
+    ("2026-13-01", "Lỗi cú pháp lệnh: tùy chọn --as-of: “2026-13-01” không phải ngày"),
 ])
 def test_absurd_as_of_dates_are_refused(workbench, capsys, as_of, expected):
     shutil.copytree(PROJECT / "data" / "progress", workbench / "data" / "progress")

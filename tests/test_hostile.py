@@ -167,7 +167,7 @@ def test_bad_date_option_is_a_usage_error(wb, capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["import", "--submitted-at", "hôm qua", "x.csv"])
     assert exit_.value.code == 2
-    assert "Lỗi cú pháp lệnh: argument --submitted-at: “hôm qua” không phải ngày; viết 03/10/2026 hoặc 2026-10-03" in capsys.readouterr().err
+    assert "Lỗi cú pháp lệnh: tùy chọn --submitted-at: “hôm qua” không phải ngày; viết 03/10/2026 hoặc 2026-10-03" in capsys.readouterr().err
 
 
 # -- 10: the visible form must agree with _meta -------------------------------------------------------------------
