@@ -7,9 +7,12 @@ Measures, in one run and in this project's environment, in a temporary copy of t
 (b) the cold batch: ``run_period`` with default settings (jobs = number of cores) and an empty
     chart-drawing cache; every notebook computes its own sections from the period's inputs;
 (c) a re-run of the same period, as after a late submission: the notebooks compute everything
-    again, and only drawings of unchanged charts come from the cache.
+    again, and only drawings of unchanged charts come from the cache;
+(d) a hand-rolled loop over the same executed notebooks, drawing cache emptied: the ``papermill``
+    command, then ``jupyter nbconvert --to html --no-input``, one notebook after the other.
 
-It prints ``ratio = batch wall time / (number of notebook runs x floor)`` for (b) and (c).
+It prints ``ratio = batch wall time / (number of notebook runs x floor)`` for (b) and (c), and
+(b) against (d).
 Run (``--smoke``: one floor run and one batch, to check the script):
 
     .venv/bin/python benchmarks/quarterly_run.py [--period 2026-Q3] [--floor-runs 3] [--jobs N] [--smoke]
@@ -67,6 +70,22 @@ def batch(period: str, jobs: int | None) -> tuple[float, list]:
     return wall, result.results
 
 
+def hand_rolled(root: Path, period: str, workdir: Path) -> float:
+    """Wall time of plain papermill and nbconvert over the period's executed notebooks, one by one, charts drawn afresh."""
+    import subprocess
+
+    shutil.rmtree(root / "reports" / ".cache" / "charts", ignore_errors=True)
+    bin_dir = Path(sys.executable).parent
+    env = {**os.environ, "KEHOACH_ROOT": str(root)}
+    start = time.perf_counter()
+    for executed in sorted((root / "reports" / period / "notebooks").glob("*.ipynb")):
+        out = workdir / executed.name
+        for command in ([str(bin_dir / "papermill"), str(executed), str(out), "--no-progress-bar"],
+                        [str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)]):
+            subprocess.run(command, env=env, cwd=root, check=True, capture_output=True, timeout=600)
+    return time.perf_counter() - start
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--period", default="2026-Q3")
@@ -94,6 +113,10 @@ def main() -> None:
             return
         again, _ = batch(args.period, args.jobs)
         print(f"re-run of {args.period} (cached drawings): wall {again:.2f} s, ratio {again / (n * f):.2f}")
+        (tmp / "loop").mkdir()
+        loop = hand_rolled(root, args.period, tmp / "loop")
+        print(f"hand-rolled loop (papermill, then nbconvert --no-input, {n} notebooks, drawings not cached): "
+              f"wall {loop:.2f} s; cold batch / loop = {wall:.2f} / {loop:.2f} = {wall / loop:.2f}")
 
 
 if __name__ == "__main__":
