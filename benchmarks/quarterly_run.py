@@ -13,7 +13,7 @@ Measures, in one run and in this project's environment, in a temporary copy of t
 
 It prints ``ratio = batch wall time / (number of notebook runs x floor)`` for (b) and (c), and
 (b) against (d).
-Run (``--smoke``: one floor run and one batch, to check the script):
+Run (``--smoke``: one floor run, one batch and the loop over one notebook, to check the script):
 
     .venv/bin/python benchmarks/quarterly_run.py [--period 2026-Q3] [--floor-runs 3] [--jobs N] [--smoke]
 """
@@ -70,15 +70,17 @@ def batch(period: str, jobs: int | None) -> tuple[float, list]:
     return wall, result.results
 
 
-def hand_rolled(root: Path, period: str, workdir: Path) -> float:
-    """Wall time of plain papermill and nbconvert over the period's executed notebooks, one by one, charts drawn afresh."""
+def hand_rolled(root: Path, period: str, workdir: Path, names: list[str]) -> float:
+    """Wall time of plain papermill and nbconvert over the period's executed notebooks ``names``, one by one, charts
+    drawn afresh."""
     import subprocess
 
     shutil.rmtree(root / "reports" / ".cache" / "charts", ignore_errors=True)
     bin_dir = Path(sys.executable).parent
     env = {**os.environ, "KEHOACH_ROOT": str(root)}
     start = time.perf_counter()
-    for executed in sorted((root / "reports" / period / "notebooks").glob("*.ipynb")):
+    for name in names:
+        executed = root / "reports" / period / "notebooks" / f"{name}.ipynb"
         out = workdir / executed.name
         for command in ([str(bin_dir / "papermill"), str(executed), str(out), "--no-progress-bar"],
                         [str(bin_dir / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(out)]):
@@ -109,12 +111,13 @@ def main() -> None:
         print(f"ratio = batch wall / (n x floor) = {wall:.2f} / ({n} x {f:.2f}) = {wall / (n * f):.2f}")
         for r in results:
             print(f"  {r.name:<14} {r.duration_s:6.2f} s  {r.html}: {(r.html_bytes or 0) / 1024:,.0f} KB")
-        if args.smoke:  # one batch is enough to show the script works
+        (tmp / "loop").mkdir()
+        if args.smoke:  # one batch, and the loop over one notebook, show the script works
+            print(f"hand-rolled loop over {results[-1].name}: {hand_rolled(root, args.period, tmp / 'loop', [results[-1].name]):.2f} s")
             return
         again, _ = batch(args.period, args.jobs)
         print(f"re-run of {args.period} (cached drawings): wall {again:.2f} s, ratio {again / (n * f):.2f}")
-        (tmp / "loop").mkdir()
-        loop = hand_rolled(root, args.period, tmp / "loop")
+        loop = hand_rolled(root, args.period, tmp / "loop", [r.name for r in results])
         print(f"hand-rolled loop (papermill, then nbconvert --no-input, {n} notebooks, drawings not cached): "
               f"wall {loop:.2f} s; cold batch / loop = {wall:.2f} / {loop:.2f} = {wall / loop:.2f}")
 
