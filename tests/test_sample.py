@@ -11,7 +11,8 @@ import pytest
 from kehoach.analysis.completeness import completeness
 from kehoach.data.forms import ACTUAL
 from kehoach.data.store import ProgressStore, history, latest_texts, load_progress, load_tasks
-from kehoach.data.sample import SUBMITTED, build_sample, illustrative_mix, is_illustrative
+from kehoach.data.sample import SUBMITTED, build_sample
+from kehoach.data.store import illustrative_mix, is_illustrative
 from kehoach.data.submission import import_file
 from tests.helpers import NOW, TODAY, make_form
 

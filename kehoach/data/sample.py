@@ -186,20 +186,3 @@ def build_sample(plan: Plan, store: ProgressStore | None = None, force: bool = F
             now = dt.datetime.combine(day, dt.time(9, 0), VN_TZ)
             messages.append(import_file(form, plan, store, today=AS_OF, now=now, accept_outliers=True).summary())
     return messages
-
-
-def illustrative_mix(ward: str, year: int, store: ProgressStore | None = None) -> str:
-    """"none", "all" or "mixed": whether the latest figures of this ward and year are illustrative."""
-    from kehoach.data.store import latest
-
-    records = (store or ProgressStore()).read(ward, year)
-    if records.empty:
-        return "none"
-    current = latest(records, ["ward", "year", "record", "indicator", "task", "period"])
-    flags = current["illustrative"].fillna(False).astype(bool)
-    return "all" if flags.all() else "mixed" if flags.any() else "none"
-
-
-def is_illustrative(ward: str, year: int, store: ProgressStore | None = None) -> bool:
-    """True when any current figure of this ward and year comes from the illustrative dataset."""
-    return illustrative_mix(ward, year, store) != "none"

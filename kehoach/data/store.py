@@ -804,3 +804,18 @@ def history(indicator: int, ward: str | None = None, year: int | None = None, ro
     records = ProgressStore(root).read(ward, year)
     rows = records[(records["record"] == "indicator") & (records["indicator"] == indicator)]
     return rows.sort_values(["ward", "year", "period", "revision"]).reset_index(drop=True).drop(columns=["task", "status", "record"])
+
+
+def illustrative_mix(ward: str, year: int, store: ProgressStore | None = None) -> str:
+    """"none", "all" or "mixed": whether the latest figures of this ward and year are illustrative."""
+    records = (store or ProgressStore()).read(ward, year)
+    if records.empty:
+        return "none"
+    current = latest(records, ["ward", "year", "record", "indicator", "task", "period"])
+    flags = current["illustrative"].fillna(False).astype(bool)
+    return "all" if flags.all() else "mixed" if flags.any() else "none"
+
+
+def is_illustrative(ward: str, year: int, store: ProgressStore | None = None) -> bool:
+    """True when any current figure of this ward and year comes from the illustrative dataset."""
+    return illustrative_mix(ward, year, store) != "none"

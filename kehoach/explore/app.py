@@ -34,8 +34,7 @@ from kehoach.core.labels import ILLUSTRATIVE_SCREEN_BANNER, status_cell
 from kehoach.core.parameters import load_parameters
 from kehoach.core.period import VN_TZ, Period
 from kehoach.data.plan import Plan, load_plan
-from kehoach.data.sample import is_illustrative
-from kehoach.data.store import ProgressStore, latest, latest_texts
+from kehoach.data.store import ProgressStore, is_illustrative, latest, latest_texts
 from kehoach.data.texts import ITEMS
 from kehoach.data.years import values_across_years
 from kehoach.explore import exports, table

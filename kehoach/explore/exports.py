@@ -19,9 +19,6 @@ import io
 import math
 
 import pandas as pd
-from openpyxl import Workbook
-from openpyxl.styles import Alignment, Font, PatternFill
-from openpyxl.utils import get_column_letter
 
 from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
 from kehoach.core.sheets import csv_text, text_cell
@@ -64,6 +61,9 @@ def number_format(decimals: int) -> str:
 
 def to_xlsx(table: pd.DataFrame, filters: list[tuple[str, str]], illustrative: bool, title: str) -> bytes:
     """The table as an xlsx workbook: banner, title, the filters used, then the formatted table."""
+    from openpyxl import Workbook  # only when a leader exports: the app's kernels stay smaller
+    from openpyxl.styles import Alignment, Font, PatternFill
+
     book = Workbook()
     sheet = book.active
     sheet.title = "Chỉ tiêu"
@@ -105,6 +105,9 @@ def to_xlsx(table: pd.DataFrame, filters: list[tuple[str, str]], illustrative: b
 
 
 def _fit_widths(sheet, table: pd.DataFrame, header: int) -> None:
+    from openpyxl.styles import Alignment
+    from openpyxl.utils import get_column_letter
+
     for c, (column, heading) in enumerate(COLUMNS.items(), start=1):
         values = [str(v) for v in table[column]] if len(table) else []
         if column in NUMBERS:
