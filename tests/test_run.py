@@ -241,7 +241,8 @@ def _text_of(page: str) -> str:
 
 
 def test_executed_notebooks_rerun_with_plain_papermill_give_the_same_report(runs, tmp_path):
-    """Each executed notebook of a run is a record of the analysis: papermill alone re-runs it."""
+    """Each executed notebook of a run is a record of the analysis: papermill alone re-runs it (one of each
+    notebook of notebooks/: the overview, the indicator detail, a unit's letter)."""
     import nbformat
 
     from kehoach.reporting.export import render_html
@@ -250,7 +251,7 @@ def test_executed_notebooks_rerun_with_plain_papermill_give_the_same_report(runs
     folder = root / "reports" / "2026-Q3"
     env = {**os.environ, "KEHOACH_ROOT": str(root)}
     papermill = Path(sys.executable).with_name("papermill")
-    for r in results["2026-Q3"].results:
+    for r in [r for r in results["2026-Q3"].results if r.name in ("overview", "indicators", "unit-KTHT")]:
         out = tmp_path / f"{r.name}.ipynb"
         proc = subprocess.run([str(papermill), str(folder / r.executed), str(out), "--no-progress-bar"],
                               env=env, capture_output=True, text=True, timeout=300, cwd=root)

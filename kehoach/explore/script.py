@@ -8,8 +8,8 @@ widget 2 s to start: with three leaders opening the app at once on a loaded mach
 "[anywidget] Failed to initialize model" and a chart that no longer followed the controls.
 
 So the libraries are bundled once, into ``reports/.cache/explore/`` (a file named after the
-vl-convert and Vega-Lite versions, written atomically, so concurrent kernels never read half of
-it), and:
+vl-convert and Vega-Lite versions, made by one process at a time and written atomically, so
+concurrent kernels neither make it twice nor read half of it), and:
 
 * in Voilà the page loads that file as a module while the kernel is still starting (the
   ``kehoach`` template's ``<script type="module">``, served by Voilà from ``JUPYTER_PATH``); the
@@ -54,13 +54,17 @@ def bundle_name() -> str:
 def ensure_bundle() -> Path:
     """The workspace's bundle of the chart libraries, made on first use (about 6 s)."""
     path = config.reports_dir() / ".cache" / "explore" / STATIC / bundle_name()
-    if not path.exists():
-        import vl_convert
-        from altair.utils._importers import vl_version_for_vl_convert
+    if path.exists():
+        return path
+    import filelock
+    import vl_convert
+    from altair.utils._importers import vl_version_for_vl_convert
 
-        log.info("bundling the chart libraries into %s", path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write(path, vl_convert.javascript_bundle(LIBRARY, vl_version=vl_version_for_vl_convert()))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with filelock.FileLock(path.parent / ".bundle.lock"):  # kernels starting together make it once
+        if not path.exists():
+            log.info("bundling the chart libraries into %s", path)
+            atomic_write(path, vl_convert.javascript_bundle(LIBRARY, vl_version=vl_version_for_vl_convert()))
     return path
 
 
