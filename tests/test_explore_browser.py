@@ -27,10 +27,11 @@ pytestmark = [pytest.mark.slow, pytest.mark.skipif(SKIP_REASON is not None, reas
 
 TIMEOUT = 30_000
 #: The app culls a kernel after 60 s without activity, checked every 10 s (share/config/voila.json, checked by
-#: test_explore_service). Here after 10 s, checked every 2 s: the same mechanism without minutes of waiting, and a
-#: harder test of the kernel handed to a page, which the culler once took before the page could reach it.
-CULLING = ("--MappingKernelManager.cull_idle_timeout=10", "--MappingKernelManager.cull_interval=2")
-CULL_WITHIN = 45  # seconds: closed views' kernels gone
+#: test_explore_service). Here after 20 s, checked every 2 s: the same mechanism without minutes of waiting, and a
+#: harder test of the kernel handed to a page, which the culler once took before the page could reach it (20 s: a
+#: page on a loaded machine may take several seconds from its kernel's last message to its own connection).
+CULLING = ("--MappingKernelManager.cull_idle_timeout=20", "--MappingKernelManager.cull_interval=2")
+CULL_WITHIN = 60  # seconds: closed views' kernels gone
 
 
 @pytest.fixture(scope="module")
