@@ -37,6 +37,17 @@ def nfc(text: str) -> str:
     return unicodedata.normalize("NFC", text)
 
 
+def nfc_tree(node: object) -> object:
+    """Parsed YAML or JSON with every string (keys too) NFC-normalized."""
+    if isinstance(node, str):
+        return nfc(node)
+    if isinstance(node, list):
+        return [nfc_tree(n) for n in node]
+    if isinstance(node, dict):
+        return {nfc_tree(k): nfc_tree(v) for k, v in node.items()}
+    return node
+
+
 #: Characters text from data never keeps: C0 controls but tab, line feed and carriage return (NUL, vertical
 #: tab, ESC …), DEL and the C1 controls, the bidirectional marks, embeddings, overrides and isolates.
 CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")

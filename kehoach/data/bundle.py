@@ -39,7 +39,6 @@ import os
 import re
 import shutil
 import stat
-import unicodedata
 import uuid
 import zipfile
 import zlib
@@ -54,7 +53,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kehoach import __version__
 from kehoach.core.errors import KehoachError, StoreError
-from kehoach.core.formatting import fmt_number
+from kehoach.core.formatting import fmt_number, nfc, nfc_tree
 from kehoach.core.files import MAX_YAML_BYTES, atomic_write, exclusive_lock, load_yaml, read_text
 from kehoach.core.parameters import reason, validation_summary
 from kehoach.core.period import VN_TZ, Period
@@ -285,22 +284,12 @@ def _manifest(path: Path, data: bytes) -> BundleManifest:
         raise _refuse(path, f"{MANIFEST} theo phiên bản định dạng {version}, mới hơn phiên bản {SCHEMA_VERSION} mà kehoach "
                             f"{__version__} đọc được. Cập nhật kehoach của tỉnh rồi nhập lại.")
     try:
-        return BundleManifest.model_validate(_nfc(raw))
+        return BundleManifest.model_validate(nfc_tree(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(x) for x in first["loc"]) or "(gốc)"
         raise _refuse(path, f"{MANIFEST}, trường “{where}”: {reason(first)} ({len(exc.errors())} lỗi). "
                             "Đề nghị xã, phường tạo lại gói bằng `kehoach bundle`.") from None
-
-
-def _nfc(node: object) -> object:
-    if isinstance(node, str):
-        return unicodedata.normalize("NFC", node)
-    if isinstance(node, dict):
-        return {_nfc(k): _nfc(v) for k, v in node.items()}
-    if isinstance(node, list):
-        return [_nfc(v) for v in node]
-    return node
 
 
 def read_bundle(path: Path) -> Bundle:
@@ -363,7 +352,7 @@ def _contents(path: Path, sha: str, data: bytes, m: BundleManifest, members: dic
     if period.year != m.year:
         raise _refuse(path, f"{MANIFEST}: kỳ {m.period} không thuộc năm kế hoạch {m.year}.")
     try:
-        text = unicodedata.normalize("NFC", members[PLAN].decode("utf-8-sig"))
+        text = nfc(members[PLAN].decode("utf-8-sig"))
         plan = parse_plan(text, f"{path.name}/{PLAN}")
     except UnicodeDecodeError as exc:
         raise _refuse(path, f"{PLAN} không phải văn bản UTF-8 (byte lỗi ở vị trí {exc.start}). Đề nghị xã, phường tạo lại "
@@ -406,7 +395,7 @@ def _contents(path: Path, sha: str, data: bytes, m: BundleManifest, members: dic
     bad = _bad_completeness(units, plan)
     if bad:
         raise _refuse(path, f"{COMPLETENESS} {bad}; đề nghị xã, phường lập lại gói bằng `kehoach bundle`.")
-    return Bundle(path, sha, data, m, plan, members[PLAN], pd.concat(frames, ignore_index=True), _nfc(units))
+    return Bundle(path, sha, data, m, plan, members[PLAN], pd.concat(frames, ignore_index=True), nfc_tree(units))
 
 
 def _bad_completeness(units: list, plan: Plan) -> str | None:
@@ -560,7 +549,7 @@ def load_province_list(data_dir: Path) -> ProvinceList:
                           "tạo tệp này (province, year, communes: code, name, kind) hoặc chọn --root của tỉnh.")
     raw = load_yaml(read_text(path, "danh sách xã, phường", MAX_YAML_BYTES), str(path), BundleError)
     try:
-        return ProvinceList.model_validate(_nfc(raw))
+        return ProvinceList.model_validate(nfc_tree(raw))
     except ValidationError as exc:
         first = exc.errors()[0]
         raise BundleError(f"{path}, trường “{'.'.join(str(x) for x in first['loc'])}”: {reason(first)}. Sửa tệp rồi chạy lại.") from None

@@ -18,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from kehoach.core import config
 from kehoach.core.errors import KehoachError, PlanError, PlanChoiceError
 from kehoach.core.files import MAX_YAML_BYTES, compose_yaml, load_yaml, read_text
-from kehoach.core.formatting import fmt_value, nfc
+from kehoach.core.formatting import fmt_value, nfc_tree
 
 log = logging.getLogger(__name__)
 
@@ -338,16 +338,6 @@ def _unique(values: list, section: str, field: str) -> None:
         seen.add(value)
 
 
-def _nfc_tree(node: object) -> object:
-    if isinstance(node, str):
-        return nfc(node)
-    if isinstance(node, list):
-        return [_nfc_tree(n) for n in node]
-    if isinstance(node, dict):
-        return {_nfc_tree(k): _nfc_tree(v) for k, v in node.items()}
-    return node
-
-
 _PATH = re.compile(r"^§([^§]*)§ ")
 
 
@@ -436,7 +426,7 @@ def parse_plan(text: str, name: str) -> Plan:
     raw = load_yaml(text, name, PlanError)  # safe types, no aliases, bounded size
     if not isinstance(raw, dict):
         raise PlanError(f"{name}: tệp kế hoạch phải là một bảng YAML có các mục document, groups, units, indicators.")
-    raw = _nfc_tree(raw)
+    raw = nfc_tree(raw)
     try:
         return Plan.model_validate(raw)
     except ValidationError as exc:
