@@ -210,13 +210,15 @@ def _trend_template(year: int) -> dict[str, Any]:
 
     years = [f"Năm {year - 1}", f"Năm {year}"]
     quarters = list(QUARTER_NAMES.values())
+    # colour, dash and shape share one legend (Vega-Lite merges them; Vega-Lite 5, JupyterLab's, warns in the
+    # browser's console when some of them have none)
+    legend = alt.Legend(orient="bottom")
     enc = dict(
         x=alt.X("quarter:O", sort=quarters, title=None, scale=alt.Scale(domain=quarters), axis=alt.Axis(labelAngle=0)),
         y=alt.Y("value:Q", title="", scale=alt.Scale(zero=False)),
-        color=alt.Color("year_label:N", title=None, scale=alt.Scale(domain=years, range=["#999999", "#0072B2"]),
-                        legend=alt.Legend(orient="bottom")),
-        strokeDash=alt.StrokeDash("year_label:N", scale=alt.Scale(domain=years, range=[[4, 3], [1, 0]]), legend=None),
-        shape=alt.Shape("year_label:N", scale=alt.Scale(domain=years, range=["square", "circle"]), legend=None),
+        color=alt.Color("year_label:N", title=None, scale=alt.Scale(domain=years, range=["#999999", "#0072B2"]), legend=legend),
+        strokeDash=alt.StrokeDash("year_label:N", title=None, scale=alt.Scale(domain=years, range=[[4, 3], [1, 0]]), legend=legend),
+        shape=alt.Shape("year_label:N", title=None, scale=alt.Scale(domain=years, range=["square", "circle"]), legend=legend),
         tooltip=[alt.Tooltip("year_label:N", title="Năm"), alt.Tooltip("quarter:N", title="Quý"),
                  alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("kind_text:N", title="Loại số liệu")],
     )
@@ -280,7 +282,8 @@ def province_heatmap(matrix: pd.DataFrame, title: str = "Đánh giá các chỉ 
         tooltip=[alt.Tooltip("ward_name:N", title="Xã, phường"), alt.Tooltip("label:N", title="Chỉ tiêu"),
                  alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")])
     text = base.mark_text(fontSize=9).encode(text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None))
-    chart = alt.layer(rect, text).properties(width=alt.Step(22), height=alt.Step(13), title=title)
+    chart = alt.layer(rect, text).resolve_scale(color="independent").properties(  # the symbols' colours have no legend
+        width=alt.Step(22), height=alt.Step(13), title=title)
     return _finish(chart)
 
 

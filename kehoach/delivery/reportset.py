@@ -277,8 +277,7 @@ def execute_job(job: Job) -> Outcome:
             if error is None:
                 html = render_html(nb, job.title)
                 if job.docx:  # the Word draft, from the same section blocks as the HTML
-                    docx = notebook_to_docx(nb, job.title, config.chart_cache_dir(Path(job.kehoach_root))
-                                            if job.kehoach_root else None)
+                    docx = notebook_to_docx(nb, job.title)
         except CellTimeoutError:
             error = (f"sổ tính chạy quá {job.timeout_s} giây (execution_timeout_s trong parameters/{job.parameters.get('period')}"
                      ".yaml); tăng giới hạn đó nếu số liệu lớn, hoặc tìm ô lệnh bị treo trong notebook đã chạy")

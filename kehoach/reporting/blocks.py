@@ -2,15 +2,28 @@
 
 A section function (:mod:`kehoach.reporting.sections`) returns a :class:`Section`: a list of
 blocks (headings, paragraphs, lists, tables, charts, the document header and the signature
-block). Displayed in a notebook, a section shows as HTML rendered by the Jinja2 templates in
-``templates/sections`` with autoescape on, so text from data can never become markup. It also
-carries its blocks as JSON (``application/vnd.kehoach.section+json``), from which the Word
-draft is written: one text, two documents.
+block). Its HTML is rendered by the Jinja2 templates in ``templates/sections`` with autoescape
+on, so text from data can never become markup.
+
+Displayed in a notebook, a section is a run of outputs (:meth:`Section.outputs`), so that
+JupyterLab draws its charts with its own Vega-Lite renderer (tooltips, offline) while the
+report page and the Word draft get exactly what they had:
+
+* its text, between charts, as HTML (``text/html``);
+* each chart as one output of its own: the spec (``application/vnd.vegalite.v5+json``, the
+  newest Vega-Lite mime type JupyterLab renders; JupyterLab ranks it above ``image/svg+xml``
+  and ``text/html`` would have hidden it) and the static drawing (``image/svg+xml``), which the
+  exported page shows, since reports run no JavaScript. Each chart is stored once: spec and drawing;
+* on the first output, the blocks as JSON (:data:`SECTION_MIME`), charts without their spec, and
+  the number of outputs the section spans. :func:`sections_in` reads a section back from those
+  outputs (the Word draft, :mod:`kehoach.reporting.word`; the HTML export, which shows each section
+  as one piece, :mod:`kehoach.reporting.export`): one text, two documents.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 import re
 import unicodedata
 from dataclasses import asdict, dataclass, field
@@ -24,6 +37,14 @@ from kehoach.core.formatting import strip_controls
 from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
 
 SECTION_MIME = "application/vnd.kehoach.section+json"
+#: The Vega-Lite mime type of JupyterLab 4's built-in renderer (Vega-Lite 5), and the schema a spec declares there:
+#: vega-embed warns in the console when a spec's ``$schema`` names a version it does not bundle (the specs are
+#: written by Altair 6 for Vega-Lite 6 and use nothing that Vega-Lite 5 lacks; tests/test_lab_charts.py checks it).
+VEGALITE_MIME = "application/vnd.vegalite.v5+json"
+VEGALITE_SCHEMA = "https://vega.github.io/schema/vega-lite/v5.json"
+#: vega-embed in JupyterLab: drawn as SVG (sharp at any zoom, each mark described for screen readers), and a menu
+#: that saves the chart as SVG or PNG, without the link to the online editor.
+EMBED_OPTIONS = {"renderer": "svg", "actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
@@ -89,9 +110,8 @@ class Table:
 class Chart:
     """A chart: its Vega-Lite spec and its static drawing (SVG).
 
-    In an executed notebook the drawing is stored once, inline in the section's HTML (the
-    export needs it: reports run no JavaScript); the section's JSON carries the spec only, from
-    which the Word draft takes the same drawing out of the drawing cache (or draws it again).
+    In an executed notebook the chart is an output of its own: the spec once (which JupyterLab
+    draws, with tooltips) and the drawing once (which the exported page and the Word draft use).
     """
 
     spec: dict[str, Any]
@@ -162,7 +182,7 @@ def render(template: str, **context: Any) -> str:
 
 @dataclass
 class Section:
-    """One part of a report, as blocks; shows as HTML in a notebook."""
+    """One part of a report, as blocks; shows in a notebook as its text (HTML) and its charts (Vega-Lite)."""
 
     name: str
     blocks: list[Block] = field(default_factory=list)
@@ -172,30 +192,99 @@ class Section:
         return self
 
     def html(self) -> str:
+        """The whole section as one piece of HTML, charts drawn inline (the report page)."""
         return render("sections/section.html.j2", section=self)
 
     def to_json(self) -> dict[str, Any]:
-        """The blocks as JSON; a chart without its drawing, which the section's HTML already holds."""
+        """The blocks as JSON; a chart by its title only (its spec and drawing are its own output)."""
         return {"name": self.name, "blocks": [_json_of(b) for b in self.blocks]}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Section":
-        return cls(data["name"], [_KINDS[b["kind"]](**b) for b in data["blocks"]])
+        """The section of :meth:`to_json`; its charts without spec or drawing (see :func:`sections_in`)."""
+        return cls(data["name"], [Chart(spec={}, title=b["title"]) if b["kind"] == "chart" else _KINDS[b["kind"]](**b)
+                                  for b in data["blocks"]])
 
-    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:
-        # JSON-able only: the blocks for the Word draft travel in the executed notebook.
-        return {"text/html": self.html(), SECTION_MIME: self.to_json(), "text/plain": f"<Phần báo cáo: {self.name}>"}
+    def outputs(self) -> list[dict[str, Any]]:
+        """The section as display outputs (``data``, ``metadata``), in order: text runs as HTML, each chart on its own.
+
+        The first carries the blocks (:data:`SECTION_MIME`) and how many outputs the section spans.
+        """
+        outputs: list[dict[str, Any]] = []
+        text: list[Block] = []
+        for block in self.blocks:
+            if isinstance(block, Chart):
+                if text:
+                    outputs.append(self._text_output(text))
+                    text = []
+                outputs.append(_chart_output(block))
+            else:
+                text.append(block)
+        if text or not outputs:
+            outputs.append(self._text_output(text))
+        outputs[0]["data"][SECTION_MIME] = {**self.to_json(), "outputs": len(outputs)}
+        return outputs
+
+    def _text_output(self, blocks: list[Block]) -> dict[str, Any]:
+        html = render("sections/section.html.j2", section=Section(self.name, blocks))
+        return {"data": {"text/html": html, "text/plain": f"<Phần báo cáo: {self.name}>"}, "metadata": {}}
+
+    def _ipython_display_(self) -> None:
+        # IPython's hook for an object shown as several outputs; JSON-able data only (nbclient stores it as is)
+        from IPython.display import display
+
+        for output in self.outputs():
+            display(output["data"], metadata=output["metadata"], raw=True)
 
     def text(self) -> str:
         """The section's words, for tests and plain-text uses."""
         return "\n".join(_block_text(b) for b in self.blocks)
 
 
+def _chart_output(chart: Chart) -> dict[str, Any]:
+    return {"data": {VEGALITE_MIME: {**chart.spec, "$schema": VEGALITE_SCHEMA}, "image/svg+xml": chart.svg,
+                     "text/plain": chart.title},
+            "metadata": {VEGALITE_MIME: {"embed_options": EMBED_OPTIONS}}}
+
+
+def sections_in(outputs: list[dict[str, Any]]) -> list[tuple[int, int, Section]]:
+    """The sections in one cell's outputs, each with the range of outputs it spans (``start``, ``stop``).
+
+    A section's charts take their spec and drawing from its chart outputs, in order. Raises
+    ``ValueError`` (or ``KeyError``, ``TypeError``) for outputs that are not what :meth:`Section.outputs` wrote.
+    """
+    found = []
+    for start, output in enumerate(outputs):
+        data = output.get("data", {})
+        if SECTION_MIME not in data:
+            continue
+        head = _json(data[SECTION_MIME])
+        stop = start + int(head.get("outputs", 1))
+        section = Section.from_json(head)
+        drawn = [o["data"] for o in outputs[start:stop] if VEGALITE_MIME in o.get("data", {})]
+        places = [b for b in section.blocks if isinstance(b, Chart)]
+        if stop > len(outputs) or len(drawn) != len(places):
+            raise ValueError(f"phần “{section.name}” có {len(places)} biểu đồ nhưng {len(drawn)} kết quả biểu đồ")
+        for block, chart in zip(places, drawn):
+            block.spec, block.svg = _json(chart[VEGALITE_MIME]), _text(chart["image/svg+xml"])
+        found.append((start, stop, section))
+    return found
+
+
+def _json(data: str | dict[str, Any]) -> dict[str, Any]:
+    """A JSON mime value as a dict (a notebook may keep one as text)."""
+    return json.loads(data) if isinstance(data, str) else data
+
+
+def _text(data: str | list[str]) -> str:
+    """A text mime value (a notebook file may keep one as a list of lines)."""
+    return "".join(data) if isinstance(data, list) else data
+
+
 def _json_of(block: Block) -> dict[str, Any]:
-    data = asdict(block)
     if isinstance(block, Chart):
-        del data["svg"]
-    return data
+        return {"kind": block.kind, "title": block.title}
+    return asdict(block)
 
 
 def _block_text(block: Block) -> str:

@@ -1,7 +1,10 @@
 """Export an executed notebook to a self-contained HTML report with nbconvert.
 
 The template (``templates/kehoach_report``) shows outputs only: no code, no require.js,
-MathJax or Mermaid, no stylesheet or font from outside. Charts arrive as inline SVG.
+MathJax or Mermaid, no stylesheet or font from outside. A report section spans several outputs
+in the notebook (its text, and each chart on its own for JupyterLab's renderer);
+:func:`whole_sections` puts each back into one, the section's HTML with its charts' drawings
+inline as SVG, before the template runs.
 :func:`check_self_contained` parses the page and refuses one that would run a script or load
 anything from outside, judging the attributes of the DOM (src, href, srcset, style url()),
 never the text, so a unit's note that *mentions* a link cannot knock a report out.
@@ -17,6 +20,7 @@ import nbformat
 
 from kehoach.core.errors import KehoachError
 from kehoach.core.files import atomic_write
+from kehoach.reporting.blocks import sections_in
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 TEMPLATE = "kehoach_report"
@@ -79,6 +83,25 @@ def check_self_contained(page: str, name: str = "report") -> None:
                            f"({'; '.join(auditor.problems[:3])}). Báo cáo phải đọc được khi không có mạng.")
 
 
+def whole_sections(nb: nbformat.NotebookNode, resources: dict) -> tuple[nbformat.NotebookNode, dict]:
+    """Each report section's outputs as one output: the section's HTML, its charts drawn inline (what the page shows).
+
+    An nbconvert preprocessor (a function of the notebook and resources); nbconvert hands it a copy of the notebook.
+    """
+    for index, cell in enumerate(nb.cells, start=1):
+        if cell.cell_type != "code":
+            continue
+        try:
+            spans = sections_in(cell.outputs)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KehoachError(f"Ô thứ {index} của sổ tay báo cáo: không đọc được nội dung để xuất trang báo cáo "
+                               f"({exc}). Chạy lại kỳ báo cáo bằng kehoach run.") from None
+        for start, stop, section in reversed(spans):
+            cell.outputs[start:stop] = [nbformat.v4.new_output("display_data", data={
+                "text/html": section.html(), "text/plain": f"<Phần báo cáo: {section.name}>"})]
+    return nb, resources
+
+
 def _strip_svg_prolog(svg: str) -> str:
     return re.sub(r"^\s*<\?xml[^>]*\?>\s*", "", svg)
 
@@ -91,6 +114,7 @@ def _exporter():
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
     exporter.register_filter("strip_svg_prolog", _strip_svg_prolog)
+    exporter.register_preprocessor(whole_sections)
     return exporter
 
 

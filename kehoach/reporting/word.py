@@ -3,7 +3,7 @@
 A ward office edits a report in Word before the Chủ tịch signs it. The draft is not a second
 copy of the text: each report notebook cell returns a :class:`~kehoach.reporting.blocks.Section`
 whose blocks travel in the executed notebook as JSON (:data:`~kehoach.reporting.blocks.SECTION_MIME`),
-next to the HTML rendered from the same blocks. :func:`sections_of` reads them back in cell
+next to the HTML rendered from the same blocks, each chart's spec and drawing in an output of its own. :func:`sections_of` reads them back in cell
 order, :func:`render_docx` writes them with python-docx, :func:`notebook_to_docx` does both and
 :func:`export_docx` writes the draft of an executed notebook file beside its HTML.
 
@@ -27,7 +27,6 @@ hành chính):
 from __future__ import annotations
 
 import io
-import json
 import logging
 import struct
 import unicodedata
@@ -52,8 +51,8 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.formatting import strip_controls
 from kehoach.core.files import atomic_write
 from kehoach.core.labels import ILLUSTRATIVE_EXPORT_BANNER
-from kehoach.reporting.blocks import (PLACEHOLDER, SECTION_MIME, Block, Bullets, Chart, Closing, DocumentHeader, Entries,
-                                      Heading, Paragraph, Section, Table)
+from kehoach.reporting.blocks import (PLACEHOLDER, Block, Bullets, Chart, Closing, DocumentHeader, Entries,
+                                      Heading, Paragraph, Section, Table, sections_in)
 
 log = logging.getLogger(__name__)
 
@@ -91,33 +90,26 @@ def _nfc(text: object) -> str:
 
 # -- reading the blocks back from an executed notebook ------------------------------------------
 def sections_of(nb: nbformat.NotebookNode) -> list[Section]:
-    """The report sections of an executed notebook, in cell order."""
+    """The report sections of an executed notebook, in cell order, their charts' drawings from their outputs."""
     found = []
     for index, cell in enumerate(nb.get("cells", []), start=1):
         if cell.get("cell_type") != "code":
             continue
-        for output in cell.get("outputs", []):
-            data = output.get("data", {})
-            if SECTION_MIME in data:
-                found.append(_section(data[SECTION_MIME], index))
+        try:
+            found.extend(section for _, _, section in sections_in(cell.get("outputs", [])))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise KehoachError(f"Ô thứ {index} của sổ tay báo cáo: không đọc được nội dung để lập bản Word ({exc}). "
+                               "Chạy lại kỳ báo cáo bằng kehoach run rồi lập lại bản Word.") from None
     return found
 
 
-def _section(data: str | dict[str, Any], cell: int) -> Section:
-    try:
-        return Section.from_json(json.loads(data) if isinstance(data, str) else data)
-    except (KeyError, TypeError, ValueError) as exc:
-        raise KehoachError(f"Ô thứ {cell} của sổ tay báo cáo: không đọc được nội dung để lập bản Word ({exc}). "
-                           "Chạy lại kỳ báo cáo bằng kehoach run rồi lập lại bản Word.") from None
-
-
-def notebook_to_docx(nb: nbformat.NotebookNode, title: str, chart_cache: Path | None = None) -> bytes:
-    """The Word draft of an executed report notebook; its charts' drawings come from ``chart_cache`` (the workbench's by default)."""
+def notebook_to_docx(nb: nbformat.NotebookNode, title: str) -> bytes:
+    """The Word draft of an executed report notebook; its charts' drawings are those its outputs hold."""
     sections = sections_of(nb)
     if not sections:
         raise KehoachError(f"Sổ tay của báo cáo \"{title}\" không có phần báo cáo nào (sổ tay chưa được chạy, hoặc "
                            "chạy lỗi): không lập được bản Word. Chạy lại kỳ báo cáo bằng kehoach run.")
-    return render_docx(sections, title, chart_cache)
+    return render_docx(sections, title)
 
 
 def export_docx(notebook_path: Path, docx_path: Path, title: str) -> Path:
@@ -593,8 +585,8 @@ def _chart(doc: DocxDocument, block: Chart, keep: bool, cache: Path | None) -> D
 def _png(block: Chart, cache: Path | None) -> bytes:
     """The PNG of the very drawing the HTML shows: the block's SVG, or the spec's drawing from the drawing cache.
 
-    A section's JSON in an executed notebook carries the spec only; :func:`kehoach.analysis.charts.draw_svg`
-    finds the drawing the notebook made in the cache (or draws it again). Rasterising that SVG gives
+    A chart read from an executed notebook holds the drawing its output stored; one built without a
+    drawing is drawn by :func:`kehoach.analysis.charts.draw_svg` (from the cache when drawn before). Rasterising that SVG gives
     the same bytes as :func:`kehoach.analysis.charts.draw_png` (with the same fonts installed) in a
     third of the time: a report has up to forty charts.
     """
