@@ -71,21 +71,25 @@ def test_overview_is_under_500_kb(runs):
 
 
 def test_each_chart_is_stored_once_per_executed_notebook(runs):
-    """Its drawing once (inline SVG in the section's HTML, which the export needs) and its spec once (the JSON)."""
-    from kehoach.reporting.blocks import SECTION_MIME
+    """Its spec once (JupyterLab's Vega-Lite output) and its drawing once (the SVG beside it, which the export needs):
+    no second spec in the section's JSON, no drawing in its HTML, no PNG, no widget state."""
+    from kehoach.reporting.blocks import SECTION_MIME, VEGALITE_MIME
 
     root, _ = runs
     folder = root / "reports" / "2026-Q3" / "notebooks"
     counts = {}
     for path in sorted(folder.glob("*.ipynb")):
-        outputs = [o for c in nbformat.read(path, as_version=4).cells for o in c.get("outputs", [])]
-        kinds = {k for o in outputs for k in o.get("data", {})}
-        assert not kinds & {"image/png", "image/svg+xml", "application/vnd.vegalite.v5+json"}, path.name
-        specs = [b for o in outputs if SECTION_MIME in o.get("data", {})
-                 for b in o["data"][SECTION_MIME]["blocks"] if b["kind"] == "chart"]
-        drawings = sum(o["data"].get("text/html", "").count("<svg") for o in outputs if "data" in o)
-        assert all("svg" not in b for b in specs) and drawings == len(specs), path.name
-        counts[path.stem] = len(specs)
+        nb = nbformat.read(path, as_version=4)
+        outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+        assert not {k for o in outputs for k in o.get("data", {})} & {"image/png", "application/vnd.jupyter.widget-view+json"}
+        assert "widgets" not in nb.metadata, path.name
+        places = [b for o in outputs if SECTION_MIME in o.get("data", {})
+                  for b in o["data"][SECTION_MIME]["blocks"] if b["kind"] == "chart"]
+        charts = [o["data"] for o in outputs if VEGALITE_MIME in o.get("data", {})]
+        assert all(set(b) == {"kind", "title"} for b in places) and len(charts) == len(places), path.name
+        assert all(c["image/svg+xml"].count("<svg") == 1 for c in charts), path.name
+        assert sum(o["data"].get("text/html", "").count("<svg") for o in outputs if "data" in o) == 0, path.name
+        counts[path.stem] = len(places)
     # QSCA sent nothing for 2026-Q3 and BQLDA's form (14/10) came after the report's cut-off (10/10): no chart
     assert counts == {"overview": 5, "indicators": 30, "unit-KTHT": 1, "unit-VHXH": 1, "unit-PVHCC": 1,
                       "unit-BQLDA": 0, "unit-QSCA": 0, "unit-VP": 0}

@@ -12,7 +12,8 @@ import pytest
 
 from kehoach.core.errors import KehoachError
 from kehoach.reporting import context, sections
-from kehoach.reporting.blocks import SECTION_MIME, Section
+from kehoach.reporting.blocks import SECTION_MIME, VEGALITE_MIME, Chart, Paragraph, Section, sections_in
+from kehoach.reporting.export import render_html, whole_sections
 from tests.conftest import PROJECT
 
 
@@ -111,18 +112,97 @@ def test_notebooks_only_call_package_sections(name):
     assert len(tagged) == 1 and 'period = "2026-Q3"' in tagged[0].source and 'report_date = ""' in tagged[0].source
 
 
-def test_section_shows_as_html_and_carries_its_blocks(ctx):
+TEXT, CHART = ["text/html", "text/plain"], [VEGALITE_MIME, "image/svg+xml", "text/plain"]
+
+
+def _as_stored(outputs: list[dict]) -> list:
+    """The outputs as an executed notebook file holds them (display_data, written and read back by nbformat)."""
+    cell = nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("display_data", **o) for o in outputs])
+    text = nbformat.writes(nbformat.v4.new_notebook(cells=[cell]))
+    return nbformat.reads(text, as_version=4).cells[0].outputs
+
+
+def test_a_section_shows_as_text_outputs_and_one_output_per_chart(ctx):
     section = sections.results_section(ctx)
-    bundle = section._repr_mimebundle_()
-    assert bundle["text/html"].startswith(
+    outputs = section.outputs()
+    # text, then each chart on its own (the overview and one per group with figures; QPAN: QSCA sent nothing
+    # for 2026-Q3; XH, VHGD: not due), each followed by its group's sentences
+    assert [sorted(o["data"]) for o in outputs] == [sorted([*TEXT, SECTION_MIME])] + [sorted(CHART), TEXT] * 5
+    head = outputs[0]["data"][SECTION_MIME]
+    assert head["outputs"] == 11 and head["name"] == "results"
+    assert Section.from_json(head).to_json() == section.to_json()
+    assert [b for b in head["blocks"] if b["kind"] == "chart"] == [
+        {"kind": "chart", "title": "Đánh giá các chỉ tiêu theo nhóm – 9 tháng năm 2026"},
+        {"kind": "chart", "title": "Nhóm Kinh tế: thực hiện, kế hoạch và ước cả năm – 9 tháng năm 2026"},
+        {"kind": "chart", "title": "Nhóm Xây dựng - Công nghiệp: thực hiện, kế hoạch và ước cả năm – 9 tháng năm 2026"},
+        {"kind": "chart", "title": "Nhóm Y tế: thực hiện, kế hoạch và ước cả năm – 9 tháng năm 2026"},
+        {"kind": "chart", "title": "Nhóm Khoa học Công nghệ - Chuyển đổi số: thực hiện, kế hoạch và ước cả năm – 9 tháng năm 2026"}]
+    assert outputs[0]["data"]["text/html"].startswith(
         '<section class="part part-results">\n<h2 id="i-ket-qua-thuc-hien-9-thang-nam-2026">I. KẾT QUẢ THỰC HIỆN 9 THÁNG NĂM 2026</h2>')
-    assert Section.from_json(bundle[SECTION_MIME]).to_json() == section.to_json()
-    # each chart once in the bundle: its drawing in the HTML, its spec in the JSON
-    in_json = [b for b in bundle[SECTION_MIME]["blocks"] if b["kind"] == "chart"]
-    # the overview and one per group with figures (QPAN: QSCA sent nothing for 2026-Q3; XH, VHGD: not due)
-    assert len(in_json) == 5 and all("svg" not in b and b["spec"]["$schema"] for b in in_json)
-    assert bundle["text/html"].count("<svg") == 5
+    assert outputs[2]["data"]["text/html"].startswith(
+        '<section class="part part-results">\n<h3 id="1-linh-vuc-phat-trien-kinh-te">1. Lĩnh vực phát triển kinh tế</h3>')
+    # each chart once: its spec for JupyterLab's Vega-Lite 5 renderer, its drawing for the page and the Word draft
+    blocks = [b for b in section.blocks if isinstance(b, Chart)]
+    for chart, output in zip(blocks, outputs[1::2]):
+        assert output["data"][VEGALITE_MIME] == {**chart.spec, "$schema": "https://vega.github.io/schema/vega-lite/v5.json"}
+        assert output["data"]["image/svg+xml"] == chart.svg and output["data"]["text/plain"] == chart.title
+        assert output["metadata"] == {VEGALITE_MIME: {"embed_options": {
+            "renderer": "svg", "actions": {"export": True, "source": False, "compiled": False, "editor": False}}}}
+    assert sum(o["data"].get("text/html", "").count("<svg") for o in outputs) == 0
     assert "Trong 20 chỉ tiêu đến kỳ đánh giá 9 tháng năm 2026: 5 chỉ tiêu đã đạt" in section.text()
+
+
+def test_a_section_is_read_back_from_its_outputs_with_its_charts(ctx):
+    section = sections.heatmap_section(ctx)
+    log = {"output_type": "stream", "name": "stdout", "text": "x\n"}
+    stored = _as_stored([*section.outputs(), *sections.closing(ctx, "overview").outputs()])
+    found = sections_in([log, *stored, log])
+    assert [(start, stop, s.name) for start, stop, s in found] == [(1, 3, "heatmap"), (3, 4, "closing")]
+    back = found[0][2]
+    assert back.html() == section.html() and back.to_json() == section.to_json()
+    assert [b.spec["title"] for b in back.blocks if isinstance(b, Chart)] == ["Đánh giá từng chỉ tiêu theo quý, năm 2026"]
+
+
+def test_a_section_without_text_before_its_chart_starts_with_the_chart():
+    spec = {"mark": "bar", "title": "Hai cột"}
+    section = Section("x", [Chart(spec=spec, svg="<svg></svg>", title="Hai cột"), Paragraph("Sau.")])
+    outputs = section.outputs()
+    assert [sorted(o["data"]) for o in outputs] == [sorted([*CHART, SECTION_MIME]), TEXT]
+    [(start, stop, back)] = sections_in(_as_stored(outputs))
+    assert (start, stop) == (0, 2) and back.html() == section.html()
+    assert Section("y").outputs() == [{"data": {
+        "text/html": '<section class="part part-y">\n</section>', "text/plain": "<Phần báo cáo: y>",
+        SECTION_MIME: {"name": "y", "blocks": [], "outputs": 1}}, "metadata": {}}]
+
+
+def test_a_section_missing_a_chart_output_is_refused():
+    outputs = Section("x", [Paragraph("Trước."), Chart(spec={"mark": "bar"}, svg="<svg></svg>", title="c")]).outputs()
+    with pytest.raises(ValueError, match="phần “x” có 1 biểu đồ nhưng 0 kết quả biểu đồ"):
+        sections_in(outputs[:1])
+
+
+def test_the_export_shows_each_section_as_one_piece(ctx):
+    section = sections.results_section(ctx)
+    log = {"output_type": "stream", "name": "stdout", "text": "x\n"}
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x"),
+                                         nbformat.v4.new_code_cell("x", outputs=[*_as_stored(section.outputs()), log])])
+    merged, _ = whole_sections(nb, {})
+    assert merged.cells[1].outputs == [
+        {"output_type": "display_data", "metadata": {},
+         "data": {"text/html": section.html(), "text/plain": "<Phần báo cáo: results>"}}, log]
+
+
+def test_report_notebooks_show_their_code_cells(ctx):
+    """The data cells are visible and runnable in JupyterLab; only the exported page leaves the code out."""
+    for name in ("overview", "unit", "indicators", "province"):
+        nb = nbformat.read(PROJECT / "notebooks" / f"{name}.ipynb", as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert code and all("jupyter" not in c.metadata and set(c.metadata.get("tags", [])) <= {"parameters"}
+                            for c in code), name  # no source_hidden / outputs_hidden, no remove-input tag
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
+        "sections.closing(ctx)", outputs=_as_stored(sections.closing(ctx, "overview").outputs()))])
+    page = render_html(nb, "x")
+    assert "sections.closing" not in page and "TM. ỦY BAN NHÂN DÂN" in page
 
 
 def test_chart_blocks_hold_spec_and_drawing(ctx):

@@ -333,6 +333,35 @@ def test_sections_are_read_in_cell_order_from_section_outputs():
     assert [s.to_json() for s in word.sections_of(nb)] == [one.to_json(), two.to_json()]
 
 
+def test_a_chart_is_drawn_from_the_drawing_its_output_holds():
+    """The draft takes each chart's SVG from the notebook (the spec there is JupyterLab's, never drawn again)."""
+    import vl_convert as vlc
+
+    svg = ('<svg xmlns="http://www.w3.org/2000/svg" width="40" height="20" viewBox="0 0 40 20">'
+           '<rect width="40" height="20" fill="#0072B2"/></svg>')
+    part = Section("x", [Paragraph("Trước."), Chart(spec={"mark": "không vẽ được"}, svg=svg, title="Một ô"),
+                         Paragraph("Sau.")])
+    outputs = [nbformat.v4.new_output("display_data", **o) for o in part.outputs()]
+    nb = nbformat.reads(nbformat.writes(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])),
+                        as_version=4)
+    [back] = word.sections_of(nb)
+    assert [(b.kind, getattr(b, "svg", None)) for b in back.blocks] == [("paragraph", None), ("chart", svg), ("paragraph", None)]
+    document = docx.Document(io.BytesIO(word.notebook_to_docx(nb, "x")))
+    [image] = [p for p in document.part.package.parts if p.partname.startswith("/word/media/")]
+    assert image.blob == vlc.svg_to_png(svg, scale=word.PNG_SCALE)
+    assert [p.text for p in document.paragraphs if p.text] == ["Trước.", "Sau."]
+
+
+def test_a_section_whose_chart_output_is_missing_names_its_cell():
+    part = Section("x", [Paragraph("Trước."), Chart(spec={"mark": "bar"}, svg="<svg></svg>", title="c")])
+    first = part.outputs()[0]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# x"), nbformat.v4.new_code_cell(
+        "x", outputs=[nbformat.v4.new_output("display_data", **first)])])
+    with pytest.raises(KehoachError, match="Ô thứ 2 của sổ tay báo cáo: không đọc được nội dung để lập bản Word "
+                                           r"\(phần “x” có 1 biểu đồ nhưng 0 kết quả biểu đồ\)"):
+        word.sections_of(nb)
+
+
 def test_a_notebook_without_sections_is_refused_in_vietnamese():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("sections.closing(ctx)")])
     with pytest.raises(KehoachError, match="Sổ tay của báo cáo \"Báo cáo BQLDA\" không có phần báo cáo nào"):
