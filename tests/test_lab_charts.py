@@ -60,6 +60,16 @@ def lab(tmp_path_factory):
         shutil.rmtree(work / "lab", ignore_errors=True)
 
 
+def _tooltip(page, mark) -> str:
+    """The tooltip's text once the pointer rests on ``mark``."""
+    page.mouse.move(0, 0)
+    mark.scroll_into_view_if_needed()
+    mark.hover()
+    tooltip = page.locator("#vg-tooltip-element.visible")
+    tooltip.wait_for(timeout=10_000)
+    return re.sub(r"\s+", " ", tooltip.inner_text()).strip()
+
+
 def test_report_charts_are_interactive_in_jupyterlab(lab):
     from playwright.sync_api import sync_playwright
 
@@ -80,11 +90,11 @@ def test_report_charts_are_interactive_in_jupyterlab(lab):
             # the overview and 4 groups, the heatmap, a trend, the province's 2: all by the renderer, none as a picture
             assert drawn.count() == 9 and page.locator(".jp-RenderedSVG").count() == 0
             bar = page.locator(".jp-RenderedVegaLite path[aria-label*='Chi tiết: Kinh tế: 2 chỉ tiêu đúng tiến độ']").first
-            bar.scroll_into_view_if_needed()
-            bar.hover()
-            tooltip = page.locator("#vg-tooltip-element.visible")
-            tooltip.wait_for(timeout=10_000)
-            assert re.sub(r"\s+", " ", tooltip.inner_text()).strip() == "Chi tiết: Kinh tế: 2 chỉ tiêu đúng tiến độ"
+            assert _tooltip(page, bar) == "Chi tiết: Kinh tế: 2 chỉ tiêu đúng tiến độ"
+            # a heatmap cell's symbol, where the pointer goes, shows the cell's tooltip
+            symbol = page.locator(".jp-RenderedVegaLite text[aria-label*='(1) Thu ngân sách nhà nước trên địa bàn; Kỳ: Quý I/2026']")
+            assert _tooltip(page, symbol) == ("Chỉ tiêu: (1) Thu ngân sách nhà nước trên địa bàn Kỳ: Quý I/2026 "
+                                              "Giá trị: 201.500 triệu đồng Đánh giá: ↗ Đúng tiến độ")
             page.wait_for_timeout(1000)  # a late warning from any chart still arrives
             assert not outside, f"requests left this machine: {outside}"
             assert not console, f"console errors or warnings: {console}"

@@ -93,9 +93,10 @@ def _overview_template() -> dict[str, Any]:
         x=alt.X("count:Q", stack="zero", title="Số chỉ tiêu", axis=alt.Axis(format="d", tickMinStep=1)),
         order=alt.Order("status_order:Q"),
     )
-    bars = base.mark_bar(stroke="white", strokeWidth=1).encode(color=_status_color(), tooltip=[alt.Tooltip("tooltip:N", title="Chi tiết")])
+    tooltip = [alt.Tooltip("tooltip:N", title="Chi tiết")]  # on the labels too: they lie over the bars
+    bars = base.mark_bar(stroke="white", strokeWidth=1).encode(color=_status_color(), tooltip=tooltip)
     text = base.mark_text(align="right", dx=-4, fontSize=11).encode(
-        text="tag:N", color=alt.Color("text_color:N", scale=None, legend=None))
+        text="tag:N", color=alt.Color("text_color:N", scale=None, legend=None), tooltip=tooltip)
     chart = alt.layer(bars, text).resolve_scale(color="independent").properties(  # the labels' colours have no legend
         width=520, height=alt.Step(26), title="")
     return _finish(chart)
@@ -249,11 +250,11 @@ def heatmap(evaluated: pd.DataFrame) -> dict[str, Any]:
         y=alt.Y("axis_label:N", sort=order, title=None,
                 axis=alt.Axis(labelExpr="split(datum.value, '|')", labelLimit=0, labelFontSize=11, labelLineHeight=12)),
     )
-    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(
-        color=_status_color(),
-        tooltip=[alt.Tooltip("title:N", title="Chỉ tiêu"), alt.Tooltip("quarter_label:N", title="Kỳ"),
-                 alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")])
-    text = base.mark_text(fontSize=12).encode(text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None))
+    tooltip = [alt.Tooltip("title:N", title="Chỉ tiêu"), alt.Tooltip("quarter_label:N", title="Kỳ"),
+               alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")]
+    rect = base.mark_rect(stroke="white", strokeWidth=1).encode(color=_status_color(), tooltip=tooltip)
+    text = base.mark_text(fontSize=12).encode(  # the symbol at a cell's centre, where the pointer goes, has its tooltip
+        text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None), tooltip=tooltip)
     year = Period.parse(rows["period"].iloc[0]).year
     chart = alt.layer(rect, text).resolve_scale(color="independent").properties(width=alt.Step(70), height=alt.Step(27),
                                              title=f"Đánh giá từng chỉ tiêu theo quý, năm {year}")
@@ -277,11 +278,11 @@ def province_heatmap(matrix: pd.DataFrame, title: str = "Đánh giá các chỉ 
         x=alt.X("label:N", sort=columns, title=None, axis=alt.Axis(orient="top", labelAngle=-50, labelLimit=170)),
         y=alt.Y("ward_name:N", sort=communes, title=None, axis=alt.Axis(labelLimit=200)),
     )
-    rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(
-        color=_status_color(),
-        tooltip=[alt.Tooltip("ward_name:N", title="Xã, phường"), alt.Tooltip("label:N", title="Chỉ tiêu"),
-                 alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")])
-    text = base.mark_text(fontSize=9).encode(text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None))
+    tooltip = [alt.Tooltip("ward_name:N", title="Xã, phường"), alt.Tooltip("label:N", title="Chỉ tiêu"),
+               alt.Tooltip("value_text:N", title="Giá trị"), alt.Tooltip("legend:N", title="Đánh giá")]
+    rect = base.mark_rect(stroke="white", strokeWidth=0.5).encode(color=_status_color(), tooltip=tooltip)
+    text = base.mark_text(fontSize=9).encode(  # the symbol has the cell's tooltip (it lies over the cell's centre)
+        text="symbol:N", color=alt.Color("text_color:N", scale=None, legend=None), tooltip=tooltip)
     chart = alt.layer(rect, text).resolve_scale(color="independent").properties(  # the symbols' colours have no legend
         width=alt.Step(22), height=alt.Step(13), title=title)
     return _finish(chart)
