@@ -11,9 +11,10 @@ report page and the Word draft get exactly what they had:
 
 * its text, between charts, as HTML (``text/html``);
 * each chart as one output of its own: the spec (``application/vnd.vegalite.v5+json``, the
-  newest Vega-Lite mime type JupyterLab renders; JupyterLab ranks it above ``image/svg+xml``
-  and ``text/html`` would have hidden it) and the static drawing (``image/svg+xml``), which the
-  exported page shows, since reports run no JavaScript. Each chart is stored once: spec and drawing;
+  newest Vega-Lite mime type JupyterLab renders, which it prefers to ``image/svg+xml``; inside
+  the HTML output, ``text/html`` would win and the chart stay a picture) and the static drawing
+  (``image/svg+xml``), which the exported page shows, since reports run no JavaScript. Each chart
+  is stored once: its spec and its drawing;
 * on the first output, the blocks as JSON (:data:`SECTION_MIME`), charts without their spec, and
   the number of outputs the section spans. :func:`sections_in` reads a section back from those
   outputs (the Word draft, :mod:`kehoach.reporting.word`; the HTML export, which shows each section
