@@ -215,3 +215,43 @@ def test_jobs_in_threads_touch_neither_cwd_nor_environment_and_time_out_clearly(
     assert "input_path" not in metadata and "output_path" not in metadata
     assert late.error == ("sổ tính chạy quá 3 giây (execution_timeout_s trong parameters/2026-Q3.yaml); tăng giới hạn đó "
                           "nếu số liệu lớn, hoặc tìm ô lệnh bị treo trong notebook đã chạy")
+
+
+class AnsweringExecutor:
+    """An executor whose 'worker' answers at once with what :func:`reportset.execute_job` returns; it logs submissions."""
+
+    def __init__(self, log: list[str]):
+        self.log = log
+
+    def submit(self, fn, job: Job):  # noqa: ANN001, ANN201 - concurrent.futures' signature
+        import concurrent.futures as cf
+
+        self.log.append(f"submit {job.name}")
+        future = cf.Future()
+        future.set_result(outcome_of(job))
+        return future
+
+
+def open_set(folder: Path, ward: str, names: list[str]) -> reportset.ReportSet:
+    def make_jobs(inputs: dict[str, bytes], run_id: str) -> list[Job]:
+        return [Job(name=n, title=n, html_name=f"{n}.html", notebook_name=f"notebooks/{n}.ipynb", notebook=b"{}",
+                    parameters={}, inputs=inputs, run_id=run_id) for n in names]
+
+    manifest = reportset.Manifest(period="2026-Q3", ward=ward)
+    return reportset.ReportSet.open(manifest, folder / ward, lambda f: {}, make_jobs)
+
+
+def test_sets_given_one_by_one_have_their_jobs_submitted_as_each_opens_and_are_each_completed_once(tmp_path):
+    log: list[str] = []
+
+    def opening():
+        for ward, names in (("xa-a", ["overview", "unit-KT"]), ("xa-b", ["overview"])):
+            log.append(f"open {ward}")
+            yield open_set(tmp_path, ward, names)
+
+    completed: list[str] = []
+    with reportset.progress_bar(False) as bar:
+        runs = reportset.execute(opening(), AnsweringExecutor(log), lambda s: completed.append(s.manifest.ward), bar)
+        total = bar.total
+    assert log == ["open xa-a", "submit overview", "submit unit-KT", "open xa-b", "submit overview"]
+    assert (runs, total, completed) == (3, 3, ["xa-a", "xa-b"])

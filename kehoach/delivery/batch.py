@@ -255,6 +255,6 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
         stack.callback(report_set.discard)
         executor = executor or stack.enter_context(open_executor(None, jobs, len(report_set.jobs)))
         published: list[JobResult] = []
-        with reportset.progress_bar(len(report_set.jobs), show_progress) as bar:
+        with reportset.progress_bar(show_progress) as bar:
             reportset.execute([report_set], executor, lambda s: published.extend(finish_ward(s)), bar)
     return RunResult(str(p), final, published)

@@ -4,8 +4,9 @@
    once and opens its own report set (:func:`kehoach.delivery.batch.open_ward`). A commune that
    cannot be prepared (no data, a broken plan) is recorded and the others go on.
 2. All communes' notebook runs go to ONE executor (local pool, Dask cluster) behind ONE
-   progress bar (:func:`kehoach.delivery.reportset.execute`). As each commune's jobs come back
-   its set is published under ``reports/<period>/<ward>/``.
+   progress bar (:func:`kehoach.delivery.reportset.execute`), each commune's as soon as it is
+   opened, so the workers start while the next communes are evaluated. As each commune's jobs
+   come back its set is published under ``reports/<period>/<ward>/``.
 3. The province inputs (every commune's evaluated rows, completeness, which reports failed)
    make the province's own report set (``reports/<period>/tinh/``), whose ``province.ipynb``
    runs on the same executor. ``reports/<period>/index.html`` and its manifest link the
@@ -24,6 +25,7 @@ import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from kehoach.core import config
@@ -111,12 +113,13 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any =
         if executor is None and scheduler:  # a cluster that does not answer is said before any work
             executor = stack.enter_context(open_executor(scheduler, jobs))
         stack.enter_context(batch.period_lock(top, p))
-        sets, contexts = _open_communes(p, params, wards, notebooks_dir, only_failed, as_of, stack, result)
+        sets: list[ReportSet] = []
+        contexts: dict[str, context.ReportContext] = {}
         try:
-            tasks = sum(len(s.jobs) for s in sets) + 1
-            with reportset.progress_bar(tasks, show_progress) as bar, ExitStack() as pool:
-                ex = executor or pool.enter_context(open_executor(scheduler, jobs, tasks))
-                result.executed = reportset.execute(sets, ex, lambda s: _finish(s, result), bar)
+            with reportset.progress_bar(show_progress) as bar, ExitStack() as pool:
+                ex = executor or pool.enter_context(open_executor(scheduler, jobs))
+                opening = _open_communes(p, params, wards, notebooks_dir, only_failed, as_of, stack, result, sets, contexts)
+                result.executed = reportset.execute(opening, ex, lambda s: _finish(s, result), bar)
                 outcomes = [_commune_outcome(ward, ctx, result) for ward, ctx in contexts.items()]
                 outcomes += [CommuneOutcome(ward, None, error=f"Không lập được báo cáo: {err}")
                              for ward, err in result.errors.items() if ward not in contexts]
@@ -130,10 +133,13 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any =
 
 
 def _open_communes(p: Period, params: PeriodParameters, wards: list[str], notebooks_dir: Path, only_failed: bool,
-                   as_of: str | dt.date | None, stack: ExitStack,
-                   result: ProvinceResult) -> tuple[list[ReportSet], dict[str, context.ReportContext]]:
-    """Each commune's report set (its lock held by ``stack``), and the context of every commune evaluated."""
-    sets, contexts = [], {}
+                   as_of: str | dt.date | None, stack: ExitStack, result: ProvinceResult, sets: list[ReportSet],
+                   contexts: dict[str, context.ReportContext]) -> Iterator[ReportSet]:
+    """Each commune's report set in turn (its lock held by ``stack``), recorded in ``sets``; every context in ``contexts``.
+
+    A generator: :func:`reportset.execute` hands a commune's jobs to the workers as soon as it is
+    opened, while the next commune is evaluated here.
+    """
     for ward in wards:
         final = batch.output_folder(params, p, ward)
         stack.enter_context(batch.period_lock(final, p))
@@ -150,7 +156,7 @@ def _open_communes(p: Period, params: PeriodParameters, wards: list[str], notebo
             result.skipped.append(ward)
         else:
             sets.append(report_set)
-    return sets, contexts
+            yield report_set
 
 
 def _finish(report_set: ReportSet, result: ProvinceResult) -> None:

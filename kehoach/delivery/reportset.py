@@ -35,7 +35,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
@@ -522,19 +522,39 @@ def disk_full(final: Path, staging: Path, exc: OSError, pending: int = 0) -> Run
 
 
 # -- running sets ------------------------------------------------------------------------------------
-def execute(sets: list[ReportSet], executor: Any, on_complete: Callable[[ReportSet], None], bar: Any = None) -> int:
+def execute(sets: Iterable[ReportSet], executor: Any, on_complete: Callable[[ReportSet], None], bar: Any = None) -> int:
     """Every job of every set on ONE executor; ``on_complete(set)`` as each set's last job comes back.
 
-    A job whose worker raised or was lost for good fails alone; each job is kept exactly once.
+    ``sets`` may be a generator: each set's jobs are submitted as soon as it is opened, so the
+    workers start while the client still prepares the next sets (a province's communes), and
+    the bar's total grows by each set's jobs as they are submitted. A job whose worker raised or was lost for good
+    fails alone; each job is kept exactly once, and its result is let go once written.
     Returns the number of notebook runs handed to the executor.
     """
     import concurrent.futures as cf
 
-    for done in [s for s in sets if not s.jobs]:
-        on_complete(done)
-    futures = {executor.submit(execute_job, job): (s, job) for s in sets for job in s.jobs}
-    for future in cf.as_completed(futures):
-        report_set, job = futures[future]
+    pending: dict[cf.Future, tuple[ReportSet, Job]] = {}
+    submitted = 0
+    for report_set in sets:
+        if not report_set.jobs:
+            on_complete(report_set)
+            continue
+        pending.update({executor.submit(execute_job, job): (report_set, job) for job in report_set.jobs})
+        submitted += len(report_set.jobs)
+        if bar is not None:
+            bar.total += len(report_set.jobs)
+            bar.refresh()
+        _keep_done([f for f in pending if f.done()], pending, on_complete, bar)
+    while pending:
+        done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        _keep_done(done, pending, on_complete, bar)
+    return submitted
+
+
+def _keep_done(done: Iterable[Any], pending: dict[Any, tuple[ReportSet, Job]], on_complete: Callable[[ReportSet], None],
+               bar: Any) -> None:
+    for future in done:
+        report_set, job = pending.pop(future)
         try:
             returned = future.result()
         except Exception as exc:  # noqa: BLE001 - a lost worker fails its job, not the batch
@@ -546,14 +566,13 @@ def execute(sets: list[ReportSet], executor: Any, on_complete: Callable[[ReportS
             bar.update(1)
         if report_set.complete:
             on_complete(report_set)
-    return len(futures)
 
 
-def progress_bar(total: int, show: bool):  # noqa: ANN201 - a tqdm bar
-    """The run's one progress bar (on stderr; silent unless ``show``)."""
+def progress_bar(show: bool):  # noqa: ANN201 - a tqdm bar
+    """The run's one progress bar (on stderr; silent unless ``show``); :func:`execute` adds each set's jobs to its total."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="Lập báo cáo", unit="báo cáo", disable=not show, file=sys.stderr)
+    return tqdm(total=0, desc="Lập báo cáo", unit="báo cáo", disable=not show, file=sys.stderr)
 
 
 def relative(path: Path) -> str:
