@@ -16,6 +16,11 @@ same steps, here and nowhere else:
    swaps the staging folder into place. A failure before the swap (a full disk included) leaves
    the last published set exactly as it was.
 
+A run whose jobs would be given exactly what the published set's jobs were given (the same input
+bytes, notebooks and parameters, :func:`jobs_sha256`) by the same software, with no failure in that
+set, is not run again: jobs are pure functions of their inputs, so it would rebuild the same
+reports. ``force`` runs it all the same.
+
 ``--only-failed`` is :meth:`ReportSet.open` with the previous manifest: the inputs are always
 computed again; when they are unchanged only the failed notebooks run, from the inputs the
 kept reports were built from; when an import landed since, every notebook runs again.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -140,6 +146,8 @@ class Manifest(BaseModel):
     inputs_sha256: dict[str, str] = Field(default_factory=dict)
     #: SHA-256 of the stored records read, by ``<ward>/<year>``, from the same read as the records themselves.
     records_sha256: dict[str, str] = Field(default_factory=dict)
+    #: What the jobs were given and the software that ran them (:func:`jobs_sha256`): the same means the same reports.
+    jobs_sha256: str = ""
     notebooks: list[JobResult] = Field(default_factory=list)
     # a province report and a period of a province
     province: str | None = None
@@ -356,36 +364,46 @@ class ReportSet:
 
     @classmethod
     def open(cls, manifest: Manifest, final: Path, write_inputs: Callable[[Path], dict[str, bytes]],
-             make_jobs: Callable[[dict[str, bytes], str], list[Job]], only_failed: bool = False) -> "ReportSet | None":
+             make_jobs: Callable[[dict[str, bytes], str], list[Job]], only_failed: bool = False,
+             force: bool = False) -> "ReportSet | None":
         """Open the staging folder of ``final`` and plan its jobs; the caller holds the folder's lock.
 
         ``write_inputs(folder)`` writes the set's inputs there and returns their bytes; ``make_jobs(inputs,
         run_id)`` plans the jobs. With ``only_failed`` and a previous set whose inputs are unchanged
         (same checksums), only its failed jobs run, from its own inputs, and the others are kept; with
-        nothing failed, None (nothing to do). Changed inputs run everything again.
+        nothing failed, None (nothing to do). Changed inputs run everything again. Without
+        ``only_failed``, None as well when the published set was built, with no failure, from the very
+        same jobs (:func:`jobs_sha256`), unless ``force``.
         """
         recover_leftovers(final)
         run_id = uuid.uuid4().hex[:8]
         manifest = manifest.model_copy(update={"run_id": run_id})
         staging = final.parent / f".staging-{final.name}-{run_id}"
-        previous = _previous(final) if only_failed else None
+        previous = _previous(final) if only_failed or not force else None
         try:
-            if previous is not None and _same_inputs(previous, manifest):
+            if only_failed and previous is not None and _same_inputs(previous, manifest):
                 if not previous.failed:
                     return None
                 shutil.copytree(final, staging)
                 inputs = {p.name: p.read_bytes() for p in sorted((staging / "inputs").iterdir()) if p.is_file()}
                 jobs = make_jobs(inputs, run_id)
+                manifest = manifest.model_copy(update={"jobs_sha256": jobs_sha256(jobs)})
                 kept = {r.name: r for r in previous.notebooks if r.outcome == "ok"}
                 again = [j for j in jobs if j.name in previous.failed]
                 known = {j.name for j in again} | set(kept)  # a failed notebook the plan no longer has is dropped
                 order = [r.name for r in previous.notebooks if r.name in known]
                 return cls(manifest, final, staging, again, kept, order)
-            if previous is not None:
+            if only_failed and previous is not None:
                 log.info("%s: inputs changed since the last run: every report is built again", final)
             staging.mkdir(parents=True)
             (staging / MARKER).write_text(f"{manifest.period}\n", encoding="utf-8")
             jobs = make_jobs(write_inputs(staging / "inputs"), run_id)
+            manifest = manifest.model_copy(update={"jobs_sha256": jobs_sha256(jobs)})
+            if not only_failed and previous is not None and previous.jobs_sha256 == manifest.jobs_sha256 \
+                    and not previous.failed:
+                log.info("%s: built from the same inputs by the same software: kept as it is", final)
+                shutil.rmtree(staging)
+                return None
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -465,6 +483,38 @@ def _previous(final: Path) -> Manifest | None:
     except RunError as exc:
         log.warning("%s; building the whole set again", exc)
         return None
+
+
+def jobs_sha256(jobs: list[Job]) -> str:
+    """SHA-256 of everything ``jobs`` are given (input bytes, notebooks, parameters; not the run's id) and of the software.
+
+    The software is kehoach's own files (code and templates, so that an edited checkout counts
+    as new software), Python and the libraries that shape a report.
+    """
+    digest = hashlib.sha256(_software().encode("utf-8"))
+    for job in sorted(jobs, key=lambda j: j.name):
+        digest.update(job.model_dump_json(exclude={"run_id", "inputs"}).encode("utf-8"))
+        for name, data in sorted(job.inputs.items()):
+            digest.update(f"{name}:{len(data)}:".encode("utf-8") + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _software() -> str:
+    from importlib import metadata
+
+    package = Path(__file__).resolve().parents[1]
+    files = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in _SOURCE_SUFFIXES):
+        files.update(str(path.relative_to(package)).encode("utf-8") + b"\0" + path.read_bytes())
+    versions = ",".join(f"{name}={metadata.version(name)}" for name in _SHAPING)
+    return f"python={sys.version.split()[0]},{versions},kehoach-files={files.hexdigest()}"
+
+
+#: The libraries whose version can change a report's bytes.
+_SHAPING = ("nbconvert", "nbformat", "papermill", "ipykernel", "jinja2", "pandas", "pyarrow", "altair", "vl-convert-python",
+            "python-docx", "babel")
+_SOURCE_SUFFIXES = {".py", ".j2", ".css", ".json", ".yaml", ".html", ".js"}
 
 
 def _same_inputs(previous: Manifest, fresh: Manifest) -> bool:
