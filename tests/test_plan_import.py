@@ -107,6 +107,12 @@ def test_default_output_is_next_to_the_source(tmp_path):
     ("Tỷ lệ hộ nghèo giảm xuống dưới 2%", "Tỷ lệ hộ nghèo", 2, "%", "<"),
     ("Tốc độ truy cập trên 1Gb/s: 95%", "Tốc độ truy cập trên 1Gb/s", 95, "%", ">="),
     ("Số người mới sử dụng biện pháp tránh thai: 4.330 người", "Số người mới sử dụng biện pháp tránh thai", 4330, "người", ">="),
+    # without a colon: "không dưới" is not "dưới", and "≥", "giữ vững" start the target, not end the name
+    ("Thu ngân sách nhà nước trên địa bàn không dưới 12.500 triệu đồng.", "Thu ngân sách nhà nước trên địa bàn", 12500, "triệu đồng", ">="),
+    ("Tỷ lệ trẻ em được tiêm chủng không thấp hơn 98%", "Tỷ lệ trẻ em được tiêm chủng", 98, "%", ">="),
+    ("Tổng sản lượng lương thực có hạt ≥ 6.800 tấn.", "Tổng sản lượng lương thực có hạt", 6800, "tấn", ">="),
+    ("Số vụ tai nạn giao thông ≤ 5 vụ", "Số vụ tai nạn giao thông", 5, "vụ", "<"),
+    ("Tỷ lệ che phủ rừng giữ vững 62%.", "Tỷ lệ che phủ rừng", 62, "%", ">="),
 ])
 def test_target_forms(body, name, value, unit, comparison):
     got_name, phrase = split_name(body)
