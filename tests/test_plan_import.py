@@ -383,6 +383,28 @@ def test_intro_lines_never_hide_the_next_indicator(tmp_path, intro):
     assert report.draft.unplaced == []
 
 
+def test_a_numbered_indicator_without_a_figure_does_not_end_the_list(tmp_path):
+    """"14. Xã đạt chuẩn …." (no number, no colon) once ended the list: it and every indicator after it were lost."""
+    source = tmp_path / "qd.txt"
+    source.write_text("\n".join([
+        "KẾ HOẠCH", "Phát triển kinh tế - xã hội xã La Hiên năm 2026",
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 20/01/2026 của UBND xã La Hiên, tỉnh Thái Nguyên)",
+        "PHẦN THỨ NHẤT", "CÁC CHỈ TIÊU CHỦ YẾU", "I. Các chỉ tiêu về kinh tế",
+        "1. Thu ngân sách nhà nước trên địa bàn không dưới 12.500 triệu đồng.",
+        "II. Các chỉ tiêu về xây dựng chính quyền", "2. Xã đạt chuẩn tiếp cận pháp luật.",
+        "3. Tỷ lệ hồ sơ thủ tục hành chính giải quyết đúng hạn: 98% trở lên.",
+        "PHẦN THỨ BA", "TỔ CHỨC THỰC HIỆN", "1. Phòng Kinh tế xã chủ trì chỉ tiêu số 1.",
+        "2. Văn phòng HĐND và UBND xã chủ trì chỉ tiêu số 2 và chỉ tiêu số 3.",
+    ]) + "\n", encoding="utf-8")
+    report = import_plan(source, reference=None)
+    assert [(i.number, i.name, i.target, i.comparison, i.unit_code) for i in report.plan.indicator_list] == [
+        (1, "Thu ngân sách nhà nước trên địa bàn", 12500, ">=", "KT"),
+        (2, "Xã đạt chuẩn tiếp cận pháp luật", 100, ">=", "VP"),
+        (3, "Tỷ lệ hồ sơ thủ tục hành chính giải quyết đúng hạn", 98, ">=", "VP")]
+    assert report.draft.indicators[1].checks["target"] == "kế hoạch ghi “đạt chuẩn”, không có con số; đã ghi 100% (đạt = 100%)"
+    assert report.draft.unplaced == []
+
+
 def test_review_lists_every_flag_with_its_line_and_sentence(tmp_path, capsys):
     from kehoach.cli import main
     from kehoach.data.planimport import review

@@ -285,11 +285,17 @@ class _Parser:
             self.in_indicators = True  # "2. Các chỉ tiêu chủ yếu": the list starts below
         elif arabic and len(body) < 60 and not body.endswith(".") and not numbers_in(body):
             self.pending_group = (label, body, line)  # "2. Y tế": a group if indicators follow
+        elif arabic and self._next_in_list(int(label)):
+            self._indicator(int(label), body, line)  # "14. Xã đạt chuẩn tiếp cận pháp luật.": the list goes on
         elif arabic or dotted:
             self._leave_indicators(line)
         else:
             return False
         return True
+
+    def _next_in_list(self, number: int) -> bool:
+        """Whether ``number`` follows the last indicator read: an indicator even when its target is unreadable."""
+        return self.in_indicators and bool(self.draft.indicators) and number == self.draft.indicators[-1].number + 1
 
     def _leave_indicators(self, line: Line) -> None:
         """A numbered heading without "chỉ tiêu" after the list: back to background text."""
@@ -338,6 +344,9 @@ class _Parser:
         if target is None:
             name, phrase = _qualitative_split(body)
             share = not unit_hint or unit_hint.strip() == "%"  # "đạt chuẩn" reads as 100% only for a share
+            if phrase is None and share:  # "Xã đạt chuẩn tiếp cận pháp luật": the whole line names it
+                phrase = _inline_qualitative(body)
+                name = body.strip().rstrip(".;").strip() if phrase else name
             target = qualitative_target(phrase) if phrase and share else None
             if target is None:  # "Tên: nhiều hơn năm trước": the name, and the phrase left for review
                 ind.name, ind.target_phrase, ind.target = (name or body).strip().rstrip(":.;").strip(), None, None
@@ -540,6 +549,14 @@ def _has_target(body: str) -> bool:
         return True
     phrase = _qualitative_split(body)[1]
     return bool(phrase and qualitative_target(phrase))
+
+
+def _inline_qualitative(body: str) -> str | None:
+    """"Xã đạt chuẩn tiếp cận pháp luật" → "đạt chuẩn": a reached-or-kept phrase inside a line without a number."""
+    if numbers_in(body):
+        return None
+    match = re.search(r"(?:^|\s)(đạt chuẩn|đạt tiêu chuẩn|giữ vững|duy trì|hoàn thành)(?=\s|$)", body.strip(), re.IGNORECASE)
+    return match.group(1) if match else None
 
 
 def _qualitative_split(body: str) -> tuple[str, str | None]:
