@@ -405,6 +405,23 @@ def test_a_numbered_indicator_without_a_figure_does_not_end_the_list(tmp_path):
     assert report.draft.unplaced == []
 
 
+def test_part_three_naming_an_indicator_the_list_lacks_is_said(tmp_path):
+    source = tmp_path / "qd.txt"
+    source.write_text("\n".join([
+        "KẾ HOẠCH", "Phát triển kinh tế - xã hội xã La Hiên năm 2026",
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 20/01/2026 của UBND xã La Hiên, tỉnh Thái Nguyên)",
+        "I. CÁC CHỈ TIÊU CHỦ YẾU", "1. Thu ngân sách nhà nước trên địa bàn: 12.500 triệu đồng.",
+        "2. Tỷ lệ tham gia bảo hiểm y tế: 95%.",
+        "III. TỔ CHỨC THỰC HIỆN", "1. Phòng Kinh tế xã chủ trì chỉ tiêu số 1.",
+        "2. Phòng Văn hóa - Xã hội xã chủ trì chỉ tiêu số 2 và các chỉ tiêu số 4, 5.",
+    ]) + "\n", encoding="utf-8")
+    report = import_plan(source, reference=None)
+    assert [(u.name, numbers) for u, numbers in report.draft.dangling] == [("Phòng Văn hóa - Xã hội xã", [4, 5])]
+    assert ("Phần tổ chức thực hiện giao chỉ tiêu mà phần chỉ tiêu không có (đọc sót, hoặc văn bản ghi sai số; "
+            "đối chiếu văn bản):\n  dòng 9: Phòng Văn hóa - Xã hội xã — chỉ tiêu số 4, 5") in report.summary()
+    assert "# KIỂM TRA: mục này giao chỉ tiêu số 4, 5 nhưng phần chỉ tiêu không có" in report.output.read_text(encoding="utf-8")
+
+
 def test_review_lists_every_flag_with_its_line_and_sentence(tmp_path, capsys):
     from kehoach.cli import main
     from kehoach.data.planimport import review

@@ -89,9 +89,11 @@ def assign_units(draft: Draft, reference: Plan | None) -> list[DraftIndicator]:
             owners.setdefault(number, []).append((score, order * 10 + k, each))
 
     for order, unit in enumerate(draft.units):
-        for number in numbers_named(_own_part(unit.body)):
+        named = numbers_named(_own_part(unit.body))
+        for number in named:
             if number in by_number:
                 give(number, _BY_NUMBER, order, unit)
+        _dangling(draft, unit, [n for n in dict.fromkeys(named) if n not in by_number])
     bodies = {id(u): " " + " ".join(re.sub(r"[^a-z0-9]", " ", fold(re.sub(r"\([^()]*\)", "", u.body))).split()) + " "
               for u in draft.units}
     for ind in sorted(draft.indicators, key=lambda i: -len(norm_name(i.name))):
@@ -112,6 +114,15 @@ def assign_units(draft: Draft, reference: Plan | None) -> list[DraftIndicator]:
     _roles(draft, owners)
     _unit_codes(draft, reference)
     return _choose_owners(draft, owners)
+
+
+def _dangling(draft: Draft, unit: DraftUnit, numbers: list[int]) -> None:
+    """Part III names indicator numbers the list does not have: a misread indicator, or a wrong number in the text."""
+    if numbers:
+        refs = ", ".join(map(str, numbers))
+        unit.checks.setdefault("item", f"mục này giao chỉ tiêu số {refs} nhưng phần chỉ tiêu không có (hoặc chưa đọc được) "
+                                       f"chỉ tiêu số đó; đối chiếu văn bản, thêm chỉ tiêu còn thiếu")
+        draft.dangling.append((unit, numbers))
 
 
 def _choose_owners(draft: Draft, owners: dict[int, list[tuple[int, int, DraftUnit]]]) -> list[DraftIndicator]:

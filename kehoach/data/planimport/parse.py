@@ -57,6 +57,8 @@ class Draft:
     unplaced: list[Line] = field(default_factory=list)
     #: The headings of part II (id, title), e.g. ("II.1", "Lĩnh vực kinh tế").
     fields: list[tuple[str, str]] = field(default_factory=list)
+    #: Units of part III naming indicator numbers that the list does not have, with those numbers.
+    dangling: list[tuple[DraftUnit, list[int]]] = field(default_factory=list)
 
 
 @dataclass
