@@ -182,11 +182,15 @@ def _plan_list(args: argparse.Namespace) -> int:
 
 
 def _plan_import(args: argparse.Namespace) -> int:
-    from kehoach.core.files import read_text
+    from kehoach.core.files import MAX_YAML_BYTES, read_text
+    from kehoach.data.plan import parse_plan
     from kehoach.data.planimport import import_plan, review_text
 
     if args.review and args.file.suffix.lower() in (".yaml", ".yml"):  # a draft being fixed by hand: what is left
-        say(review_text(args.file, read_text(args.file, "bản nháp kế hoạch")))
+        text = read_text(args.file, "bản nháp kế hoạch", MAX_YAML_BYTES)
+        say(review_text(args.file, text))
+        parse_plan(text, str(args.file))  # a hand edit may break the plan: said before the draft goes to data/plan/
+        say("Đối chiếu lược đồ kế hoạch: hợp lệ.")
         return 0
     reference = None if args.no_reference else "auto"
     report = import_plan(args.file, output=args.output, reference=reference, force=args.force)

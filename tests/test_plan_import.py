@@ -444,3 +444,23 @@ def test_review_lists_every_flag_with_its_line_and_sentence(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0] == f"{draft}: {len(items) - 1} trường cần xem lại (sửa giá trị nếu cần rồi xóa chú thích “{CHECK}”):"
     assert "chỉ tiêu (10), comparison" not in out
+    assert out.splitlines()[-1] == "Đối chiếu lược đồ kế hoạch: hợp lệ."
+
+
+@pytest.mark.parametrize("edit, error", [
+    (lambda t: t.replace('comparison: "<"', 'comparison: "=<"', 1),
+     "trường 'comparison': giá trị “=<” không hợp lệ; chọn một trong '>=', '>' hoặc '<'"),
+    (lambda t: 'a: &a ["x", "x"]\nb: [*a, *a]\n' + t, "dòng 2: YAML dùng bí danh (&/*), không được phép"),
+    (lambda t: t + "  - bogus: [\n", "YAML sai ở dòng"),
+])
+def test_review_of_a_hand_fixed_draft_checks_the_plan(tmp_path, capsys, edit, error):
+    """A draft with no remark left but broken by the hand edit is not "reviewed": the plan check says why."""
+    from kehoach.cli import main
+
+    draft = tmp_path / "vn.yaml"
+    import_plan(FIXTURES / "dac-khu-van-don-2027.txt", draft, reference=None)
+    text = "\n".join(line.split("  " + CHECK)[0] for line in draft.read_text(encoding="utf-8").splitlines()) + "\n"
+    draft.write_text(edit(text), encoding="utf-8")
+    assert main(["plan", "import", str(draft), "--review"]) == 1
+    captured = capsys.readouterr()
+    assert "hợp lệ" not in captured.out and error in captured.err and "Traceback" not in captured.err
