@@ -1015,6 +1015,8 @@ def _configure_logging(verbose: bool) -> None:
     handler.setFormatter(_EscapingFormatter("%(levelname)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.WARNING)
+    # pypdf warns in English about PDFs it repairs on the fly; a PDF it cannot read is refused in Vietnamese anyway.
+    logging.getLogger("pypdf").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def _main_thread() -> bool:
