@@ -422,6 +422,22 @@ def test_part_three_naming_an_indicator_the_list_lacks_is_said(tmp_path):
     assert "# KIỂM TRA: mục này giao chỉ tiêu số 4, 5 nhưng phần chỉ tiêu không có" in report.output.read_text(encoding="utf-8")
 
 
+def test_a_count_cut_by_a_share_is_flagged(tmp_path):
+    """"Số vụ … giảm 10% so với năm 2025" is relative; the schema's reduction is in points of a rate: never silent."""
+    source = tmp_path / "qd.txt"
+    source.write_text("\n".join([
+        "KẾ HOẠCH", "Phát triển kinh tế - xã hội xã La Hiên năm 2026",
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 20/01/2026 của UBND xã La Hiên, tỉnh Thái Nguyên)",
+        "I. CÁC CHỈ TIÊU CHỦ YẾU", "1. Số vụ phạm pháp hình sự giảm 10% so với năm 2025.",
+        "2. Tỷ lệ hộ nghèo đa chiều giảm 1,5% so với cuối năm 2025.",
+        "III. TỔ CHỨC THỰC HIỆN", "1. Công an xã chủ trì các chỉ tiêu số 1, 2.",
+    ]) + "\n", encoding="utf-8")
+    count, rate = import_plan(source, reference=None).draft.indicators
+    assert (count.kind, count.unit, count.target) == ("reduction", "%", 10)
+    assert count.checks["unit"].startswith("“giảm …%” một số lượng là giảm tương đối so với năm trước, lược đồ không có")
+    assert rate.kind == "reduction" and "unit" not in rate.checks
+
+
 def test_review_lists_every_flag_with_its_line_and_sentence(tmp_path, capsys):
     from kehoach.cli import main
     from kehoach.data.planimport import review

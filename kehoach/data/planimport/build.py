@@ -351,6 +351,10 @@ def assign_indicators(draft: Draft, reference: Plan | None) -> dict[int, object]
             ind.kind, why = guess_kind(ind)
             ind.frequency = guess_frequency(ind)
             ind.checks["kind"] = f"đoán theo {why}"
+            if _relative_reduction(ind):
+                ind.checks["unit"] = ("“giảm …%” một số lượng là giảm tương đối so với năm trước, lược đồ không có; ghi đơn vị "
+                                      "đếm (vụ, người…), kind: cumulative hoặc level, comparison: \"<\" và target là mức phải "
+                                      "dưới (số năm trước × (1 − tỷ lệ giảm)), ghi cách tính vào notes")
             ind.checks["frequency"] = "mặc định hằng quý; đổi nếu chỉ tiêu chỉ có số 6 tháng hoặc cả năm"
         if ind.target is None:
             ind.target = 0.0
@@ -381,6 +385,11 @@ def guess_kind(ind: DraftIndicator) -> tuple[str, str]:
     if re.search(r"ke hoach giao|du toan|giai ngan", phrase + " " + name):
         return "cumulative", "tỷ lệ so với kế hoạch giao (cộng dồn từ đầu năm)"
     return "level", "đơn vị tính % (tỷ lệ tại thời điểm báo cáo)"
+
+
+def _relative_reduction(ind: DraftIndicator) -> bool:
+    """"Số vụ phạm pháp hình sự giảm 10% so với năm 2025": a count cut by a share, not a rate cut by points."""
+    return ind.kind == "reduction" and ind.unit == "%" and bool(re.match(r"^(so|tong so)\b", fold(ind.name)))
 
 
 def guess_frequency(ind: DraftIndicator) -> str:
