@@ -438,6 +438,19 @@ def test_a_count_cut_by_a_share_is_flagged(tmp_path):
     assert rate.kind == "reduction" and "unit" not in rate.checks
 
 
+@pytest.mark.parametrize("body, name, flagged", [
+    ("Hoàn thành 100% chỉ tiêu tuyển chọn, gọi công dân nhập ngũ.", "Hoàn thành chỉ tiêu tuyển chọn, gọi công dân nhập ngũ", True),
+    ("Phấn đấu đạt 95% hộ gia đình văn hóa", "Phấn đấu đạt hộ gia đình văn hóa", True),
+    ("Chi ngân sách nhà nước đảm bảo 100% kế hoạch giao.", "Chi ngân sách nhà nước", False),
+])
+def test_a_share_in_the_middle_of_the_sentence_keeps_what_follows_in_the_name(body, name, flagged):
+    from kehoach.data.planimport.parse import DraftIndicator, _Parser
+
+    ind = DraftIndicator(1, body, "dòng 1")
+    _Parser._read_body(ind, body)
+    assert (ind.name, ind.target, ind.unit, "name" in ind.checks) == (name, 100 if "100" in body else 95, "%", flagged)
+
+
 def test_review_lists_every_flag_with_its_line_and_sentence(tmp_path, capsys):
     from kehoach.cli import main
     from kehoach.data.planimport import review

@@ -360,6 +360,7 @@ class _Parser:
         ind.target, ind.unit, ind.comparison = target.value, target.unit, target.comparison
         ind.reduction, ind.notes = target.reduction, target.notes
         ind.checks.update(target.checks)
+        _object_after_target(ind, name, phrase)
         growth = bool(re.search(r"\btang\b|toc do|tang truong", fold(name + " " + phrase))) or target.reduction
         reason = implausible(target.value, target.unit, growth)
         if reason:
@@ -551,6 +552,15 @@ def _has_target(body: str) -> bool:
         return True
     phrase = _qualitative_split(body)[1]
     return bool(phrase and qualitative_target(phrase))
+
+
+def _object_after_target(ind: DraftIndicator, name: str, phrase: str) -> None:
+    """"Hoàn thành 100% chỉ tiêu giao quân": the name is the verb and what follows the share, flagged."""
+    parts = re.match(r"^(\D*?)\d[\d.,]*\s*%\s+(.+)$", phrase)
+    verbs = r"hoan thanh|dat|dam bao|bao dam|thuc hien"
+    if parts and re.fullmatch(rf"phan dau(?:\s+(?:{verbs}))?|{verbs}", fold(name)):
+        ind.name = " ".join(filter(None, [name, parts.group(1).strip(), parts.group(2).strip().rstrip(".;")]))
+        ind.checks["name"] = f"tên ghép từ câu “{name} {phrase.strip().rstrip('.;')}” (con số đứng giữa câu); xem lại"
 
 
 def _inline_qualitative(body: str) -> str | None:
