@@ -329,3 +329,12 @@ def test_another_wards_parameters_lend_dates_not_the_document(tmp_path, caplog):
     assert (ctx.params.ward, ctx.params.document_number, ctx.params.signer_name) == ("la-hien", "", "")
     assert (ctx.params.report_date, ctx.params.deadline) == (params.report_date, params.deadline)
     assert "Tệp tham số kỳ 2026-Q3 ghi địa bàn phan-dinh-phung; báo cáo của la-hien dùng nơi nhận mặc định" in caplog.text
+
+
+def test_a_units_note_on_a_task_status_is_printed(ctx):
+    """The "Ghi chú" beside a task's status on the "Nhiệm vụ" sheet is the unit's words too: quoted, never dropped."""
+    tasks = ctx.tasks[ctx.tasks["id"].isin(["II.1.1", "II.1.2"])].copy()
+    tasks["note"] = ["Đã tập huấn <b>160</b> hộ", None]
+    first, second = sections._task_entries(ctx, tasks)
+    assert first[2:] == [["", " (ghi chú của đơn vị: "], ["words", "Đã tập huấn <b>160</b> hộ"], ["", ")"]]
+    assert len(second) == 2
