@@ -999,10 +999,16 @@ def _quiet_stdout() -> None:
         pass
 
 
+#: Log levels as the user reads them.
+_LEVELS = {"DEBUG": "Chi tiết", "INFO": "Thông tin", "WARNING": "Lưu ý", "ERROR": "Lỗi", "CRITICAL": "Lỗi nghiêm trọng"}
+
+
 class _EscapingFormatter(logging.Formatter):
-    """Log lines carry file names and notes too: escape their control characters like everything else printed."""
+    """Log lines carry file names and notes too: escape their control characters like everything else printed; the
+    level is said in Vietnamese ("Lưu ý kehoach.data.plan: …")."""
 
     def format(self, record: logging.LogRecord) -> str:
+        record.level_vi = _LEVELS.get(record.levelname, record.levelname)
         return escape_controls(super().format(record))
 
 
@@ -1012,7 +1018,7 @@ def _configure_logging(verbose: bool) -> None:
     if root.handlers:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(_EscapingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_EscapingFormatter("%(level_vi)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.WARNING)
     # pypdf warns in English about PDFs it repairs on the fly; a PDF it cannot read is refused in Vietnamese anyway.
