@@ -29,7 +29,7 @@ import pandas as pd
 
 from kehoach import __version__
 from kehoach.core import config
-from kehoach.core.errors import KehoachError, SubmissionError, UsageError
+from kehoach.core.errors import KehoachError, PlanError, SubmissionError, UsageError
 from kehoach.data.plan import Plan, find_plan, load_plan
 
 log = logging.getLogger("kehoach")
@@ -80,7 +80,6 @@ def _plan(args: argparse.Namespace, period: str | None = None) -> Plan:
     if args.plan:
         return load_plan(args.plan)
     if args.year is None and period and period not in ("latest", "data-latest"):
-        from kehoach.core.errors import PlanError
         from kehoach.core.period import Period
 
         try:
@@ -184,12 +183,17 @@ def _plan_list(args: argparse.Namespace) -> int:
 def _plan_import(args: argparse.Namespace) -> int:
     from kehoach.core.files import MAX_YAML_BYTES, read_text
     from kehoach.data.plan import parse_plan
-    from kehoach.data.planimport import import_plan, review_text
+    from kehoach.data.planimport import import_plan, review, review_text
 
     if args.review and args.file.suffix.lower() in (".yaml", ".yml"):  # a draft being fixed by hand: what is left
         text = read_text(args.file, "bản nháp kế hoạch", MAX_YAML_BYTES)
+        try:
+            parse_plan(text, str(args.file))  # a hand edit may break the plan: said before the draft goes to data/plan/
+        except PlanError:
+            if review(text):  # what is left to review, then what is broken; never "reviewed" for a broken draft
+                say(review_text(args.file, text))
+            raise
         say(review_text(args.file, text))
-        parse_plan(text, str(args.file))  # a hand edit may break the plan: said before the draft goes to data/plan/
         say("Đối chiếu lược đồ kế hoạch: hợp lệ.")
         return 0
     reference = None if args.no_reference else "auto"

@@ -492,4 +492,5 @@ def test_review_of_a_hand_fixed_draft_checks_the_plan(tmp_path, capsys, edit, er
     draft.write_text(edit(text), encoding="utf-8")
     assert main(["plan", "import", str(draft), "--review"]) == 1
     captured = capsys.readouterr()
-    assert "hợp lệ" not in captured.out and error in captured.err and "Traceback" not in captured.err
+    assert "hợp lệ" not in captured.out and "xem lại hết" not in captured.out
+    assert error in captured.err and "Traceback" not in captured.err
