@@ -480,9 +480,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.ward == "all":
         return _run_all(args)
     result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward,
-                        scheduler=args.scheduler, only_failed=args.only_failed)
+                        scheduler=args.scheduler, only_failed=args.only_failed, force=args.force)
     if result.skipped:
-        say(f"Không có báo cáo nào bị lỗi và số liệu không đổi từ lần chạy trước: giữ nguyên {result.folder}.")
+        say(f"Số liệu, kế hoạch, tham số và sổ tính không đổi từ lần chạy trước, không có báo cáo nào lỗi: giữ nguyên "
+            f"{result.folder} (thêm --force để lập lại).")
     return _report_result(result)
 
 
@@ -494,7 +495,7 @@ def _run_all(args: argparse.Namespace) -> int:
     if not args.quiet:
         say(f"Lập báo cáo của mọi xã, phường và báo cáo tỉnh; chạy trên {describe(args.scheduler, args.jobs)}.")
     result = run_all_wards(args.period, jobs=args.jobs, scheduler=args.scheduler, only_failed=args.only_failed,
-                           show_progress=not args.quiet, as_of=args.as_of)
+                           show_progress=not args.quiet, as_of=args.as_of, force=args.force)
     for ward, error in result.errors.items():
         say(f"  ✗ {ward}: {error}", err=True)
     for ward, r in result.failed:
@@ -735,6 +736,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "gồm --jobs tiến trình")
     run.add_argument("--only-failed", action="store_true",
                      help="chỉ chạy lại các báo cáo bị lỗi ở lần chạy trước (chạy lại tất cả nếu số liệu đã thay đổi)")
+    run.add_argument("--force", action="store_true",
+                     help="lập lại mọi báo cáo, kể cả khi số liệu, kế hoạch, tham số và sổ tính không đổi từ lần chạy trước")
     run.add_argument("-q", "--quiet", action="store_true", help="không hiện thanh tiến độ")
     run.add_argument("--as-of", type=_date_arg, default=None, metavar="NGÀY",
                      help="lập lại báo cáo của kỳ theo số liệu đến hết NGÀY (ví dụ 2026-10-15); mặc định: hiện tại")
