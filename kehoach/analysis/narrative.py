@@ -68,6 +68,7 @@ TEMPLATES: dict[str, str] = {
     # what comes next
     "action": "({number}) {label}: {quarter} cần tăng thêm {needed} để cả năm đạt {target}{last_year}.",
     "action_level_q4": "({number}) {label}: {quarter} cần nâng từ {value} lên {needed} để đạt kế hoạch năm{last_year}.",
+    "action_level_q4_down": "({number}) {label}: {quarter} cần giảm từ {value} xuống {needed} để đạt kế hoạch năm{last_year}.",
     "action_level": "({number}) {label}: đến hết năm cần đạt {target}, trong đó đến hết {quarter} cần đạt {needed} (hiện {value}){last_year}.",
     "action_last_year": " ({quarter_last} tăng {value})",
     "action_last_year_level": " ({quarter_last}: {value})",
@@ -417,7 +418,7 @@ def action(r: Mapping) -> str:
         quarter, needed = "đến cuối năm", r["needed_end"]
     if _missing(needed):  # a reduction measured from last year's end, when that figure was never reported
         return TEMPLATES["action_no_baseline"].format(**common, prev_year=period.year - 1)
-    key = "action_level_q4" if by_year_end else "action_level"
+    key = ("action_level_q4_down" if needed < r["value"] else "action_level_q4") if by_year_end else "action_level"
     return TEMPLATES[key].format(**common, quarter=quarter if by_year_end else f"{quarter}/{nxt.year}",
                                  needed=approx(needed, r["unit"], decimals),
                                  value=fmt_value(r["value"], r["unit"]), target=r["target_text"], last_year=last)
