@@ -234,3 +234,18 @@ def test_organisation_names_the_place_of_the_plan():
         "định kỳ báo cáo kết quả về Ủy ban nhân dân xã Tân Cương (qua Văn phòng HĐND và UBND xã).")
     assert narrative.organisation(["Phòng Kinh tế xã"], "quý IV năm 2026", "xã Tân Cương", None).endswith(
         "về Ủy ban nhân dân xã Tân Cương.")
+
+
+@pytest.mark.parametrize("period, value, sentence", [
+    ("2026-Q3", 12, "Số vụ tai nạn giao thông 9 tháng năm 2026 là 12 vụ (chỉ tiêu cả năm dưới 18 vụ); "
+                    "có khả năng hoàn thành chỉ tiêu."),
+    ("2026-Q3", 18, "Số vụ tai nạn giao thông 9 tháng năm 2026 ở mức 18 vụ, bằng mức chỉ tiêu (dưới 18 vụ); "
+                    "không hoàn thành chỉ tiêu kế hoạch năm."),
+    ("2026-Q4", 19, "Số vụ tai nạn giao thông năm 2026 ở mức 19 vụ, cao hơn mức chỉ tiêu (dưới 18 vụ) 1 vụ; "
+                    "không hoàn thành chỉ tiêu kế hoạch năm."),
+])
+def test_a_cap_on_a_running_total_is_not_called_met_before_the_year_is_over(period, value, sentence):
+    ind = indicator(13, "cumulative", 18, comparison="<", unit="vụ") | {
+        "name": "Số vụ tai nạn giao thông", "label": "Số vụ tai nạn giao thông", "target_text": "dưới 18 vụ"}
+    row = evaluate(pd.DataFrame([ind]), values([(13, period, value)]), period).iloc[0]
+    assert narrative.indicator_sentence(row) == sentence
