@@ -6,14 +6,17 @@ Measures, in one run and in this project's environment, in a temporary copy of t
     period's evaluated Parquet (the smallest notebook that does any analysis of the period);
 (b) the cold batch: ``run_period`` with default settings (jobs = number of cores) and an empty
     chart-drawing cache; every notebook computes its own sections from the period's inputs;
-(c) a re-run of the same period, as after a late submission: the notebooks compute everything
-    again, and only drawings of unchanged charts come from the cache;
+(c) a re-run of the same period with nothing changed: the run finds that its jobs would be given
+    exactly what the published reports were built from, by the same software, and keeps them
+    (``kehoach run`` says so; the reports stay byte for byte);
+(c') the same re-run with ``--force``, as when something the checksums do not see has changed:
+    the notebooks compute everything again, and only drawings of unchanged charts come from the cache;
 (d) a hand-rolled loop over the same executed notebooks, drawing cache emptied: the ``papermill``
     command, then ``jupyter nbconvert --to html --no-input``, one notebook after the other.
 
-It prints ``ratio = batch wall time / (number of notebook runs x floor)`` for (b) and (c), and
+It prints ``ratio = batch wall time / (number of notebook runs x floor)`` for (b), (c) and (c'), and
 (b) against (d).
-Run (``--smoke``: one floor run, one batch and the loop over one notebook, to check the script):
+Run (``--smoke``: one floor run, one batch, (c) and the loop over one notebook, to check the script):
 
     .venv/bin/python benchmarks/quarterly_run.py [--period 2026-Q3] [--floor-runs 3] [--jobs N] [--smoke]
 """
@@ -59,15 +62,16 @@ def copy_workbench(target: Path) -> Path:
     return target
 
 
-def batch(period: str, jobs: int | None) -> tuple[float, list]:
+def batch(period: str, jobs: int | None, force: bool = False) -> tuple[float, list, bool]:
+    """Wall time, results, and whether the published reports were kept as they were."""
     from kehoach.delivery.batch import run_period
 
     start = time.perf_counter()
-    result = run_period(period, jobs=jobs)
+    result = run_period(period, jobs=jobs, force=force)
     wall = time.perf_counter() - start
     if not result.ok:
         raise SystemExit(f"batch failed: {[(r.name, r.error) for r in result.failed]}")
-    return wall, result.results
+    return wall, result.results, result.skipped
 
 
 def hand_rolled(root: Path, period: str, workdir: Path, names: list[str]) -> float:
@@ -101,7 +105,7 @@ def main() -> None:
         tmp = Path(tmp)
         root = copy_workbench(tmp / "wb")
         os.environ["KEHOACH_ROOT"] = str(root)
-        wall, results = batch(args.period, args.jobs)
+        wall, results, _ = batch(args.period, args.jobs)
         n = len(results)
         f = floor(args.floor_runs, tmp, root / "reports" / args.period / "inputs" / "evaluated.parquet")
         print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}")
@@ -111,12 +115,16 @@ def main() -> None:
         print(f"ratio = batch wall / (n x floor) = {wall:.2f} / ({n} x {f:.2f}) = {wall / (n * f):.2f}")
         for r in results:
             print(f"  {r.name:<14} {r.duration_s:6.2f} s  {r.html}: {(r.html_bytes or 0) / 1024:,.0f} KB")
+        same, _, kept = batch(args.period, args.jobs)
+        if not kept:
+            raise SystemExit("the re-run with nothing changed built the reports again")
+        print(f"re-run of {args.period}, nothing changed (reports kept): wall {same:.2f} s, ratio {same / (n * f):.2f}")
         (tmp / "loop").mkdir()
-        if args.smoke:  # one batch, and the loop over one notebook, show the script works
+        if args.smoke:  # one batch, (c), and the loop over one notebook show the script works
             print(f"hand-rolled loop over {results[-1].name}: {hand_rolled(root, args.period, tmp / 'loop', [results[-1].name]):.2f} s")
             return
-        again, _ = batch(args.period, args.jobs)
-        print(f"re-run of {args.period} (cached drawings): wall {again:.2f} s, ratio {again / (n * f):.2f}")
+        again, _, _ = batch(args.period, args.jobs, force=True)
+        print(f"re-run of {args.period} with --force (cached drawings): wall {again:.2f} s, ratio {again / (n * f):.2f}")
         loop = hand_rolled(root, args.period, tmp / "loop", [r.name for r in results])
         print(f"hand-rolled loop (papermill, then nbconvert --no-input, {n} notebooks, drawings not cached): "
               f"wall {loop:.2f} s; cold batch / loop = {wall:.2f} / {loop:.2f} = {wall / loop:.2f}")

@@ -29,7 +29,7 @@ import pandas as pd
 
 from kehoach import __version__
 from kehoach.core import config
-from kehoach.core.errors import KehoachError, SubmissionError, UsageError
+from kehoach.core.errors import KehoachError, PlanError, SubmissionError, UsageError
 from kehoach.data.plan import Plan, find_plan, load_plan
 
 log = logging.getLogger("kehoach")
@@ -80,7 +80,6 @@ def _plan(args: argparse.Namespace, period: str | None = None) -> Plan:
     if args.plan:
         return load_plan(args.plan)
     if args.year is None and period and period not in ("latest", "data-latest"):
-        from kehoach.core.errors import PlanError
         from kehoach.core.period import Period
 
         try:
@@ -182,11 +181,20 @@ def _plan_list(args: argparse.Namespace) -> int:
 
 
 def _plan_import(args: argparse.Namespace) -> int:
-    from kehoach.core.files import read_text
-    from kehoach.data.planimport import import_plan, review_text
+    from kehoach.core.files import MAX_YAML_BYTES, read_text
+    from kehoach.data.plan import parse_plan
+    from kehoach.data.planimport import import_plan, review, review_text
 
     if args.review and args.file.suffix.lower() in (".yaml", ".yml"):  # a draft being fixed by hand: what is left
-        say(review_text(args.file, read_text(args.file, "bản nháp kế hoạch")))
+        text = read_text(args.file, "bản nháp kế hoạch", MAX_YAML_BYTES)
+        try:
+            parse_plan(text, str(args.file))  # a hand edit may break the plan: said before the draft goes to data/plan/
+        except PlanError:
+            if review(text):  # what is left to review, then what is broken; never "reviewed" for a broken draft
+                say(review_text(args.file, text))
+            raise
+        say(review_text(args.file, text))
+        say("Đối chiếu lược đồ kế hoạch: hợp lệ.")
         return 0
     reference = None if args.no_reference else "auto"
     report = import_plan(args.file, output=args.output, reference=reference, force=args.force)
@@ -472,9 +480,10 @@ def _run(args: argparse.Namespace) -> int:
     if args.ward == "all":
         return _run_all(args)
     result = run_period(args.period, jobs=args.jobs, show_progress=not args.quiet, as_of=args.as_of, ward=args.ward,
-                        scheduler=args.scheduler, only_failed=args.only_failed)
+                        scheduler=args.scheduler, only_failed=args.only_failed, force=args.force)
     if result.skipped:
-        say(f"Không có báo cáo nào bị lỗi và số liệu không đổi từ lần chạy trước: giữ nguyên {result.folder}.")
+        say(f"Số liệu, kế hoạch, tham số và sổ tính không đổi từ lần chạy trước, không có báo cáo nào lỗi: giữ nguyên "
+            f"{result.folder} (thêm --force để lập lại).")
     return _report_result(result)
 
 
@@ -486,7 +495,7 @@ def _run_all(args: argparse.Namespace) -> int:
     if not args.quiet:
         say(f"Lập báo cáo của mọi xã, phường và báo cáo tỉnh; chạy trên {describe(args.scheduler, args.jobs)}.")
     result = run_all_wards(args.period, jobs=args.jobs, scheduler=args.scheduler, only_failed=args.only_failed,
-                           show_progress=not args.quiet, as_of=args.as_of)
+                           show_progress=not args.quiet, as_of=args.as_of, force=args.force)
     for ward, error in result.errors.items():
         say(f"  ✗ {ward}: {error}", err=True)
     for ward, r in result.failed:
@@ -727,6 +736,8 @@ def build_parser() -> argparse.ArgumentParser:
                           "gồm --jobs tiến trình")
     run.add_argument("--only-failed", action="store_true",
                      help="chỉ chạy lại các báo cáo bị lỗi ở lần chạy trước (chạy lại tất cả nếu số liệu đã thay đổi)")
+    run.add_argument("--force", action="store_true",
+                     help="lập lại mọi báo cáo, kể cả khi số liệu, kế hoạch, tham số và sổ tính không đổi từ lần chạy trước")
     run.add_argument("-q", "--quiet", action="store_true", help="không hiện thanh tiến độ")
     run.add_argument("--as-of", type=_date_arg, default=None, metavar="NGÀY",
                      help="lập lại báo cáo của kỳ theo số liệu đến hết NGÀY (ví dụ 2026-10-15); mặc định: hiện tại")
@@ -995,10 +1006,16 @@ def _quiet_stdout() -> None:
         pass
 
 
+#: Log levels as the user reads them.
+_LEVELS = {"DEBUG": "Chi tiết", "INFO": "Thông tin", "WARNING": "Lưu ý", "ERROR": "Lỗi", "CRITICAL": "Lỗi nghiêm trọng"}
+
+
 class _EscapingFormatter(logging.Formatter):
-    """Log lines carry file names and notes too: escape their control characters like everything else printed."""
+    """Log lines carry file names and notes too: escape their control characters like everything else printed; the
+    level is said in Vietnamese ("Lưu ý kehoach.data.plan: …")."""
 
     def format(self, record: logging.LogRecord) -> str:
+        record.level_vi = _LEVELS.get(record.levelname, record.levelname)
         return escape_controls(super().format(record))
 
 
@@ -1008,9 +1025,11 @@ def _configure_logging(verbose: bool) -> None:
     if root.handlers:
         return
     handler = logging.StreamHandler()
-    handler.setFormatter(_EscapingFormatter("%(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(_EscapingFormatter("%(level_vi)s %(name)s: %(message)s"))
     root.addHandler(handler)
     root.setLevel(logging.INFO if verbose else logging.WARNING)
+    # pypdf warns in English about PDFs it repairs on the fly; a PDF it cannot read is refused in Vietnamese anyway.
+    logging.getLogger("pypdf").setLevel(logging.INFO if verbose else logging.ERROR)
 
 
 def _main_thread() -> bool:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import subprocess
@@ -82,3 +83,11 @@ def test_pydantic_reasons_are_vietnamese(workbench, capsys, line, expected):
     assert main(["status", "--period", "2026-Q3"]) == 1
     err = capsys.readouterr().err
     assert expected in err and "Input should" not in err
+
+
+def test_log_lines_say_their_level_in_vietnamese():
+    from kehoach.cli import _EscapingFormatter
+
+    record = logging.LogRecord("kehoach.core.parameters", logging.WARNING, __file__, 1, "tệp %s\x1b[31m", ("a.yaml",), None)
+    assert _EscapingFormatter("%(level_vi)s %(name)s: %(message)s").format(record) == (
+        "Lưu ý kehoach.core.parameters: tệp a.yaml\\x1b[31m")

@@ -186,7 +186,7 @@ def test_killed_runs_never_leave_a_half_written_report_folder(tmp_path):
     (root / "reports").mkdir()
     script = tmp_path / "stop.py"
     script.write_text(STOPPER, encoding="utf-8")
-    cli = ["run", "--period", "2026-Q1", "--jobs", "2", "-q"]
+    cli = ["run", "--period", "2026-Q1", "--jobs", "2", "--force", "-q"]  # the same inputs each time: run anyway
     folder = root / "reports" / "2026-Q1"
 
     def whole() -> bool:

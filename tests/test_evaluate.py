@@ -123,6 +123,18 @@ def test_strict_less_than(value, baseline, status, ratio):
     assert r["gap"] == pytest.approx(value - 3) and np.isnan(r["achievement_pct"])
 
 
+@pytest.mark.parametrize("period, value, status, projection", [
+    ("2026-Q3", 12, "on_track", 16.0),   # 12 cases by Q3: the year's total will be about 16, under the cap of 18
+    ("2026-Q3", 15, "at_risk", 20.0),    # under the cap now, over it by the year's end
+    ("2026-Q3", 18, "missed", 24.0),     # the cap is reached: the total can only grow
+    ("2026-Q4", 17, "achieved", 17.0),
+    ("2026-Q4", 19, "missed", 19.0),
+])
+def test_a_cap_on_a_running_total_is_met_only_when_the_year_is_over(period, value, status, projection):
+    r = one(indicator(13, "cumulative", 18, comparison="<", unit="vụ"), [(13, period, value)], period)
+    assert (r["status"], r["projection"]) == (status, pytest.approx(projection))
+
+
 def test_q4_projection_is_the_value():
     r = one(indicator(1, "cumulative", 1200, unit="người"),
             [(1, "2026-Q4", 1100), (1, "2025-Q2", 400), (1, "2025-Q4", 1000)], "2026-Q4")

@@ -209,6 +209,19 @@ def test_action_without_last_years_figure_says_so():
                                      "cần bổ sung số liệu đó.")
 
 
+@pytest.mark.parametrize("kind, comparison, value, needed, words", [
+    ("reduction", ">=", 4.1, 3.7, "quý IV cần giảm từ 4,1% xuống 3,7% để đạt kế hoạch năm (quý IV/2025: 5,2%)."),
+    ("level", "<", 3.4, 3.0, "quý IV cần giảm từ 3,4% xuống 3% để đạt kế hoạch năm (quý IV/2025: 5,2%)."),
+    ("level", ">=", 93.2, 95.5, "quý IV cần nâng từ 93,2% lên 95,5% để đạt kế hoạch năm (quý IV/2025: 5,2%)."),
+])
+def test_action_for_the_last_quarter_says_which_way(kind, comparison, value, needed, words):
+    """A poverty rate that must fall is "giảm từ … xuống …", not "nâng từ 4,1 lên 3,7"."""
+    row = {"period": "2026-Q3", "indicator": 5, "label": "Tỷ lệ hộ nghèo", "status": "behind", "kind": kind,
+           "frequency": "quarterly", "unit": "%", "value": value, "target": 1.5, "target_text": "1,5%", "comparison": comparison,
+           "required_next": needed, "needed_end": needed, "last_year_next_value": 5.2}
+    assert narrative.action(row) == f"(5) Tỷ lệ hộ nghèo: {words}"
+
+
 def test_reduction_without_last_years_figure_is_not_a_blank_change():
     row = {"label": "Tỷ lệ hộ nghèo", "kind": "reduction", "unit": "%", "value": 0.9, "current": float("nan"), "target": 1.2,
            "baseline": float("nan"), "same_period_last_year": float("nan"), "comparison": ">=", "status": "behind"}
@@ -221,3 +234,18 @@ def test_organisation_names_the_place_of_the_plan():
         "định kỳ báo cáo kết quả về Ủy ban nhân dân xã Tân Cương (qua Văn phòng HĐND và UBND xã).")
     assert narrative.organisation(["Phòng Kinh tế xã"], "quý IV năm 2026", "xã Tân Cương", None).endswith(
         "về Ủy ban nhân dân xã Tân Cương.")
+
+
+@pytest.mark.parametrize("period, value, sentence", [
+    ("2026-Q3", 12, "Số vụ tai nạn giao thông 9 tháng năm 2026 là 12 vụ (chỉ tiêu cả năm dưới 18 vụ); "
+                    "có khả năng hoàn thành chỉ tiêu."),
+    ("2026-Q3", 18, "Số vụ tai nạn giao thông 9 tháng năm 2026 ở mức 18 vụ, bằng mức chỉ tiêu (dưới 18 vụ); "
+                    "không hoàn thành chỉ tiêu kế hoạch năm."),
+    ("2026-Q4", 19, "Số vụ tai nạn giao thông năm 2026 ở mức 19 vụ, cao hơn mức chỉ tiêu (dưới 18 vụ) 1 vụ; "
+                    "không hoàn thành chỉ tiêu kế hoạch năm."),
+])
+def test_a_cap_on_a_running_total_is_not_called_met_before_the_year_is_over(period, value, sentence):
+    ind = indicator(13, "cumulative", 18, comparison="<", unit="vụ") | {
+        "name": "Số vụ tai nạn giao thông", "label": "Số vụ tai nạn giao thông", "target_text": "dưới 18 vụ"}
+    row = evaluate(pd.DataFrame([ind]), values([(13, period, value)]), period).iloc[0]
+    assert narrative.indicator_sentence(row) == sentence

@@ -154,3 +154,21 @@ def test_fields_are_optional_and_tasks_then_grouped_by_their_id(tmp_path):
         ("II.1", "Nhiệm vụ, giải pháp mục 1"), ("II.2", "Nhiệm vụ, giải pháp mục 2"),
         ("II.3", "Nhiệm vụ, giải pháp mục 3"), ("II.4", "Nhiệm vụ, giải pháp mục 4")]
     assert all(g.field is None for g in plan.groups)
+
+
+def test_the_plan_list_reads_a_file_again_only_once_it_changed(tmp_path):
+    from kehoach.core.files import atomic_write
+    from kehoach.data import plan as plan_module
+
+    source = PLAN_FILE
+    folder = tmp_path / "plan"
+    folder.mkdir()
+    path = folder / "phan-dinh-phung-2026.yaml"
+    path.write_bytes(source.read_bytes())
+    first = list_plans(folder)
+    misses = plan_module._entry.cache_info().misses
+    assert list_plans(folder) == first and plan_module._entry.cache_info().misses == misses
+    text = source.read_text(encoding="utf-8").replace("477/QĐ-UBND", "478/QĐ-UBND")
+    atomic_write(path, text)
+    assert [e.decision_number for e in list_plans(folder)] == ["478/QĐ-UBND"]
+    assert plan_module._entry.cache_info().misses == misses + 1

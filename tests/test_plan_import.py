@@ -107,6 +107,12 @@ def test_default_output_is_next_to_the_source(tmp_path):
     ("Tỷ lệ hộ nghèo giảm xuống dưới 2%", "Tỷ lệ hộ nghèo", 2, "%", "<"),
     ("Tốc độ truy cập trên 1Gb/s: 95%", "Tốc độ truy cập trên 1Gb/s", 95, "%", ">="),
     ("Số người mới sử dụng biện pháp tránh thai: 4.330 người", "Số người mới sử dụng biện pháp tránh thai", 4330, "người", ">="),
+    # without a colon: "không dưới" is not "dưới", and "≥", "giữ vững" start the target, not end the name
+    ("Thu ngân sách nhà nước trên địa bàn không dưới 12.500 triệu đồng.", "Thu ngân sách nhà nước trên địa bàn", 12500, "triệu đồng", ">="),
+    ("Tỷ lệ trẻ em được tiêm chủng không thấp hơn 98%", "Tỷ lệ trẻ em được tiêm chủng", 98, "%", ">="),
+    ("Tổng sản lượng lương thực có hạt ≥ 6.800 tấn.", "Tổng sản lượng lương thực có hạt", 6800, "tấn", ">="),
+    ("Số vụ tai nạn giao thông ≤ 5 vụ", "Số vụ tai nạn giao thông", 5, "vụ", "<"),
+    ("Tỷ lệ che phủ rừng giữ vững 62%.", "Tỷ lệ che phủ rừng", 62, "%", ">="),
 ])
 def test_target_forms(body, name, value, unit, comparison):
     got_name, phrase = split_name(body)
@@ -377,6 +383,74 @@ def test_intro_lines_never_hide_the_next_indicator(tmp_path, intro):
     assert report.draft.unplaced == []
 
 
+def test_a_numbered_indicator_without_a_figure_does_not_end_the_list(tmp_path):
+    """"14. Xã đạt chuẩn …." (no number, no colon) once ended the list: it and every indicator after it were lost."""
+    source = tmp_path / "qd.txt"
+    source.write_text("\n".join([
+        "KẾ HOẠCH", "Phát triển kinh tế - xã hội xã La Hiên năm 2026",
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 20/01/2026 của UBND xã La Hiên, tỉnh Thái Nguyên)",
+        "PHẦN THỨ NHẤT", "CÁC CHỈ TIÊU CHỦ YẾU", "I. Các chỉ tiêu về kinh tế",
+        "1. Thu ngân sách nhà nước trên địa bàn không dưới 12.500 triệu đồng.",
+        "II. Các chỉ tiêu về xây dựng chính quyền", "2. Xã đạt chuẩn tiếp cận pháp luật.",
+        "3. Tỷ lệ hồ sơ thủ tục hành chính giải quyết đúng hạn: 98% trở lên.",
+        "PHẦN THỨ BA", "TỔ CHỨC THỰC HIỆN", "1. Phòng Kinh tế xã chủ trì chỉ tiêu số 1.",
+        "2. Văn phòng HĐND và UBND xã chủ trì chỉ tiêu số 2 và chỉ tiêu số 3.",
+    ]) + "\n", encoding="utf-8")
+    report = import_plan(source, reference=None)
+    assert [(i.number, i.name, i.target, i.comparison, i.unit_code) for i in report.plan.indicator_list] == [
+        (1, "Thu ngân sách nhà nước trên địa bàn", 12500, ">=", "KT"),
+        (2, "Xã đạt chuẩn tiếp cận pháp luật", 100, ">=", "VP"),
+        (3, "Tỷ lệ hồ sơ thủ tục hành chính giải quyết đúng hạn", 98, ">=", "VP")]
+    assert report.draft.indicators[1].checks["target"] == "kế hoạch ghi “đạt chuẩn”, không có con số; đã ghi 100% (đạt = 100%)"
+    assert report.draft.unplaced == []
+
+
+def test_part_three_naming_an_indicator_the_list_lacks_is_said(tmp_path):
+    source = tmp_path / "qd.txt"
+    source.write_text("\n".join([
+        "KẾ HOẠCH", "Phát triển kinh tế - xã hội xã La Hiên năm 2026",
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 20/01/2026 của UBND xã La Hiên, tỉnh Thái Nguyên)",
+        "I. CÁC CHỈ TIÊU CHỦ YẾU", "1. Thu ngân sách nhà nước trên địa bàn: 12.500 triệu đồng.",
+        "2. Tỷ lệ tham gia bảo hiểm y tế: 95%.",
+        "III. TỔ CHỨC THỰC HIỆN", "1. Phòng Kinh tế xã chủ trì chỉ tiêu số 1.",
+        "2. Phòng Văn hóa - Xã hội xã chủ trì chỉ tiêu số 2 và các chỉ tiêu số 4, 5.",
+    ]) + "\n", encoding="utf-8")
+    report = import_plan(source, reference=None)
+    assert [(u.name, numbers) for u, numbers in report.draft.dangling] == [("Phòng Văn hóa - Xã hội xã", [4, 5])]
+    assert ("Phần tổ chức thực hiện giao chỉ tiêu mà phần chỉ tiêu không có (đọc sót, hoặc văn bản ghi sai số; "
+            "đối chiếu văn bản):\n  dòng 9: Phòng Văn hóa - Xã hội xã — chỉ tiêu số 4, 5") in report.summary()
+    assert "# KIỂM TRA: mục này giao chỉ tiêu số 4, 5 nhưng phần chỉ tiêu không có" in report.output.read_text(encoding="utf-8")
+
+
+def test_a_count_cut_by_a_share_is_flagged(tmp_path):
+    """"Số vụ … giảm 10% so với năm 2025" is relative; the schema's reduction is in points of a rate: never silent."""
+    source = tmp_path / "qd.txt"
+    source.write_text("\n".join([
+        "KẾ HOẠCH", "Phát triển kinh tế - xã hội xã La Hiên năm 2026",
+        "(Kèm theo Quyết định số 15/QĐ-UBND ngày 20/01/2026 của UBND xã La Hiên, tỉnh Thái Nguyên)",
+        "I. CÁC CHỈ TIÊU CHỦ YẾU", "1. Số vụ phạm pháp hình sự giảm 10% so với năm 2025.",
+        "2. Tỷ lệ hộ nghèo đa chiều giảm 1,5% so với cuối năm 2025.",
+        "III. TỔ CHỨC THỰC HIỆN", "1. Công an xã chủ trì các chỉ tiêu số 1, 2.",
+    ]) + "\n", encoding="utf-8")
+    count, rate = import_plan(source, reference=None).draft.indicators
+    assert (count.kind, count.unit, count.target) == ("reduction", "%", 10)
+    assert count.checks["unit"].startswith("“giảm …%” một số lượng là giảm tương đối so với năm trước, lược đồ không có")
+    assert rate.kind == "reduction" and "unit" not in rate.checks
+
+
+@pytest.mark.parametrize("body, name, flagged", [
+    ("Hoàn thành 100% chỉ tiêu tuyển chọn, gọi công dân nhập ngũ.", "Hoàn thành chỉ tiêu tuyển chọn, gọi công dân nhập ngũ", True),
+    ("Phấn đấu đạt 95% hộ gia đình văn hóa", "Phấn đấu đạt hộ gia đình văn hóa", True),
+    ("Chi ngân sách nhà nước đảm bảo 100% kế hoạch giao.", "Chi ngân sách nhà nước", False),
+])
+def test_a_share_in_the_middle_of_the_sentence_keeps_what_follows_in_the_name(body, name, flagged):
+    from kehoach.data.planimport.parse import DraftIndicator, _Parser
+
+    ind = DraftIndicator(1, body, "dòng 1")
+    _Parser._read_body(ind, body)
+    assert (ind.name, ind.target, ind.unit, "name" in ind.checks) == (name, 100 if "100" in body else 95, "%", flagged)
+
+
 def test_review_lists_every_flag_with_its_line_and_sentence(tmp_path, capsys):
     from kehoach.cli import main
     from kehoach.data.planimport import review
@@ -399,3 +473,24 @@ def test_review_lists_every_flag_with_its_line_and_sentence(tmp_path, capsys):
     out = capsys.readouterr().out
     assert out.splitlines()[0] == f"{draft}: {len(items) - 1} trường cần xem lại (sửa giá trị nếu cần rồi xóa chú thích “{CHECK}”):"
     assert "chỉ tiêu (10), comparison" not in out
+    assert out.splitlines()[-1] == "Đối chiếu lược đồ kế hoạch: hợp lệ."
+
+
+@pytest.mark.parametrize("edit, error", [
+    (lambda t: t.replace('comparison: "<"', 'comparison: "=<"', 1),
+     "trường 'comparison': giá trị “=<” không hợp lệ; chọn một trong '>=', '>' hoặc '<'"),
+    (lambda t: 'a: &a ["x", "x"]\nb: [*a, *a]\n' + t, "dòng 2: YAML dùng bí danh (&/*), không được phép"),
+    (lambda t: t + "  - bogus: [\n", "YAML sai ở dòng"),
+])
+def test_review_of_a_hand_fixed_draft_checks_the_plan(tmp_path, capsys, edit, error):
+    """A draft with no remark left but broken by the hand edit is not "reviewed": the plan check says why."""
+    from kehoach.cli import main
+
+    draft = tmp_path / "vn.yaml"
+    import_plan(FIXTURES / "dac-khu-van-don-2027.txt", draft, reference=None)
+    text = "\n".join(line.split("  " + CHECK)[0] for line in draft.read_text(encoding="utf-8").splitlines()) + "\n"
+    draft.write_text(edit(text), encoding="utf-8")
+    assert main(["plan", "import", str(draft), "--review"]) == 1
+    captured = capsys.readouterr()
+    assert "hợp lệ" not in captured.out and "xem lại hết" not in captured.out
+    assert error in captured.err and "Traceback" not in captured.err

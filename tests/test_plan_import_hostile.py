@@ -255,3 +255,32 @@ def test_force_replaces_only_regular_files(tmp_path, kind, capsys):
         assert kept.read_text(encoding="utf-8") == "giữ nguyên" and target.is_symlink()
     if kind == "folder":
         assert target.is_dir() and not any(target.iterdir())
+
+
+@pytest.mark.parametrize("name, content, expected", [
+    ("qd.pdf", b"PK\x03\x04" + b"\0" * 40,
+     "tệp mang đuôi “.pdf” nhưng thực ra là tệp nén zip (như tệp Word .docx); đổi đuôi tệp thành .docx rồi nhập lại."),
+    ("qd.docx", b"%PDF-1.4\n" + b"\0" * 40, "tệp mang đuôi “.docx” nhưng thực ra là tệp PDF; đổi đuôi tệp thành .pdf rồi nhập lại."),
+    ("qd.docx", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 40,
+     "tệp mang đuôi “.docx” nhưng thực ra là tệp Word cũ (.doc); mở bằng Word rồi lưu lại dạng .docx."),
+    ("qd.pdf", "Kế hoạch năm 2026".encode(),
+     "tệp mang đuôi “.pdf” nhưng nội dung không phải tệp .pdf; tệp có thể bị hỏng hoặc chọn nhầm tệp. Kiểm tra lại tệp rồi nhập lại."),
+])
+def test_a_renamed_file_is_named_for_what_it_is(tmp_path, name, content, expected):
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(PlanError) as err:
+        read_lines(path)
+    assert str(err.value) == f"{path}: {expected}"
+
+
+def test_pypdf_repairs_say_nothing_in_english(tmp_path):
+    """pypdf logs its repairs of a broken xref in English; the command line shows only Vietnamese (all with -v)."""
+    import subprocess
+    import sys
+
+    pdf = hostile.bad_xref_pdf(tmp_path / "xref.pdf")
+    done = subprocess.run([sys.executable, "-m", "kehoach.cli", "plan", "import", str(pdf), "-o", str(tmp_path / "d.yaml")],
+                          capture_output=True, text=True, env=os.environ | {"KEHOACH_ROOT": str(tmp_path)}, timeout=120)
+    assert "pypdf._reader" not in done.stderr and "WARNING" not in done.stderr and "startxref" not in done.stderr and "Traceback" not in done.stderr
+    assert done.stderr.startswith(f"Lỗi: {pdf}: không tìm thấy chỉ tiêu nào.")

@@ -169,7 +169,7 @@ def test_a_full_disk_never_replaces_the_last_good_set(wb, small_disk, monkeypatc
     publish_set()
     folder = reports / "2026-Q3"
     good = {p.name: p.read_bytes() for p in folder.iterdir() if p.is_file()}
-    report_set = batch.open_ward(P, load_parameters(P, required=True), None, PROJECT / "notebooks", False)
+    report_set = batch.open_ward(P, load_parameters(P, required=True), None, PROJECT / "notebooks", False, force=True)
     big = "<!DOCTYPE html><p>" + "Số liệu rất dài " * 40_000 + "</p>"  # ~0,7 MB a report: 8 do not fit
     with pytest.raises(RunError) as refused:
         for job in report_set.jobs:
@@ -215,3 +215,86 @@ def test_jobs_in_threads_touch_neither_cwd_nor_environment_and_time_out_clearly(
     assert "input_path" not in metadata and "output_path" not in metadata
     assert late.error == ("sổ tính chạy quá 3 giây (execution_timeout_s trong parameters/2026-Q3.yaml); tăng giới hạn đó "
                           "nếu số liệu lớn, hoặc tìm ô lệnh bị treo trong notebook đã chạy")
+
+
+class AnsweringExecutor:
+    """An executor whose 'worker' answers at once with what :func:`reportset.execute_job` returns; it logs submissions."""
+
+    def __init__(self, log: list[str], error: str | None = None):
+        self.log = log
+        self.error = error
+
+    def submit(self, fn, job: Job):  # noqa: ANN001, ANN201 - concurrent.futures' signature
+        import concurrent.futures as cf
+
+        self.log.append(f"submit {job.name}")
+        future = cf.Future()
+        future.set_result(outcome_of(job, error=self.error))
+        return future
+
+
+def open_set(folder: Path, ward: str, names: list[str], inputs: bytes = b"", force: bool = False) -> reportset.ReportSet | None:
+    def write_inputs(staging: Path) -> dict[str, bytes]:
+        staging.mkdir()
+        (staging / "evaluated.parquet").write_bytes(inputs)
+        (staging / "inputs.json").write_text("{}", encoding="utf-8")
+        return {"evaluated.parquet": inputs, "inputs.json": b"{}"}
+
+    def make_jobs(given: dict[str, bytes], run_id: str) -> list[Job]:
+        return [Job(name=n, title=n, html_name=f"{n}.html", notebook_name=f"notebooks/{n}.ipynb", notebook=b"{}",
+                    parameters={}, inputs=given, run_id=run_id) for n in names]
+
+    manifest = reportset.Manifest(period="2026-Q3", ward=ward)
+    return reportset.ReportSet.open(manifest, folder / ward, write_inputs, make_jobs, force=force)
+
+
+def build(folder: Path, names: list[str], inputs: bytes = b"", force: bool = False, error: str | None = None) -> list[str]:
+    """Open, run and publish a set as a run does; the names of the jobs that ran (none: the set was kept)."""
+    log: list[str] = []
+    report_set = open_set(folder, "xa-a", names, inputs, force)
+    if report_set is not None:
+        reportset.execute([report_set], AnsweringExecutor(log, error), lambda s: s.publish())
+    return [entry.removeprefix("submit ") for entry in log]
+
+
+def test_a_set_built_from_the_same_jobs_by_the_same_software_is_kept_unless_forced_or_failed(tmp_path):
+    assert build(tmp_path, ["overview", "unit-KT"], b"v1") == ["overview", "unit-KT"]
+    published = (tmp_path / "xa-a" / "manifest.json").read_bytes()
+    assert build(tmp_path, ["overview", "unit-KT"], b"v1") == []  # nothing changed: kept as it is
+    assert (tmp_path / "xa-a" / "manifest.json").read_bytes() == published
+    assert not list(tmp_path.glob(".staging-*"))
+    assert build(tmp_path, ["overview", "unit-KT"], b"v1", force=True) == ["overview", "unit-KT"]
+    assert build(tmp_path, ["overview", "unit-KT"], b"v2") == ["overview", "unit-KT"]  # an input changed
+    assert build(tmp_path, ["overview", "unit-KT", "unit-VP"], b"v2") == ["overview", "unit-KT", "unit-VP"]
+    assert build(tmp_path, ["overview"], b"v3", error="ô lệnh số 2: ValueError") == ["overview"]
+    assert build(tmp_path, ["overview"], b"v3") == ["overview"]  # the last set had a failure: built again
+    assert build(tmp_path, ["overview"], b"v3") == []
+
+
+def test_the_jobs_checksum_covers_inputs_notebooks_and_parameters_but_not_the_run_id():
+    def job(**changes) -> Job:
+        fields = dict(name="overview", title="Báo cáo", html_name="a.html", notebook_name="notebooks/overview.ipynb",
+                      notebook=b"{}", parameters={"period": "2026-Q3"}, inputs={"evaluated.parquet": b"1"}, run_id="r1")
+        return Job(**(fields | changes))
+
+    same = reportset.jobs_sha256([job()])
+    assert reportset.jobs_sha256([job(run_id="r2")]) == same
+    for changed in ({"inputs": {"evaluated.parquet": b"2"}}, {"notebook": b"{ }"}, {"parameters": {"period": "2026-Q2"}},
+                    {"title": "Báo cáo khác"}, {"docx": True}):
+        assert reportset.jobs_sha256([job(**changed)]) != same, changed
+
+
+def test_sets_given_one_by_one_have_their_jobs_submitted_as_each_opens_and_are_each_completed_once(tmp_path):
+    log: list[str] = []
+
+    def opening():
+        for ward, names in (("xa-a", ["overview", "unit-KT"]), ("xa-b", ["overview"])):
+            log.append(f"open {ward}")
+            yield open_set(tmp_path, ward, names)
+
+    completed: list[str] = []
+    with reportset.progress_bar(False) as bar:
+        runs = reportset.execute(opening(), AnsweringExecutor(log), lambda s: completed.append(s.manifest.ward), bar)
+        total = bar.total
+    assert log == ["open xa-a", "submit overview", "submit unit-KT", "open xa-b", "submit overview"]
+    assert (runs, total, completed) == (3, 3, ["xa-a", "xa-b"])

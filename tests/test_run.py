@@ -165,6 +165,19 @@ def test_cli_exit_code_and_message_on_failure(runs, tmp_path, monkeypatch, capsy
     assert "✗ Báo cáo hỏng (notebooks/nope.ipynb) LỖI" in err
 
 
+def test_a_run_with_nothing_changed_keeps_the_published_reports(runs, monkeypatch, capsys):
+    root, _ = runs
+    monkeypatch.setenv("KEHOACH_ROOT", str(root))
+    folder = root / "reports" / "2026-Q3"
+    before = {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert main(["run", "--period", "2026-Q3", "-q"]) == 0
+    assert capsys.readouterr().out.splitlines()[0] == (
+        "Số liệu, kế hoạch, tham số và sổ tính không đổi từ lần chạy trước, không có báo cáo nào lỗi: giữ nguyên "
+        f"{folder} (thêm --force để lập lại).")
+    assert {p.name: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == before
+    assert not list(folder.parent.glob(".staging-*"))
+
+
 def test_second_run_refused_while_one_is_going(runs, monkeypatch):
     root, _ = runs
     monkeypatch.setenv("KEHOACH_ROOT", str(root))

@@ -388,3 +388,33 @@ def test_unit_letter_has_table_chart_and_numbering(ctx):
     headings = [b.text for s in (results, sections.unit_reporting_section(ctx, "KTHT"), sections.unit_next_section(ctx, "KTHT"))
                 for b in s.blocks if b.kind == "heading"]
     assert [h.split(".")[0] for h in headings] == ["1", "2", "3"]
+
+
+def test_another_wards_parameters_lend_dates_not_the_document(tmp_path, caplog):
+    """parameters/2026-Q3.yaml is phường Phan Đình Phùng's: a xã sharing the workspace gets its own "Nơi nhận" (xã), no
+    phường's number or signer, and the same dates."""
+    from kehoach.core.parameters import load_parameters
+
+    plan = (PROJECT / "data" / "plan" / "phan-dinh-phung-2026.yaml").read_text(encoding="utf-8")
+    plan = plan.replace('ward_code: "phan-dinh-phung"', 'ward_code: "la-hien"').replace('ward: "Phan Đình Phùng"', 'ward: "La Hiên"')
+    (tmp_path / "plan").mkdir()
+    (tmp_path / "plan" / "la-hien-2026.yaml").write_text(plan.replace('ward_kind: "phường"', 'ward_kind: "xã"'), encoding="utf-8")
+    params = load_parameters("2026-Q3", PROJECT / "parameters").model_copy(update={"document_number": "45/BC-UBND",
+                                                                                  "signer_name": "Nguyễn Văn A"})
+    assert params.ward == "phan-dinh-phung" and any("phường" in r for r in params.recipients)
+    ctx = context.compute("2026-Q3", ward="la-hien", data_dir=tmp_path, params=params, as_of="2026-11-29")
+    closing = sections.closing(ctx).blocks[0]
+    assert closing.recipients == ["- UBND tỉnh Thái Nguyên (b/c);", "- Thường trực Đảng ủy xã (b/c);", "- Thường trực HĐND xã;",
+                                  "- Chủ tịch, các Phó Chủ tịch UBND xã;", "- Các đơn vị chủ trì;", "- Lưu: VT, VP."]
+    assert (ctx.params.ward, ctx.params.document_number, ctx.params.signer_name) == ("la-hien", "", "")
+    assert (ctx.params.report_date, ctx.params.deadline) == (params.report_date, params.deadline)
+    assert "Tệp tham số kỳ 2026-Q3 ghi địa bàn phan-dinh-phung; báo cáo của la-hien dùng nơi nhận mặc định" in caplog.text
+
+
+def test_a_units_note_on_a_task_status_is_printed(ctx):
+    """The "Ghi chú" beside a task's status on the "Nhiệm vụ" sheet is the unit's words too: quoted, never dropped."""
+    tasks = ctx.tasks[ctx.tasks["id"].isin(["II.1.1", "II.1.2"])].copy()
+    tasks["note"] = ["Đã tập huấn <b>160</b> hộ", None]
+    first, second = sections._task_entries(ctx, tasks)
+    assert first[2:] == [["", " (ghi chú của đơn vị: "], ["words", "Đã tập huấn <b>160</b> hộ"], ["", ")"]]
+    assert len(second) == 2

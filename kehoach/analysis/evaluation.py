@@ -187,10 +187,14 @@ def _status(frame: pd.DataFrame, behind_threshold: float) -> pd.DataFrame:
     meets_now = _meets(frame["current"], frame["target"], frame["comparison"])
     meets_end = _meets(frame["projection"], frame["target"], frame["comparison"])
     r = frame["ratio"]
-    regressing = (r < 0) | (r.isna() & _worse_than_baseline(frame))
+    # A cap on a running total ("dưới 18 vụ" in the year) is met only once the year is over, and broken for good
+    # as soon as the total reaches it: the total can only grow. Its baseline (0) says nothing of a regression.
+    cap = (frame["kind"] == "cumulative") & (frame["comparison"] == "<")
+    final = frame["quarter"] == 4
+    regressing = ~cap & ((r < 0) | (r.isna() & _worse_than_baseline(frame)))
     frame["status"] = np.select(
-        [~frame["due"], frame["value"].isna(), meets_now, frame["quarter"] == 4, meets_end, regressing,
-         r >= behind_threshold],
+        [~frame["due"], frame["value"].isna(), meets_now & (~cap | final), final | (cap & ~meets_now), meets_end,
+         regressing, r >= behind_threshold],
         ["not_due", "no_data", "achieved", "missed", "on_track", "regressing", "behind"],
         default="at_risk",
     )

@@ -28,6 +28,8 @@ TEMPLATES: dict[str, str] = {
     "rate": "{label} {period} {verb} {value}",
     "ceiling_met": "{label} {period} ở mức {value}, đạt chỉ tiêu ({target})",
     "ceiling_over": "{label} {period} ở mức {value}, cao hơn mức chỉ tiêu ({target}) {gap}",
+    "ceiling_equal": "{label} {period} ở mức {value}, bằng mức chỉ tiêu ({target})",
+    "cap_so_far": "{label} {period} là {value} (chỉ tiêu cả năm {target})",
     "annual": "Ước {label_lower} cả năm {year} đạt {value}",
     "reduction_plan": "{rate_label} cuối năm {prev_year} là {baseline}; kế hoạch năm {year} giảm {target} (còn {level})",
     "reduction_now": "{rate_label} {period} còn {value}, giảm {change} so với cuối năm {prev_year}",
@@ -68,6 +70,7 @@ TEMPLATES: dict[str, str] = {
     # what comes next
     "action": "({number}) {label}: {quarter} cần tăng thêm {needed} để cả năm đạt {target}{last_year}.",
     "action_level_q4": "({number}) {label}: {quarter} cần nâng từ {value} lên {needed} để đạt kế hoạch năm{last_year}.",
+    "action_level_q4_down": "({number}) {label}: {quarter} cần giảm từ {value} xuống {needed} để đạt kế hoạch năm{last_year}.",
     "action_level": "({number}) {label}: đến hết năm cần đạt {target}, trong đó đến hết {quarter} cần đạt {needed} (hiện {value}){last_year}.",
     "action_last_year": " ({quarter_last} tăng {value})",
     "action_last_year_level": " ({quarter_last}: {value})",
@@ -201,15 +204,25 @@ def _head(row: Mapping, period: Period) -> str:
                                      change=_pp(change, precision(row)), prev_year=period.year - 1) + \
             f" (kế hoạch giảm {_pp(row['target'], precision(row))})"
     if row["comparison"] == "<":
-        if row["gap"] < 0 or row["status"] in ("achieved", "on_track"):
-            return TEMPLATES["ceiling_met"].format(**args, target=row["target_text"])
-        return TEMPLATES["ceiling_over"].format(**args, target=row["target_text"], gap=_pp(row["gap"], precision(row)))
+        return _ceiling(row, period, args)
     if is_allocation(row):
         end = period.end
         return TEMPLATES["allocation"].format(**args, date=f"{end.day}/{end.month}", noun=row["target_noun"])
     if unit == "%":
         return TEMPLATES["rate"].format(**args) + f" ({TEMPLATES['rate_target'].format(target=row['target_text'])})"
     return TEMPLATES["amount"].format(**args, pct=fmt_number(row["achievement_pct"], 1) + "%", noun=row["target_noun"])
+
+
+def _ceiling(row: Mapping, period: Period, args: dict[str, str]) -> str:
+    """A level under a ceiling ("dưới 3%"), or a running total under a cap for the year ("dưới 18 vụ")."""
+    if row["kind"] == "cumulative" and period.quarter < 4 and row["gap"] < 0:  # the year is not over: not met yet
+        return TEMPLATES["cap_so_far"].format(**args, target=row["target_text"])
+    if row["gap"] < 0 or row["status"] in ("achieved", "on_track"):
+        return TEMPLATES["ceiling_met"].format(**args, target=row["target_text"])
+    if row["gap"] == 0:
+        return TEMPLATES["ceiling_equal"].format(**args, target=row["target_text"])
+    gap = _pp(row["gap"], precision(row)) if row["unit"] == "%" else fmt_value(row["gap"], row["unit"])
+    return TEMPLATES["ceiling_over"].format(**args, target=row["target_text"], gap=gap)
 
 
 def _comparison(row: Mapping, period: Period) -> str | None:
@@ -417,7 +430,7 @@ def action(r: Mapping) -> str:
         quarter, needed = "đến cuối năm", r["needed_end"]
     if _missing(needed):  # a reduction measured from last year's end, when that figure was never reported
         return TEMPLATES["action_no_baseline"].format(**common, prev_year=period.year - 1)
-    key = "action_level_q4" if by_year_end else "action_level"
+    key = ("action_level_q4_down" if needed < r["value"] else "action_level_q4") if by_year_end else "action_level"
     return TEMPLATES[key].format(**common, quarter=quarter if by_year_end else f"{quarter}/{nxt.year}",
                                  needed=approx(needed, r["unit"], decimals),
                                  value=fmt_value(r["value"], r["unit"]), target=r["target_text"], last_year=last)

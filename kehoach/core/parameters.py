@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -12,6 +13,7 @@ from kehoach.core.errors import KehoachError
 from kehoach.core.files import MAX_YAML_BYTES, load_yaml, read_text
 from kehoach.core.period import Period
 
+log = logging.getLogger(__name__)
 
 #: "Nơi nhận" of the overview report, before "- Lưu: VT, VP." (set `recipients` in parameters/<period>.yaml).
 #: ``{ward_kind}`` and ``{province}`` are filled from the plan: phường, xã or đặc khu, and its province.
@@ -49,6 +51,17 @@ class PeriodParameters(BaseModel):
     @property
     def p(self) -> Period:
         return Period.parse(self.period)
+
+    def for_ward(self, ward: str) -> PeriodParameters:
+        """These parameters for ``ward``'s reports: a file written for another ward lends its dates and thresholds,
+        not its document (its "Nơi nhận" names that ward's bodies, its number and signer are that ward's)."""
+        if self.ward is None or self.ward == ward:
+            return self
+        log.warning("Tệp tham số kỳ %s ghi địa bàn %s; báo cáo của %s dùng nơi nhận mặc định, để trống số văn bản và "
+                    "người ký. Muốn ghi riêng cho %s, dùng một thư mục làm việc riêng (--root).", self.period, self.ward,
+                    ward, ward)
+        return self.model_copy(update={"ward": ward, "recipients": list(DEFAULT_RECIPIENTS), "document_number": "",
+                                       "signer_name": ""})
 
 
 def default_parameters(period: str | Period) -> PeriodParameters:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 from pathlib import Path
 import logging
 import math
@@ -480,15 +480,27 @@ def list_plans(folder: Path | None = None) -> list[PlanEntry]:
         if is_stray(path):
             log.warning("Bỏ qua %s: tệp tạm hoặc tệp ẩn, không phải kế hoạch (xóa tệp này nếu không cần).", path)
             continue
-        plan = load_plan(path)
-        entries.append(PlanEntry(path, plan.ward, plan.year, plan.title_place, plan.document.decision_number,
-                                 len(plan.indicator_list)))
+        stat = path.stat()
+        entries.append(_entry(path, (stat.st_ino, stat.st_size, stat.st_mtime_ns)))
     entries.sort(key=lambda e: (e.ward, e.year))
     for a, b in zip(entries, entries[1:]):
         if (a.ward, a.year) == (b.ward, b.year):
             raise PlanError(f"{a.path.name} và {b.path.name} cùng là kế hoạch năm {a.year} của {a.ward_name}; "
                             "mỗi địa bàn mỗi năm chỉ giữ một tệp kế hoạch. Chuyển tệp cũ ra khỏi thư mục data/plan/.")
     return entries
+
+
+@lru_cache(maxsize=4096)
+def _entry(path: Path, stamp: tuple[int, int, int]) -> PlanEntry:
+    """The entry of the plan file ``path`` as it is at ``stamp`` (inode, size, modification time).
+
+    Validated once per version of the file: a province's run asks for the plan list once per
+    commune (to find the year before), and reading every commune's plan each time grew as the
+    square of the communes. A failed validation is not kept, so it is reported every time.
+    """
+    plan = load_plan(path)
+    return PlanEntry(path, plan.ward, plan.year, plan.title_place, plan.document.decision_number,
+                     len(plan.indicator_list))
 
 
 def find_plan(ward: str | None = None, year: int | None = None, folder: Path | None = None) -> Plan:

@@ -185,8 +185,8 @@ def wards_of_year(year: int, data_dir: Path) -> list[str]:
 # -- one ward's set -------------------------------------------------------------------------------
 def open_ward(p: Period, params: PeriodParameters, ward: str | None, notebooks_dir: Path, several: bool,
               as_of: str | dt.date | None = None, ctx: ReportContext | None = None,
-              only_failed: bool = False) -> ReportSet | None:
-    """Evaluate one ward's period and open its report set (None: ``only_failed`` and nothing to do).
+              only_failed: bool = False, force: bool = False) -> ReportSet | None:
+    """Evaluate one ward's period and open its report set (None: nothing to do, see :meth:`ReportSet.open`).
 
     The caller holds :func:`period_lock` of the set's folder and calls :func:`finish_ward` or
     ``discard()``. The inputs are computed now, from one snapshot of the store, even with ``only_failed``.
@@ -208,7 +208,7 @@ def open_ward(p: Period, params: PeriodParameters, ward: str | None, notebooks_d
 
     report_set = ReportSet.open(manifest, final, write_inputs,
                                 lambda inputs, run_id: plan_jobs(ctx, books, inputs, reportset.relative(final), run_id),
-                                only_failed=only_failed)
+                                only_failed=only_failed, force=force)
     if report_set is not None:
         report_set.context = ctx
     return report_set
@@ -224,8 +224,11 @@ def finish_ward(report_set: ReportSet) -> list[JobResult]:
 def run_period(period: str | Period = "latest", jobs: int | None = None, notebooks_dir: Path | None = None,
                show_progress: bool = False, today: dt.date | None = None, as_of: str | dt.date | None = None,
                executor: Any = None, ward: str | None = None, scheduler: str | None = None,
-               only_failed: bool = False) -> RunResult:
+               only_failed: bool = False, force: bool = False) -> RunResult:
     """Build every report of ``period``. Raises :class:`RunError` if it cannot start; see ``RunResult.ok``.
+
+    A period whose published reports were built from exactly these inputs, by this software and
+    with no failure, is kept as it is (``RunResult.skipped``) unless ``force``.
 
     ``as_of`` rebuilds the period as it stood at the end of that day (revisions sent later are
     left out); by default the cut-off is the time of the run. The notebooks run on ``executor``
@@ -249,12 +252,12 @@ def run_period(period: str | Period = "latest", jobs: int | None = None, noteboo
         several = len(wards) > 1
         final = output_folder(params, p, ctx.plan.ward if several else None)
         stack.enter_context(period_lock(final, p))
-        report_set = open_ward(p, params, ward, notebooks_dir, several, as_of, ctx, only_failed)
+        report_set = open_ward(p, params, ward, notebooks_dir, several, as_of, ctx, only_failed, force)
         if report_set is None:
             return RunResult(str(p), final, reportset.read_manifest(final / "manifest.json").notebooks, skipped=True)
         stack.callback(report_set.discard)
         executor = executor or stack.enter_context(open_executor(None, jobs, len(report_set.jobs)))
         published: list[JobResult] = []
-        with reportset.progress_bar(len(report_set.jobs), show_progress) as bar:
+        with reportset.progress_bar(show_progress) as bar:
             reportset.execute([report_set], executor, lambda s: published.extend(finish_ward(s)), bar)
     return RunResult(str(p), final, published)

@@ -4,8 +4,9 @@
    once and opens its own report set (:func:`kehoach.delivery.batch.open_ward`). A commune that
    cannot be prepared (no data, a broken plan) is recorded and the others go on.
 2. All communes' notebook runs go to ONE executor (local pool, Dask cluster) behind ONE
-   progress bar (:func:`kehoach.delivery.reportset.execute`). As each commune's jobs come back
-   its set is published under ``reports/<period>/<ward>/``.
+   progress bar (:func:`kehoach.delivery.reportset.execute`), each commune's as soon as it is
+   opened, so the workers start while the next communes are evaluated. As each commune's jobs
+   come back its set is published under ``reports/<period>/<ward>/``.
 3. The province inputs (every commune's evaluated rows, completeness, which reports failed)
    make the province's own report set (``reports/<period>/tinh/``), whose ``province.ipynb``
    runs on the same executor. ``reports/<period>/index.html`` and its manifest link the
@@ -24,6 +25,7 @@ import logging
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from kehoach.core import config
@@ -90,8 +92,12 @@ def province_wards(data: Path, year: int) -> list[str]:
 def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any = None,
                   scheduler: str | None = None, only_failed: bool = False, show_progress: bool = False,
                   as_of: str | dt.date | None = None, notebooks_dir: Path | None = None,
-                  today: dt.date | None = None) -> ProvinceResult:
-    """Every commune's report set for ``period``, then the province report. See the module's docstring."""
+                  today: dt.date | None = None, force: bool = False) -> ProvinceResult:
+    """Every commune's report set for ``period``, then the province report. See the module's docstring.
+
+    A commune (and the roll-up) whose published reports were built from exactly these inputs by
+    this software, with no failure, is kept as it is unless ``force``.
+    """
     from kehoach.delivery.executors import open_executor
 
     p = batch.resolve_period(str(period), today)
@@ -111,17 +117,19 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any =
         if executor is None and scheduler:  # a cluster that does not answer is said before any work
             executor = stack.enter_context(open_executor(scheduler, jobs))
         stack.enter_context(batch.period_lock(top, p))
-        sets, contexts = _open_communes(p, params, wards, notebooks_dir, only_failed, as_of, stack, result)
+        sets: list[ReportSet] = []
+        contexts: dict[str, context.ReportContext] = {}
         try:
-            tasks = sum(len(s.jobs) for s in sets) + 1
-            with reportset.progress_bar(tasks, show_progress) as bar, ExitStack() as pool:
-                ex = executor or pool.enter_context(open_executor(scheduler, jobs, tasks))
-                result.executed = reportset.execute(sets, ex, lambda s: _finish(s, result), bar)
+            with reportset.progress_bar(show_progress) as bar, ExitStack() as pool:
+                ex = executor or pool.enter_context(open_executor(scheduler, jobs))
+                opening = _open_communes(p, params, wards, notebooks_dir, (only_failed, force), as_of, stack, result, sets,
+                                         contexts)
+                result.executed = reportset.execute(opening, ex, lambda s: _finish(s, result), bar)
                 outcomes = [_commune_outcome(ward, ctx, result) for ward, ctx in contexts.items()]
                 outcomes += [CommuneOutcome(ward, None, error=f"Không lập được báo cáo: {err}")
                              for ward, err in result.errors.items() if ward not in contexts]
                 outcomes.sort(key=lambda o: o.ward)
-                result.executed += _province(p, params, outcomes, book, ex, bar, top, result)
+                result.executed += _province(p, params, outcomes, book, ex, bar, top, result, force)
         finally:
             for s in sets:
                 s.discard()
@@ -129,18 +137,21 @@ def run_all_wards(period: str | Period, jobs: int | None = None, executor: Any =
     return result
 
 
-def _open_communes(p: Period, params: PeriodParameters, wards: list[str], notebooks_dir: Path, only_failed: bool,
-                   as_of: str | dt.date | None, stack: ExitStack,
-                   result: ProvinceResult) -> tuple[list[ReportSet], dict[str, context.ReportContext]]:
-    """Each commune's report set (its lock held by ``stack``), and the context of every commune evaluated."""
-    sets, contexts = [], {}
+def _open_communes(p: Period, params: PeriodParameters, wards: list[str], notebooks_dir: Path, how: tuple[bool, bool],
+                   as_of: str | dt.date | None, stack: ExitStack, result: ProvinceResult, sets: list[ReportSet],
+                   contexts: dict[str, context.ReportContext]) -> Iterator[ReportSet]:
+    """Each commune's report set in turn (its lock held by ``stack``), recorded in ``sets``; every context in ``contexts``.
+
+    A generator: :func:`reportset.execute` hands a commune's jobs to the workers as soon as it is
+    opened, while the next commune is evaluated here.
+    """
     for ward in wards:
         final = batch.output_folder(params, p, ward)
         stack.enter_context(batch.period_lock(final, p))
         try:
             ctx = context.compute(p, ward=ward, year=params.year or p.year, data_dir=params.data_dir, params=params,
                                   as_of=as_of)
-            report_set = batch.open_ward(p, params, ward, notebooks_dir, True, as_of, ctx, only_failed)
+            report_set = batch.open_ward(p, params, ward, notebooks_dir, True, as_of, ctx, *how)
         except KehoachError as exc:
             log.error("%s: not prepared: %s", ward, exc)
             result.errors[ward] = str(exc)
@@ -150,7 +161,7 @@ def _open_communes(p: Period, params: PeriodParameters, wards: list[str], notebo
             result.skipped.append(ward)
         else:
             sets.append(report_set)
-    return sets, contexts
+            yield report_set
 
 
 def _finish(report_set: ReportSet, result: ProvinceResult) -> None:
@@ -173,7 +184,7 @@ def _commune_outcome(ward: str, ctx: context.ReportContext, result: ProvinceResu
 
 
 def _province(p: Period, params: PeriodParameters, outcomes: list[CommuneOutcome], book: bytes, ex: Any, bar: Any,
-              final: Path, result: ProvinceResult) -> int:
+              final: Path, result: ProvinceResult, force: bool) -> int:
     """The province report set: gather its inputs, run ``province.ipynb`` on the executor, publish ``reports/<period>/tinh/``."""
     cutoff = max((o.ctx.cutoff for o in outcomes if o.ctx), default=dt.datetime.now().astimezone())
     pctx = province_context.gather(p, params, outcomes, cutoff)
@@ -194,7 +205,11 @@ def _province(p: Period, params: PeriodParameters, outcomes: list[CommuneOutcome
                     inputs=inputs, kehoach_root=str(config.project_root()), run_id=run_id,
                     timeout_s=params.execution_timeout_s)]
 
-    report_set = ReportSet.open(manifest, final, write_inputs, make_jobs)
+    report_set = ReportSet.open(manifest, final, write_inputs, make_jobs, force=force)
+    result.province_name = pctx.province
+    if report_set is None:  # built from these very inputs already
+        result.province = reportset.read_manifest(final / "manifest.json").notebooks[0]
+        return 0
     try:
         def publish(s: ReportSet) -> None:
             result.province = s.publish()[0]
@@ -202,7 +217,6 @@ def _province(p: Period, params: PeriodParameters, outcomes: list[CommuneOutcome
         runs = reportset.execute([report_set], ex, publish, bar)
     finally:
         report_set.discard()
-    result.province_name = pctx.province
     return runs
 
 

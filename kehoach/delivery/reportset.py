@@ -16,6 +16,11 @@ same steps, here and nowhere else:
    swaps the staging folder into place. A failure before the swap (a full disk included) leaves
    the last published set exactly as it was.
 
+A run whose jobs would be given exactly what the published set's jobs were given (the same input
+bytes, notebooks and parameters, :func:`jobs_sha256`) by the same software, with no failure in that
+set, is not run again: jobs are pure functions of their inputs, so it would rebuild the same
+reports. ``force`` runs it all the same.
+
 ``--only-failed`` is :meth:`ReportSet.open` with the previous manifest: the inputs are always
 computed again; when they are unchanged only the failed notebooks run, from the inputs the
 kept reports were built from; when an import landed since, every notebook runs again.
@@ -25,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import errno
+import functools
 import hashlib
 import json
 import logging
@@ -35,7 +41,7 @@ import tempfile
 import time
 import uuid
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from io import BytesIO
 from pathlib import Path
 from typing import Any, Literal
@@ -140,6 +146,8 @@ class Manifest(BaseModel):
     inputs_sha256: dict[str, str] = Field(default_factory=dict)
     #: SHA-256 of the stored records read, by ``<ward>/<year>``, from the same read as the records themselves.
     records_sha256: dict[str, str] = Field(default_factory=dict)
+    #: What the jobs were given and the software that ran them (:func:`jobs_sha256`): the same means the same reports.
+    jobs_sha256: str = ""
     notebooks: list[JobResult] = Field(default_factory=list)
     # a province report and a period of a province
     province: str | None = None
@@ -355,36 +363,46 @@ class ReportSet:
 
     @classmethod
     def open(cls, manifest: Manifest, final: Path, write_inputs: Callable[[Path], dict[str, bytes]],
-             make_jobs: Callable[[dict[str, bytes], str], list[Job]], only_failed: bool = False) -> "ReportSet | None":
+             make_jobs: Callable[[dict[str, bytes], str], list[Job]], only_failed: bool = False,
+             force: bool = False) -> "ReportSet | None":
         """Open the staging folder of ``final`` and plan its jobs; the caller holds the folder's lock.
 
         ``write_inputs(folder)`` writes the set's inputs there and returns their bytes; ``make_jobs(inputs,
         run_id)`` plans the jobs. With ``only_failed`` and a previous set whose inputs are unchanged
         (same checksums), only its failed jobs run, from its own inputs, and the others are kept; with
-        nothing failed, None (nothing to do). Changed inputs run everything again.
+        nothing failed, None (nothing to do). Changed inputs run everything again. Without
+        ``only_failed``, None as well when the published set was built, with no failure, from the very
+        same jobs (:func:`jobs_sha256`), unless ``force``.
         """
         recover_leftovers(final)
         run_id = uuid.uuid4().hex[:8]
         manifest = manifest.model_copy(update={"run_id": run_id})
         staging = final.parent / f".staging-{final.name}-{run_id}"
-        previous = _previous(final) if only_failed else None
+        previous = _previous(final) if only_failed or not force else None
         try:
-            if previous is not None and _same_inputs(previous, manifest):
+            if only_failed and previous is not None and _same_inputs(previous, manifest):
                 if not previous.failed:
                     return None
                 shutil.copytree(final, staging)
                 inputs = {p.name: p.read_bytes() for p in sorted((staging / "inputs").iterdir()) if p.is_file()}
                 jobs = make_jobs(inputs, run_id)
+                manifest = manifest.model_copy(update={"jobs_sha256": jobs_sha256(jobs)})
                 kept = {r.name: r for r in previous.notebooks if r.outcome == "ok"}
                 again = [j for j in jobs if j.name in previous.failed]
                 known = {j.name for j in again} | set(kept)  # a failed notebook the plan no longer has is dropped
                 order = [r.name for r in previous.notebooks if r.name in known]
                 return cls(manifest, final, staging, again, kept, order)
-            if previous is not None:
+            if only_failed and previous is not None:
                 log.info("%s: inputs changed since the last run: every report is built again", final)
             staging.mkdir(parents=True)
             (staging / MARKER).write_text(f"{manifest.period}\n", encoding="utf-8")
             jobs = make_jobs(write_inputs(staging / "inputs"), run_id)
+            manifest = manifest.model_copy(update={"jobs_sha256": jobs_sha256(jobs)})
+            if not only_failed and previous is not None and previous.jobs_sha256 == manifest.jobs_sha256 \
+                    and not previous.failed:
+                log.info("%s: built from the same inputs by the same software: kept as it is", final)
+                shutil.rmtree(staging)
+                return None
         except BaseException as exc:
             shutil.rmtree(staging, ignore_errors=True)
             if isinstance(exc, OSError) and exc.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -466,6 +484,38 @@ def _previous(final: Path) -> Manifest | None:
         return None
 
 
+def jobs_sha256(jobs: list[Job]) -> str:
+    """SHA-256 of everything ``jobs`` are given (input bytes, notebooks, parameters; not the run's id) and of the software.
+
+    The software is kehoach's own files (code and templates, so that an edited checkout counts
+    as new software), Python and the libraries that shape a report.
+    """
+    digest = hashlib.sha256(_software().encode("utf-8"))
+    for job in sorted(jobs, key=lambda j: j.name):
+        digest.update(job.model_dump_json(exclude={"run_id", "inputs"}).encode("utf-8"))
+        for name, data in sorted(job.inputs.items()):
+            digest.update(f"{name}:{len(data)}:".encode("utf-8") + hashlib.sha256(data).digest())
+    return digest.hexdigest()
+
+
+@functools.lru_cache(maxsize=1)
+def _software() -> str:
+    from importlib import metadata
+
+    package = Path(__file__).resolve().parents[1]
+    files = hashlib.sha256()
+    for path in sorted(p for p in package.rglob("*") if p.is_file() and p.suffix in _SOURCE_SUFFIXES):
+        files.update(str(path.relative_to(package)).encode("utf-8") + b"\0" + path.read_bytes())
+    versions = ",".join(f"{name}={metadata.version(name)}" for name in _SHAPING)
+    return f"python={sys.version.split()[0]},{versions},kehoach-files={files.hexdigest()}"
+
+
+#: The libraries whose version can change a report's bytes.
+_SHAPING = ("nbconvert", "nbformat", "papermill", "ipykernel", "jinja2", "pandas", "pyarrow", "altair", "vl-convert-python",
+            "python-docx", "babel")
+_SOURCE_SUFFIXES = {".py", ".j2", ".css", ".json", ".yaml", ".html", ".js"}
+
+
 def _same_inputs(previous: Manifest, fresh: Manifest) -> bool:
     return previous.inputs_sha256 == fresh.inputs_sha256 and previous.records_sha256 == fresh.records_sha256
 
@@ -521,19 +571,39 @@ def disk_full(final: Path, staging: Path, exc: OSError, pending: int = 0) -> Run
 
 
 # -- running sets ------------------------------------------------------------------------------------
-def execute(sets: list[ReportSet], executor: Any, on_complete: Callable[[ReportSet], None], bar: Any = None) -> int:
+def execute(sets: Iterable[ReportSet], executor: Any, on_complete: Callable[[ReportSet], None], bar: Any = None) -> int:
     """Every job of every set on ONE executor; ``on_complete(set)`` as each set's last job comes back.
 
-    A job whose worker raised or was lost for good fails alone; each job is kept exactly once.
+    ``sets`` may be a generator: each set's jobs are submitted as soon as it is opened, so the
+    workers start while the client still prepares the next sets (a province's communes), and
+    the bar's total grows by each set's jobs as they are submitted. A job whose worker raised or was lost for good
+    fails alone; each job is kept exactly once, and its result is let go once written.
     Returns the number of notebook runs handed to the executor.
     """
     import concurrent.futures as cf
 
-    for done in [s for s in sets if not s.jobs]:
-        on_complete(done)
-    futures = {executor.submit(execute_job, job): (s, job) for s in sets for job in s.jobs}
-    for future in cf.as_completed(futures):
-        report_set, job = futures[future]
+    pending: dict[cf.Future, tuple[ReportSet, Job]] = {}
+    submitted = 0
+    for report_set in sets:
+        if not report_set.jobs:
+            on_complete(report_set)
+            continue
+        pending.update({executor.submit(execute_job, job): (report_set, job) for job in report_set.jobs})
+        submitted += len(report_set.jobs)
+        if bar is not None:
+            bar.total += len(report_set.jobs)
+            bar.refresh()
+        _keep_done([f for f in pending if f.done()], pending, on_complete, bar)
+    while pending:
+        done, _ = cf.wait(pending, return_when=cf.FIRST_COMPLETED)
+        _keep_done(done, pending, on_complete, bar)
+    return submitted
+
+
+def _keep_done(done: Iterable[Any], pending: dict[Any, tuple[ReportSet, Job]], on_complete: Callable[[ReportSet], None],
+               bar: Any) -> None:
+    for future in done:
+        report_set, job = pending.pop(future)
         try:
             returned = future.result()
         except Exception as exc:  # noqa: BLE001 - a lost worker fails its job, not the batch
@@ -545,14 +615,13 @@ def execute(sets: list[ReportSet], executor: Any, on_complete: Callable[[ReportS
             bar.update(1)
         if report_set.complete:
             on_complete(report_set)
-    return len(futures)
 
 
-def progress_bar(total: int, show: bool):  # noqa: ANN201 - a tqdm bar
-    """The run's one progress bar (on stderr; silent unless ``show``)."""
+def progress_bar(show: bool):  # noqa: ANN201 - a tqdm bar
+    """The run's one progress bar (on stderr; silent unless ``show``); :func:`execute` adds each set's jobs to its total."""
     from tqdm import tqdm
 
-    return tqdm(total=total, desc="Lập báo cáo", unit="báo cáo", disable=not show, file=sys.stderr)
+    return tqdm(total=0, desc="Lập báo cáo", unit="báo cáo", disable=not show, file=sys.stderr)
 
 
 def relative(path: Path) -> str:

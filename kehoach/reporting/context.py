@@ -108,7 +108,7 @@ def compute(period: str | Period, ward: str | None = None, year: int | None = No
     p = Period.parse(period)
     data = config.resolve(data_dir)
     plan = find_plan(ward, year or p.year, data / "plan")
-    params = params or load_parameters(p)
+    params = (params or load_parameters(p)).for_ward(plan.ward)
     store = ProgressStore(data / "progress")
     cutoff = cutoff_of(as_of or params.report_date, p)
     snapshots = [store.snapshot(plan.ward, plan.year)]

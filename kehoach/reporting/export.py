@@ -19,7 +19,6 @@ from pathlib import Path
 import nbformat
 
 from kehoach.core.errors import KehoachError
-from kehoach.core.files import atomic_write
 from kehoach.reporting.blocks import sections_in
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -119,17 +118,15 @@ def _exporter():
 
 
 def render_html(notebook: nbformat.NotebookNode, title: str) -> str:
-    """The HTML page of an executed notebook (the version in a meta tag: nothing about the software is printed)."""
+    """The HTML page of an executed notebook (the version in a meta tag: nothing about the software is printed).
+
+    The page is not checked here: a run checks every page on the client, with
+    :func:`check_self_contained`, before anything is published (``reportset.verify``).
+    """
     from kehoach import __version__
 
     resources = {"kehoach": {
         "title": title, "version": __version__, "css": (TEMPLATES / TEMPLATE / "report.css").read_text(encoding="utf-8"),
     }}
     page, _ = _exporter().from_notebook_node(notebook, resources=resources)
-    check_self_contained(page, title)
     return page
-
-
-def export_html(notebook_path: Path, html_path: Path, title: str) -> Path:
-    """Export ``notebook_path`` to ``html_path``, written atomically."""
-    return atomic_write(html_path, render_html(nbformat.read(notebook_path, as_version=4), title))

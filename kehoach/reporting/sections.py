@@ -189,14 +189,22 @@ def _group_blocks(ctx: ReportContext, rows: pd.DataFrame, group: Group, title: s
 
 
 def _task_entries(ctx: ReportContext, tasks: pd.DataFrame) -> list[list[list[str]]]:
-    """One entry per task: its number and title, its state unless in progress, and its result in the unit's words."""
+    """One entry per task: its number and title, its state unless in progress, its result in the unit's words, and
+    the note the unit wrote beside the status on the "Nhiệm vụ" sheet."""
     words = _words(ctx)
     out = []
     for t in tasks.to_dict("records"):
         state = "" if t["status"] == "in_progress" else f" ({narrative.TASK_ORDER[t['status']]})"
         out.append([[PLAIN, f"{t['id'].removeprefix('II.')}. {t['title']}{state}: "],
-                    words.run(t["unit_code"], "ket-qua-nhiem-vu", task=t["id"])])
+                    words.run(t["unit_code"], "ket-qua-nhiem-vu", task=t["id"]), *_task_note(t.get("note"))])
     return out
+
+
+def _task_note(note: object) -> list[list[str]]:
+    """The unit's note on a task's status, as runs: " (ghi chú của đơn vị: …)"; nothing without one."""
+    if not isinstance(note, str) or not note.strip():
+        return []
+    return [[PLAIN, " (ghi chú của đơn vị: "], [WORDS, note.strip()], [PLAIN, ")"]]
 
 
 def _task_counts(tasks: pd.DataFrame) -> str:
@@ -518,7 +526,7 @@ def unit_results_section(ctx: ReportContext, unit: str) -> Section:
     tasks = ctx.tasks[ctx.tasks["unit_code"] == unit]
     if len(tasks):
         out.add(Paragraph(f"Đơn vị chủ trì {len(tasks)} nhiệm vụ, giải pháp của Kế hoạch: {_task_counts(tasks)}."),
-                Entries([e if e[-1][0] == WORDS else [[PLAIN, e[0][1].rstrip(": ")]] for e in _task_entries(ctx, tasks)]))
+                Entries([e if e[1][0] == WORDS else [[PLAIN, e[0][1].rstrip(": ")], *e[2:]] for e in _task_entries(ctx, tasks)]))
     quoted = _unit_words(ctx, unit)
     if quoted:
         out.add(Paragraph("Theo báo cáo của đơn vị:"), Entries(quoted))

@@ -78,6 +78,10 @@ MOTTO = "Độc lập - Tự do - Hạnh phúc"
 RECIPIENTS_TITLE = "Nơi nhận:"
 BANNER_RED = RGBColor(0xC0, 0x00, 0x00)
 TABLE_TEXT_STYLE = "Table Text"
+#: The template's styles the drafts use (headings and list paragraphs by name, tables by "Table Grid", the
+#: page number in the footer).
+USED_STYLES = frozenset({"Normal", "Heading 1", "Heading 2", "Heading 3", "Heading 4", "List Paragraph", "Table Grid",
+                         "Header", "Footer"})
 CELL_PADDING_MM = 6.0                   # Word's default cell margins (1,9 mm each side) and room for the estimate's error
 SMALL_TABLE_ROWS = 8                    # up to this many rows, a table stays on one page
 SIGNATURE_LINES = 4                     # blank 14 pt lines left for the signature and seal
@@ -192,6 +196,7 @@ def _page_field(run: Any) -> None:
 def _setup_styles(doc: DocxDocument) -> None:
     """Times New Roman everywhere (theme fonts and colours removed), black, Vietnamese; the styles used."""
     root = doc.styles.element
+    _keep_only_styles(doc, USED_STYLES)
     for rpr in root.iter(qn("w:rPr")):
         _fonts(rpr)
     for color in list(root.iter(qn("w:color"))):
@@ -209,6 +214,34 @@ def _setup_styles(doc: DocxDocument) -> None:
     cell.font.size = Pt(TABLE_PT)
     fmt = cell.paragraph_format
     fmt.alignment, fmt.first_line_indent, fmt.space_before, fmt.space_after = WD_ALIGN_PARAGRAPH.LEFT, Mm(0), Pt(2), Pt(2)
+
+
+def _keep_only_styles(doc: DocxDocument, names: frozenset[str]) -> None:
+    """Remove the template's styles other than ``names``, those the list numbering names, and the styles they are
+    based on or linked to.
+
+    python-docx looks a style up by scanning every style of the document, each time a paragraph
+    is given one: with the template's 164 styles that was half the time of the overview's draft
+    (a phụ lục of some 500 cells). Nothing refers to the styles removed.
+    """
+    root = doc.styles.element
+    styles = {s.get(qn("w:styleId")): s for s in root.iterchildren(qn("w:style"))}
+    wanted = {n.lower() for n in names}  # the file names built-in styles in lower case ("heading 1")
+    keep = [i for i, s in styles.items()
+            if s.find(qn("w:name")) is not None and s.find(qn("w:name")).get(qn("w:val")).lower() in wanted]
+    keep += [i for i, s in styles.items() if s.get(qn("w:default")) == "1"]
+    keep += [ref.get(qn("w:val")) for ref in doc.part.numbering_part.element.iter(qn("w:pStyle"))]
+    kept: set[str] = set()
+    while keep:
+        style_id = keep.pop()
+        if style_id in kept or style_id not in styles:
+            continue
+        kept.add(style_id)
+        keep += [ref.get(qn("w:val")) for tag in ("w:basedOn", "w:link", "w:next")
+                 for ref in styles[style_id].iterchildren(qn(tag))]
+    for style_id, style in styles.items():
+        if style_id not in kept:
+            root.remove(style)
 
 
 def _body_style(doc: DocxDocument) -> None:

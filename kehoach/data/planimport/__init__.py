@@ -60,6 +60,10 @@ class ImportReport:
             out += [f"  {line.where}: {_short(line.text)}" for line in d.unplaced]
         else:
             out.append("Mọi dòng của phần chỉ tiêu và phần tổ chức thực hiện đều đã được xếp.")
+        if d.dangling:
+            out.append("Phần tổ chức thực hiện giao chỉ tiêu mà phần chỉ tiêu không có (đọc sót, hoặc văn bản ghi sai số; "
+                       "đối chiếu văn bản):")
+            out += [f"  {u.where}: {_short(u.name, 60)} — chỉ tiêu số {', '.join(map(str, numbers))}" for u, numbers in d.dangling]
         if self.without_unit:
             out.append(f"Có {len(self.without_unit)} chỉ tiêu chưa có đơn vị chủ trì (đã giao tạm, cần sửa):")
             out += [f"  ({i.number}) {_short(i.name)} — {i.where}" for i in self.without_unit]

@@ -89,9 +89,11 @@ def assign_units(draft: Draft, reference: Plan | None) -> list[DraftIndicator]:
             owners.setdefault(number, []).append((score, order * 10 + k, each))
 
     for order, unit in enumerate(draft.units):
-        for number in numbers_named(_own_part(unit.body)):
+        named = numbers_named(_own_part(unit.body))
+        for number in named:
             if number in by_number:
                 give(number, _BY_NUMBER, order, unit)
+        _dangling(draft, unit, [n for n in dict.fromkeys(named) if n not in by_number])
     bodies = {id(u): " " + " ".join(re.sub(r"[^a-z0-9]", " ", fold(re.sub(r"\([^()]*\)", "", u.body))).split()) + " "
               for u in draft.units}
     for ind in sorted(draft.indicators, key=lambda i: -len(norm_name(i.name))):
@@ -112,6 +114,15 @@ def assign_units(draft: Draft, reference: Plan | None) -> list[DraftIndicator]:
     _roles(draft, owners)
     _unit_codes(draft, reference)
     return _choose_owners(draft, owners)
+
+
+def _dangling(draft: Draft, unit: DraftUnit, numbers: list[int]) -> None:
+    """Part III names indicator numbers the list does not have: a misread indicator, or a wrong number in the text."""
+    if numbers:
+        refs = ", ".join(map(str, numbers))
+        unit.checks.setdefault("item", f"mục này giao chỉ tiêu số {refs} nhưng phần chỉ tiêu không có (hoặc chưa đọc được) "
+                                       f"chỉ tiêu số đó; đối chiếu văn bản, thêm chỉ tiêu còn thiếu")
+        draft.dangling.append((unit, numbers))
 
 
 def _choose_owners(draft: Draft, owners: dict[int, list[tuple[int, int, DraftUnit]]]) -> list[DraftIndicator]:
@@ -340,6 +351,10 @@ def assign_indicators(draft: Draft, reference: Plan | None) -> dict[int, object]
             ind.kind, why = guess_kind(ind)
             ind.frequency = guess_frequency(ind)
             ind.checks["kind"] = f"đoán theo {why}"
+            if _relative_reduction(ind):
+                ind.checks["unit"] = ("“giảm …%” một số lượng là giảm tương đối so với năm trước, lược đồ không có; ghi đơn vị "
+                                      "đếm (vụ, người…), kind: cumulative hoặc level, comparison: \"<\" và target là mức phải "
+                                      "dưới (số năm trước × (1 − tỷ lệ giảm)), ghi cách tính vào notes")
             ind.checks["frequency"] = "mặc định hằng quý; đổi nếu chỉ tiêu chỉ có số 6 tháng hoặc cả năm"
         if ind.target is None:
             ind.target = 0.0
@@ -370,6 +385,11 @@ def guess_kind(ind: DraftIndicator) -> tuple[str, str]:
     if re.search(r"ke hoach giao|du toan|giai ngan", phrase + " " + name):
         return "cumulative", "tỷ lệ so với kế hoạch giao (cộng dồn từ đầu năm)"
     return "level", "đơn vị tính % (tỷ lệ tại thời điểm báo cáo)"
+
+
+def _relative_reduction(ind: DraftIndicator) -> bool:
+    """"Số vụ phạm pháp hình sự giảm 10% so với năm 2025": a count cut by a share, not a rate cut by points."""
+    return ind.kind == "reduction" and ind.unit == "%" and bool(re.match(r"^(so|tong so)\b", fold(ind.name)))
 
 
 def guess_frequency(ind: DraftIndicator) -> str:

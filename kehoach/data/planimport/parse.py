@@ -57,6 +57,8 @@ class Draft:
     unplaced: list[Line] = field(default_factory=list)
     #: The headings of part II (id, title), e.g. ("II.1", "Lĩnh vực kinh tế").
     fields: list[tuple[str, str]] = field(default_factory=list)
+    #: Units of part III naming indicator numbers that the list does not have, with those numbers.
+    dangling: list[tuple[DraftUnit, list[int]]] = field(default_factory=list)
 
 
 @dataclass
@@ -285,11 +287,17 @@ class _Parser:
             self.in_indicators = True  # "2. Các chỉ tiêu chủ yếu": the list starts below
         elif arabic and len(body) < 60 and not body.endswith(".") and not numbers_in(body):
             self.pending_group = (label, body, line)  # "2. Y tế": a group if indicators follow
+        elif arabic and self._next_in_list(int(label)):
+            self._indicator(int(label), body, line)  # "14. Xã đạt chuẩn tiếp cận pháp luật.": the list goes on
         elif arabic or dotted:
             self._leave_indicators(line)
         else:
             return False
         return True
+
+    def _next_in_list(self, number: int) -> bool:
+        """Whether ``number`` follows the last indicator read: an indicator even when its target is unreadable."""
+        return self.in_indicators and bool(self.draft.indicators) and number == self.draft.indicators[-1].number + 1
 
     def _leave_indicators(self, line: Line) -> None:
         """A numbered heading without "chỉ tiêu" after the list: back to background text."""
@@ -338,6 +346,9 @@ class _Parser:
         if target is None:
             name, phrase = _qualitative_split(body)
             share = not unit_hint or unit_hint.strip() == "%"  # "đạt chuẩn" reads as 100% only for a share
+            if phrase is None and share:  # "Xã đạt chuẩn tiếp cận pháp luật": the whole line names it
+                phrase = _inline_qualitative(body)
+                name = body.strip().rstrip(".;").strip() if phrase else name
             target = qualitative_target(phrase) if phrase and share else None
             if target is None:  # "Tên: nhiều hơn năm trước": the name, and the phrase left for review
                 ind.name, ind.target_phrase, ind.target = (name or body).strip().rstrip(":.;").strip(), None, None
@@ -349,6 +360,7 @@ class _Parser:
         ind.target, ind.unit, ind.comparison = target.value, target.unit, target.comparison
         ind.reduction, ind.notes = target.reduction, target.notes
         ind.checks.update(target.checks)
+        _object_after_target(ind, name, phrase)
         growth = bool(re.search(r"\btang\b|toc do|tang truong", fold(name + " " + phrase))) or target.reduction
         reason = implausible(target.value, target.unit, growth)
         if reason:
@@ -540,6 +552,23 @@ def _has_target(body: str) -> bool:
         return True
     phrase = _qualitative_split(body)[1]
     return bool(phrase and qualitative_target(phrase))
+
+
+def _object_after_target(ind: DraftIndicator, name: str, phrase: str) -> None:
+    """"Hoàn thành 100% chỉ tiêu giao quân": the name is the verb and what follows the share, flagged."""
+    parts = re.match(r"^(\D*?)\d[\d.,]*\s*%\s+(.+)$", phrase)
+    verbs = r"hoan thanh|dat|dam bao|bao dam|thuc hien"
+    if parts and re.fullmatch(rf"phan dau(?:\s+(?:{verbs}))?|{verbs}", fold(name)):
+        ind.name = " ".join(filter(None, [name, parts.group(1).strip(), parts.group(2).strip().rstrip(".;")]))
+        ind.checks["name"] = f"tên ghép từ câu “{name} {phrase.strip().rstrip('.;')}” (con số đứng giữa câu); xem lại"
+
+
+def _inline_qualitative(body: str) -> str | None:
+    """"Xã đạt chuẩn tiếp cận pháp luật" → "đạt chuẩn": a reached-or-kept phrase inside a line without a number."""
+    if numbers_in(body):
+        return None
+    match = re.search(r"(?:^|\s)(đạt chuẩn|đạt tiêu chuẩn|giữ vững|duy trì|hoàn thành)(?=\s|$)", body.strip(), re.IGNORECASE)
+    return match.group(1) if match else None
 
 
 def _qualitative_split(body: str) -> tuple[str, str | None]:

@@ -89,11 +89,36 @@ def read_lines(path: Path) -> list[Line]:
     if size > MAX_FILE_BYTES:
         raise PlanError(f"{path}: tệp lớn {_mb(size)}, vượt giới hạn {_mb(MAX_FILE_BYTES)} của một văn bản kế hoạch; "
                         "kiểm tra lại tệp (bỏ hình ảnh, phụ lục không cần thiết) rồi nhập lại.")
+    if suffix != ".txt":
+        _check_kind(path, suffix)
     reader = {".txt": _text_lines, ".docx": _docx_lines, ".pdf": _pdf_lines}[suffix]
     lines = [line for line in reader(path) if line.text or line.cells]
     if not lines:
         raise PlanError(f"{path}: tệp không có chữ nào đọc được (tệp PDF chụp ảnh cần nhận dạng chữ trước).")
     return lines
+
+
+#: How each kind of file begins (a PDF's mark may sit anywhere in its first 1024 bytes), to name a renamed file.
+_MAGIC = {b"PK\x03\x04": ".docx", b"%PDF-": ".pdf", b"\xd0\xcf\x11\xe0": ".doc", b"{\\rtf": ".rtf"}
+_KINDS = {".docx": ("tệp nén zip (như tệp Word .docx)", "đổi đuôi tệp thành .docx rồi nhập lại"),
+          ".pdf": ("tệp PDF", "đổi đuôi tệp thành .pdf rồi nhập lại"),
+          ".doc": ("tệp Word cũ (.doc)", "mở bằng Word rồi lưu lại dạng .docx"),
+          ".rtf": ("tệp RTF", "mở bằng Word rồi lưu lại dạng .docx")}
+
+
+def _check_kind(path: Path, suffix: str) -> None:
+    """Refuse a .docx or .pdf that is another kind of file, saying which, before a library reads it."""
+    with path.open("rb") as file:
+        head = file.read(1024)
+    found = next((kind for magic, kind in _MAGIC.items()
+                  if head.startswith(magic) or (kind == ".pdf" and magic in head)), None)
+    if found == suffix:
+        return
+    if found is None:
+        raise PlanError(f"{path}: tệp mang đuôi “{suffix}” nhưng nội dung không phải tệp {suffix}; tệp có thể bị hỏng "
+                        "hoặc chọn nhầm tệp. Kiểm tra lại tệp rồi nhập lại.")
+    what, todo = _KINDS[found]
+    raise PlanError(f"{path}: tệp mang đuôi “{suffix}” nhưng thực ra là {what}; {todo}.")
 
 
 def _check_lines(path: Path, count: int) -> None:
@@ -165,7 +190,8 @@ def safe_docx(path: Path) -> io.BytesIO:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise PlanError(f"{path}: không mở được tệp Word ({exc}); tệp có thể bị hỏng hoặc không phải .docx.") from None
+        raise PlanError(f"{path}: không mở được tệp Word ({type(exc).__name__}: cấu trúc tệp nén hỏng); tệp có thể bị hỏng "
+                        "hoặc không phải .docx. Mở bằng Word và lưu lại rồi nhập lại.") from None
     with archive:
         infos = archive.infolist()
         if len(infos) > MAX_DOCX_PARTS:

@@ -19,8 +19,9 @@ NUMBER = r"\d{1,3}(?:\.\d{3})+(?:,\d+)?|\d+(?:[.,]\d+)?"
 _NUMBER = re.compile(rf"(?<![\w/])({NUMBER})(?![\d/]|\s*/\s*\d)")
 _RANGE = re.compile(rf"({NUMBER})\s*(%?)\s*(?:-|–|—|đến|tới)\s*({NUMBER})")
 #: Words that start a target after an indicator's name when the line has no colon, longest first.
-SPLIT_WORDS = ["phấn đấu đạt", "giảm xuống", "giảm còn", "không vượt quá", "không quá", "đảm bảo", "bảo đảm", "duy trì", "ở mức", "tối thiểu",
-               "ít nhất", "đạt", "tăng", "giảm", "trên", "dưới", "từ"]
+SPLIT_WORDS = ["phấn đấu đạt", "giảm xuống", "giảm còn", "không vượt quá", "không quá", "không dưới", "không thấp hơn",
+               "không ít hơn", "đảm bảo", "bảo đảm", "duy trì", "giữ vững", "ở mức", "tối thiểu", "ít nhất", "đạt", "tăng", "giảm",
+               "trên", "dưới", "từ", "≥", "≤"]
 _UNIT_STOP = re.compile(r"\s+(?:trở lên|trở xuống|trở|so với|kế hoạch|dự toán|trên|năm \d{4}|vào|tại)\b|[.;,(:]|$")
 
 
@@ -83,13 +84,13 @@ def split_name(body: str) -> tuple[str, str] | None:
         return None
     first = found[0].start()
     prefix = fold(body[:first])
-    best = None
-    for word in SPLIT_WORDS:
+    best = None  # (end, -start) of the split word: the last one, and of words ending together the longest
+    for word in SPLIT_WORDS:  # ("không dưới" over "dưới", which would read the opposite comparison)
         for m in re.finditer(rf"(?:^|\s){re.escape(fold(word))}(?=\s|$)", prefix):
             start = m.start() + (1 if m.group(0).startswith(" ") else 0)
-            if start > 0 and (best is None or start > best):
-                best = start
-    best = _extend_back(prefix, best)
+            if start > 0 and (best is None or (m.end(), -start) > best):
+                best = (m.end(), -start)
+    best = _extend_back(prefix, -best[1] if best else None)
     cut = best if best is not None else first
     name, target = body[:cut].strip(" ,-–"), body[cut:].strip()
     return (name, target) if name else None
