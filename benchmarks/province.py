@@ -12,7 +12,7 @@ period's inputs). It prints, from the measured wall times:
   within one hour, at the measured per-worker rate:
   ``ceil(notebook runs per commune x communes / (best rate / its workers x 60))``.
 
-    .venv/bin/python benchmarks/province.py [--communes 92] [--workers 1 2] [--smoke]
+    .venv/bin/python benchmarks/province.py [--communes 92] [--workers 1 2] [--workspace DIR] [--smoke]
 
 ``--smoke`` builds 1 commune and runs it once on 2 workers: it checks the script, its
 figures mean nothing.
@@ -55,15 +55,22 @@ def main() -> None:
     parser.add_argument("--communes", type=int, default=92)
     parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     parser.add_argument("--smoke", action="store_true", help="1 commune: checks that the script works")
+    parser.add_argument("--workspace", type=Path, default=None,
+                        help="keep the synthetic province in this folder, and use it as it is if it is there already "
+                             "(a province built once serves several measurements)")
     args = parser.parse_args()
     if args.smoke:  # one commune on 2 workers: enough to show the script works
         args.communes, args.workers = 1, [2]
     with tempfile.TemporaryDirectory(prefix="kehoach-province-bench-") as tmp:
-        root = Path(tmp) / "tinh"
-        start = time.perf_counter()
-        kehoach(root, "sample-data", "--province", str(args.communes))
-        print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, communes: {args.communes}")
-        print(f"synthetic province built through the import path: {time.perf_counter() - start:.1f} s")
+        root = args.workspace.resolve() if args.workspace else Path(tmp) / "tinh"
+        if (root / "data").exists():
+            print(f"synthetic province of {root}, as built before")
+        else:
+            start = time.perf_counter()
+            kehoach(root, "sample-data", "--province", str(args.communes))
+            print(f"synthetic province built through the import path: {time.perf_counter() - start:.1f} s")
+        communes = len(list((root / "communes").iterdir()))
+        print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, communes: {communes}")
         rates: dict[int, float] = {}
         runs = 0
         for workers in args.workers:
@@ -73,13 +80,13 @@ def main() -> None:
             wall = time.perf_counter() - start
             runs = runs_in(root)
             rates[workers] = runs / wall * 60
-            print(f"{workers} worker(s): {runs} notebook runs ({args.communes} communes' full report sets + the roll-up) "
+            print(f"{workers} worker(s): {runs} notebook runs ({communes} communes' full report sets + the roll-up) "
                   f"in {wall:.1f} s = {wall / 60:.1f} min, {rates[workers]:.1f} reports/minute")
         if 1 in rates and 2 in rates:
             print(f"scaling efficiency 1 -> 2 workers: {rates[2] / (2 * rates[1]):.2f}")
         best = max(rates)
         per_worker = rates[best] / best
-        per_commune = (runs - 1) / args.communes
+        per_commune = (runs - 1) / communes
         print(f"per worker: {per_worker:.1f} reports/minute; {per_commune:.1f} notebook runs per commune")
         for communes in NATIONS:
             nation = per_commune * communes
