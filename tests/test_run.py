@@ -54,7 +54,7 @@ def test_html_is_self_contained_vietnamese_and_without_code(runs):
         assert "Số liệu minh họa".upper() in page or path.name == "index.html", path
     overview = pages[root / "reports" / "2026-Q3" / "bao-cao-tong-hop.html"]
     assert overview.count("<svg") >= 5
-    for text in ('ỦY BAN NHÂN DÂN</span><br/><span class="issuer-name">PHƯỜNG PHAN ĐÌNH PHÙNG', "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+    for text in ('ỦY BAN NHÂN DÂN</span><br><span class="issuer-name">PHƯỜNG PHAN ĐÌNH PHÙNG', "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
                  "Phường Phan Đình Phùng, ngày 10 tháng 10 năm 2026", "Tình hình thực hiện nhiệm vụ phát triển kinh tế - xã hội 9 tháng, phương hướng, nhiệm vụ quý IV năm 2026",
                  "Trong 20 chỉ tiêu đến kỳ đánh giá", "Số liệu tổng hợp đến hết ngày 10/10/2026.", "PHỤ LỤC I", "Nơi nhận:",
                  "869.532 triệu đồng", "Ban Quản lý dự án phường chưa gửi báo cáo", "IV. ĐỀ XUẤT, KIẾN NGHỊ",
@@ -98,7 +98,7 @@ def test_each_chart_is_stored_once_per_executed_notebook(runs):
 def test_text_from_data_is_escaped(runs):
     root, _ = runs
     detail = (root / "reports" / "2026-Q3" / "chi-tiet-chi-tieu.html").read_text(encoding="utf-8")
-    assert "&lt;script&gt;alert('x')&lt;/script&gt; &amp; ghi chú" in detail
+    assert "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; ghi chú" in detail  # Jinja's autoescape, as written
     assert "<script>" not in detail
 
 

@@ -106,9 +106,15 @@ def _strip_svg_prolog(svg: str) -> str:
 
 
 def _exporter():
-    from nbconvert import HTMLExporter
+    """nbconvert's TemplateExporter with the report template, which writes the whole page itself.
 
-    exporter = HTMLExporter(template_name=TEMPLATE, extra_template_basedirs=[str(TEMPLATES)])
+    Not the HTMLExporter: after rendering, it parses the whole page with BeautifulSoup to add
+    accessibility attributes to JupyterLab's classes (which this template does not use) and writes
+    it out again, which was three quarters of the export's time (1,95 s against 0,39 s for the overview).
+    """
+    from nbconvert import TemplateExporter
+
+    exporter = TemplateExporter(template_name=TEMPLATE, template_file="index.html.j2", extra_template_basedirs=[str(TEMPLATES)])
     exporter.exclude_input = True
     exporter.exclude_input_prompt = True
     exporter.exclude_output_prompt = True
