@@ -60,7 +60,7 @@ def main() -> int:
         print(f"{name}: {len(chart_blocks)} charts, {len(data) // 1024} KiB, render_docx best of {repeat}: {seconds:.2f} s")
         if chart_blocks and not args.smoke:
             sample = chart_blocks[:5]
-            from_svg = best(repeat, lambda: [word._png(b) for b in sample]) / len(sample)
+            from_svg = best(repeat, lambda: [word._png(b, None) for b in sample]) / len(sample)
             from_spec = best(repeat, lambda: [charts.draw_png(b.spec) for b in sample]) / len(sample)
             print(f"  one chart's PNG, mean of {len(sample)}: from its SVG {from_svg:.2f} s, from its spec {from_spec:.2f} s")
     return 0

@@ -3,9 +3,10 @@
 A ward office edits a report in Word before the Chủ tịch signs it. The draft is not a second
 copy of the text: each report notebook cell returns a :class:`~kehoach.reporting.blocks.Section`
 whose blocks travel in the executed notebook as JSON (:data:`~kehoach.reporting.blocks.SECTION_MIME`),
-next to the HTML rendered from the same blocks, each chart's spec and drawing in an output of its own. :func:`sections_of` reads them back in cell
-order, :func:`render_docx` writes them with python-docx, :func:`notebook_to_docx` does both and
-:func:`export_docx` writes the draft of an executed notebook file beside its HTML.
+next to the HTML rendered from the same blocks, each chart's spec and drawing in an output of its own.
+:func:`sections_of` reads them back in cell order, :func:`render_docx` writes them with python-docx,
+:func:`notebook_to_docx` does both and :func:`export_docx` writes the draft of an executed notebook
+file beside its HTML.
 
 The layout follows Nghị định 30/2020/NĐ-CP, Phụ lục I (thể thức và kỹ thuật trình bày văn bản
 hành chính):
