@@ -3,7 +3,8 @@
 In a temporary workspace it builds the synthetic province (``kehoach sample-data --province N``),
 then runs ``kehoach run --period 2026-Q3 --ward all`` through ``--scheduler local`` with 1 and
 with 2 single-threaded workers (every notebook live: each does its own analysis from the
-period's inputs). It prints, from the measured wall times:
+period's inputs), each pass with the chart-drawing cache emptied. It prints, from the measured
+wall times:
 
 - reports per minute with 1 and 2 workers, and the scaling efficiency
   ``(rate with 2) / (2 x rate with 1)`` (goal >= 0,85);
@@ -23,6 +24,7 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -74,6 +76,8 @@ def main() -> None:
         rates: dict[int, float] = {}
         runs = 0
         for workers in args.workers:
+            # every pass draws its charts afresh: a pass after another would find them in the drawing cache
+            shutil.rmtree(root / "reports" / ".cache", ignore_errors=True)
             start = time.perf_counter()
             kehoach(root, "run", "--period", "2026-Q3", "--ward", "all", "--scheduler", "local", "--jobs", str(workers),
                     "--force", "-q")  # every pass runs every notebook, though nothing changed since the last
