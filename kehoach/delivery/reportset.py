@@ -576,8 +576,9 @@ def execute(sets: Iterable[ReportSet], executor: Any, on_complete: Callable[[Rep
 
     ``sets`` may be a generator: each set's jobs are submitted as soon as it is opened, so the
     workers start while the client still prepares the next sets (a province's communes), and
-    the bar's total grows by each set's jobs as they are submitted. A job whose worker raised or was lost for good
-    fails alone; each job is kept exactly once, and its result is let go once written.
+    the bar's total grows by each set's jobs as they are submitted. A job whose worker raised or
+    was lost for good fails alone; each job is kept exactly once, and its result is let go once
+    written.
     Returns the number of notebook runs handed to the executor.
     """
     import concurrent.futures as cf
