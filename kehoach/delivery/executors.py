@@ -38,8 +38,14 @@ CONNECT_TIMEOUT_S = 5
 _ADDRESS = re.compile(r"^(tcp|tls)://(\[[0-9a-fA-F:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$")
 
 
-def _watch_parent(parent: int) -> None:
-    """In a pool worker: end this process as soon as the command that started it is gone (SIGKILLed)."""
+def _start_worker(parent: int, kernels: tuple[str, int, dict[str, str]] | None) -> None:
+    """In a pool worker: end this process as soon as the command that started it is gone (SIGKILLed), and take
+    kernels from the command's warm process (:mod:`kehoach.delivery.kernelpool`)."""
+    if kernels is not None:
+        from kehoach.delivery import kernelpool
+
+        kernelpool.attach(kernels)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(0.5)
@@ -52,12 +58,17 @@ def _watch_parent(parent: int) -> None:
 def local_executor(workers: int) -> Iterator[cf.Executor]:
     """A pool of ``workers`` processes, started fresh (spawn): no lock or thread is inherited.
 
+    Their kernels are forked from one warm process of this command's (:func:`kehoach.delivery.kernelpool.shared`).
+
     Leaving the block by an exception (Ctrl-C, SIGTERM, an error) cancels what has not started
     and terminates the workers at once instead of waiting for their notebooks to finish.
     """
+    from kehoach.delivery import kernelpool
+
+    kernels = kernelpool.shared().address if kernelpool.usable() else None
     before = set(multiprocessing.active_children())
     pool = cf.ProcessPoolExecutor(max_workers=max(1, workers), mp_context=multiprocessing.get_context("spawn"),
-                                  initializer=_watch_parent, initargs=(os.getpid(),))
+                                  initializer=_start_worker, initargs=(os.getpid(), kernels))
     try:
         yield pool
     except BaseException:

@@ -228,6 +228,7 @@ def run_notebook(job: Job, folder: Path):  # noqa: ANN201 - an nbformat Notebook
     from papermill.parameterize import parameterize_notebook
     from traitlets.config import Config
 
+    from kehoach.delivery.kernelpool import PooledKernelManager
     from papermill import __version__ as papermill_version
 
     nb = nbformat.reads(job.notebook.decode("utf-8"), as_version=4)
@@ -244,6 +245,7 @@ def run_notebook(job: Job, folder: Path):  # noqa: ANN201 - an nbformat Notebook
     try:  # what papermill's NBClientEngine does, with the kernel's folder and environment given explicitly
         client = PapermillNotebookClient(manager, timeout=job.timeout_s, startup_timeout=120, kernel_name="python3",
                                          log=log, config=kernel, extra_arguments=KERNEL_ARGUMENTS,
+                                         kernel_manager_class=PooledKernelManager,
                                          resources={"metadata": {"path": str(folder)}})
         client.execute(env=kernel_environment(job))
     finally:
