@@ -18,6 +18,11 @@ The chart-drawing cache is emptied before every run, so each notebook draws its 
 as in a cold batch. The stages are what the quarterly run does for each notebook, run one after
 the other rather than in parallel.
 
+Each notebook is profiled twice, side by side in one run: in a kernel started from scratch
+(jupyter_client's own launch) and in a kernel forked from the warm process, as ``kehoach run``
+starts them (:mod:`kehoach.delivery.kernelpool`). The warm process is started, and has done its
+imports, before the first notebook.
+
     .venv/bin/python benchmarks/profile_notebooks.py [--period 2026-Q3] [--smoke]
 
 ``--smoke``: only the first unit letter, to check the script.
@@ -36,6 +41,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import nbformat
+
+from kehoach.delivery import kernelpool
 
 ROOT = Path(__file__).resolve().parents[1]
 PROBE_IMPORTS = "import kehoach.reporting.sections, kehoach.reporting.context"
@@ -104,8 +111,13 @@ def _stage_of(cell: nbformat.NotebookNode) -> str:
     return "load"
 
 
-def run_notebook(book: Notebook, root: Path, folder: Path, profiled: bool) -> tuple[dict[str, float], nbformat.NotebookNode]:
-    """Execute one notebook cell by cell in a fresh kernel; the seconds of each stage."""
+KERNELS = {"from scratch": "jupyter_client.AsyncKernelManager",
+           "forked from the warm process": "kehoach.delivery.kernelpool.PooledKernelManager"}
+
+
+def run_notebook(book: Notebook, root: Path, folder: Path, profiled: bool,
+                 kernels: str) -> tuple[dict[str, float], nbformat.NotebookNode]:
+    """Execute one notebook cell by cell in a new kernel (of ``kernels``, a :data:`KERNELS` key); seconds per stage."""
     from nbclient import NotebookClient
     from papermill.iorw import load_notebook_node
     from papermill.parameterize import parameterize_notebook
@@ -128,7 +140,7 @@ def run_notebook(book: Notebook, root: Path, folder: Path, profiled: bool) -> tu
     nb.cells = [c for _, c in cells]
     kernel = Config({"KernelManager": {"transport": "ipc", "ip": str(folder / f"k-{book.name}")}})
     client = NotebookClient(nb, kernel_name="python3", resources={"metadata": {"path": str(folder)}}, config=kernel,
-                            timeout=600)
+                            timeout=600, kernel_manager_class=KERNELS[kernels])
     times = dict.fromkeys(("kernel", "imports", "load", "sections"), 0.0)
     start = time.perf_counter()
     with client.setup_kernel():
@@ -143,12 +155,12 @@ def run_notebook(book: Notebook, root: Path, folder: Path, profiled: bool) -> tu
     return times, nb
 
 
-def profile(book: Notebook, root: Path, folder: Path) -> Profile:
+def profile(book: Notebook, root: Path, folder: Path, kernels: str) -> Profile:
     from kehoach.reporting.export import render_html
     from kehoach.reporting.word import notebook_to_docx
 
-    times, nb = run_notebook(book, root, folder, profiled=False)
-    shares, _ = run_notebook(book, root, folder, profiled=True)
+    times, nb = run_notebook(book, root, folder, False, kernels)
+    shares, _ = run_notebook(book, root, folder, True, kernels)
     share = shares["profile_charts"] / shares["profile_total"] if shares["profile_total"] else 0.0
     out = Profile(book.name, {k: times[k] for k in ("kernel", "imports", "load")})
     out.times["charts"] = times["sections"] * share
@@ -188,10 +200,15 @@ def main() -> None:
         books = prepare(args.period, folder)
         if args.smoke:
             books = [b for b in books if b.name.startswith("unit-")][:1]
-        rows = [profile(b, root, folder) for b in books]
+        kernelpool.shared()  # started now; the first notebook waits until it has imported
+        tables = {kernels: [profile(b, root, folder, kernels) for b in books] for kernels in KERNELS}
+        kernelpool.close_all()
     print(f"cores: {os.cpu_count()}, python {sys.version.split()[0]}, load average {os.getloadavg()[0]:.1f}")
-    print(f"seconds per stage, {args.period}, one notebook at a time, chart cache emptied before each run")
-    print(table(rows))
+    for kernels, rows in tables.items():
+        print(f"\nseconds per stage, {args.period}, one notebook at a time, chart cache emptied before each run, "
+              f"kernels {kernels}")
+        print(table(rows))
+        print(f"total: {sum(r.total for r in rows):.2f} s")
 
 
 if __name__ == "__main__":

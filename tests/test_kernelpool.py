@@ -109,3 +109,8 @@ def test_a_worker_process_uses_the_warm_process_of_the_command(pool, tmp_path):
     out = subprocess.run([sys.executable, "-c", code, json.dumps(pool.address)], capture_output=True, text=True,
                          check=True)
     assert int(out.stdout) == pool.pid
+
+
+def test_the_warm_process_has_one_thread_so_that_it_forks_safely(pool, tmp_path):
+    pool.fork(["-f", str(tmp_path / "kernel.json")], dict(os.environ), str(tmp_path)).kill()  # it has imported
+    assert psutil.Process(pool.pid).num_threads() == 1

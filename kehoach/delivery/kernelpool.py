@@ -50,6 +50,9 @@ PRELOAD = ("ipykernel.kernelapp", "kehoach.reporting.context", "kehoach.reportin
 #: any of them from the warm process's gets a kernel started from scratch.
 IMPORT_SETTINGS = ("PYTHONPATH", "PYTHONHOME", "PYTHONSAFEPATH", "PYTHONNOUSERSITE", "PYTHONUSERBASE",
                    "VIRTUAL_ENV", "PYTHONPLATLIBDIR")
+#: Settings that keep the warm process to one thread, so that it forks safely: OpenBLAS (numpy) and
+#: pyarrow's jemalloc each start threads when imported. Its kernels keep one BLAS thread.
+SINGLE_THREADED = {"OPENBLAS_NUM_THREADS": "1", "JE_ARROW_MALLOC_CONF": "background_thread:false"}
 #: Set to 1 to launch every kernel from scratch (slower; for comparing, or where fork misbehaves).
 SWITCH = "KEHOACH_FRESH_KERNELS"
 _READY_TIMEOUT_S = 120.0
@@ -188,7 +191,7 @@ class WarmProcess:
         folder = tempfile.TemporaryDirectory(prefix="kehoach-kernels-")
         path = str(Path(folder.name) / "pool.sock")
         env = {k: v for k, v in os.environ.items() if k not in IMPORT_SETTINGS and k != "JPY_PARENT_PID"}
-        env |= import_env | {"OPENBLAS_NUM_THREADS": os.environ.get("OPENBLAS_NUM_THREADS", "1")}
+        env |= import_env | {name: os.environ.get(name, value) for name, value in SINGLE_THREADED.items()}
         process = subprocess.Popen([sys.executable, "-m", __name__, path], stdin=subprocess.PIPE, cwd=folder.name, env=env)
         pool = cls(path, process.pid, import_env)
         pool._owned = (process, folder)
