@@ -5,8 +5,9 @@ The only place that chooses. ``kehoach run`` hands every notebook run (a
 
 - no scheduler: a local pool of ``jobs`` processes (:func:`local_executor`), which dies with the
   command: stopped (SIGTERM, Ctrl-C), the command ends its workers, and a worker whose command
-  was killed (SIGKILL) ends itself within a second; their kernels follow their parent
-  (ipykernel's parent poller), so nothing is left running;
+  was killed (SIGKILL) ends itself within a second. Their kernels are forked from the command's
+  warm process (:mod:`kehoach.delivery.kernelpool`), which ends with the command, and each
+  kernel follows it within a second (ipykernel's parent poller), so nothing is left running;
 - ``tcp://HOST:PORT``: the Dask scheduler at that address (``Client(address).get_executor()``);
 - ``local``: a Dask ``LocalCluster`` of ``jobs`` single-threaded worker processes on this machine.
 
