@@ -18,8 +18,6 @@ from nbformat.v4 import new_code_cell, new_notebook
 
 from kehoach.delivery import kernelpool
 
-pytestmark = pytest.mark.slow
-
 #: A first notebook that changes everything a kernel could pass on to the next one.
 POLLUTE = """
 import os, sys, kehoach, pandas
@@ -62,6 +60,7 @@ def pool():
     kernelpool.close_all()
 
 
+@pytest.mark.slow
 def test_a_notebook_sees_nothing_of_the_notebook_run_before_it(pool, tmp_path):
     _run(POLLUTE, tmp_path / "a", KEHOACH_ROOT="/ward-a")
     seen = _run(LOOK, tmp_path / "b", KEHOACH_ROOT="/ward-b")
@@ -71,6 +70,7 @@ def test_a_notebook_sees_nothing_of_the_notebook_run_before_it(pool, tmp_path):
         "cwd": str(tmp_path / "b"), "root": "/ward-b", "ppid": pool.pid, "preloaded": True}
 
 
+@pytest.mark.slow
 def test_each_kernel_is_a_process_of_its_own_with_its_own_random_numbers(pool, tmp_path):
     first, second = _run(LOOK, tmp_path / "a"), _run(LOOK, tmp_path / "b")
     assert first["ppid"] == second["ppid"] == pool.pid
@@ -79,6 +79,7 @@ def test_each_kernel_is_a_process_of_its_own_with_its_own_random_numbers(pool, t
     assert not psutil.pid_exists(first["pid"]) or psutil.Process(first["pid"]).status() == psutil.STATUS_ZOMBIE
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("env", [{kernelpool.SWITCH: "1"}, {"PYTHONPATH": "/somewhere/else"}],
                          ids=["switched-off", "other-import-path"])
 def test_a_kernel_is_started_from_scratch_when_switched_off_or_importing_from_elsewhere(pool, tmp_path, env):
@@ -87,6 +88,7 @@ def test_a_kernel_is_started_from_scratch_when_switched_off_or_importing_from_el
     assert seen["cwd"] == str(tmp_path / "a")
 
 
+@pytest.mark.slow
 def test_a_kernel_is_started_from_scratch_when_the_warm_process_is_gone(pool, tmp_path):
     os.kill(pool.pid, signal.SIGKILL)
     assert select.select([os.pidfd_open(pool.pid)], [], [], 30)[0]
@@ -95,6 +97,7 @@ def test_a_kernel_is_started_from_scratch_when_the_warm_process_is_gone(pool, tm
     assert seen["ppid"] == kernelpool.shared().pid
 
 
+@pytest.mark.slow
 def test_kernels_end_when_the_warm_process_ends(pool, tmp_path):
     kernel = pool.fork(["-f", str(tmp_path / "kernel.json")], dict(os.environ), str(tmp_path))
     assert kernel.poll() is None
@@ -103,6 +106,7 @@ def test_kernels_end_when_the_warm_process_ends(pool, tmp_path):
     assert kernel.poll() == 0
 
 
+@pytest.mark.slow
 def test_a_worker_process_uses_the_warm_process_of_the_command(pool, tmp_path):
     code = ("import json, sys; from kehoach.delivery import kernelpool; kernelpool.attach(tuple(json.loads(sys.argv[1])));"
             "print(kernelpool.shared().pid)")
@@ -111,6 +115,17 @@ def test_a_worker_process_uses_the_warm_process_of_the_command(pool, tmp_path):
     assert int(out.stdout) == pool.pid
 
 
+@pytest.mark.slow
 def test_the_warm_process_has_one_thread_so_that_it_forks_safely(pool, tmp_path):
     pool.fork(["-f", str(tmp_path / "kernel.json")], dict(os.environ), str(tmp_path)).kill()  # it has imported
     assert psutil.Process(pool.pid).num_threads() == 1
+
+
+@pytest.mark.parametrize(("argv", "env"), [
+    (["/usr/bin/python3.9", "-m", "ipykernel_launcher", "-f", "k.json"], {}),
+    ([sys.executable, "-m", "other_kernel", "-f", "k.json"], {}),
+    ([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"], {kernelpool.SWITCH: "1"}),
+    ([sys.executable, "-m", "ipykernel_launcher", "-f", "k.json"], {"PYTHONPATH": "/another/checkout"}),
+], ids=["another-python", "another-kernel", "switched-off", "another-import-path"])
+def test_which_kernels_are_started_from_scratch(argv, env):
+    assert kernelpool.for_kernel(argv, {**os.environ, **env}) is None

@@ -280,7 +280,7 @@ def attach(address: tuple[str, int, dict[str, str]]) -> None:
         _pools[_key(pool.import_env)] = pool
 
 
-def _for_kernel(argv: list[str], env: dict[str, str]) -> WarmProcess | None:
+def for_kernel(argv: list[str], env: dict[str, str]) -> WarmProcess | None:
     """The warm process for a kernel launched with ``argv`` and ``env``, or None to launch it from scratch."""
     if not usable() or env.get(SWITCH) == "1" or argv[:3] != [sys.executable, "-m", "ipykernel_launcher"]:
         return None
@@ -306,7 +306,7 @@ class PooledProvisioner(LocalProvisioner):
     async def launch_kernel(self, cmd: list[str], **kwargs: Any) -> KernelConnectionInfo:
         env = dict(kwargs.get("env") or os.environ)
         cwd = str(kwargs.get("cwd") or Path.cwd())
-        pool = _for_kernel(cmd, env)
+        pool = for_kernel(cmd, env)
         if pool is not None:
             try:
                 self.process = pool.fork(cmd[3:], env, cwd)
